@@ -151,6 +151,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         });
 
         var web = builder.Build();
+        web.UseWebSockets();
+        WebSocketEndpoint.Map(web, mqtt);
         ServiceApi.Map(web, services);
         await mqtt.StartAsync().ConfigureAwait(false);
         try
