@@ -106,7 +106,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var registry = new DeviceRegistry(
             time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
         var faults = new FaultInjector(time);
-        var authenticator = new ConnectAuthenticator(options.HostName, registry, serviceKey, certificates, faults, time);
+        var hostNames = new HubHostNames(options.HostName);
+        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, time);
         var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
         var twinRequests = new TwinRequestHandler(mqtt, faults, time);
         var methods = new DirectMethods(mqtt, time);
@@ -130,7 +131,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             }
         };
         var services = new HubServices(
-            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time,
+            hostNames, registry, ingest, faults, mqtt, new ServiceAuthorization(hostNames, serviceKey, time), time,
             new TwinService(mqtt, time), twinRequests, methods, c2d);
 
         ListenOptions? mqttListen = null, httpsListen = null;
@@ -152,6 +153,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
                 httpsListen = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(TlsOptions(certificates));
+                listen.Use(next => connection => ProtocolSniffer.RouteAsync(connection, next, mqtt.TcpAdapter));
             });
         });
 
@@ -176,6 +178,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         }
 
         var httpsPort = BoundPort(httpsListen);
+        hostNames.AddPorts(BoundPort(mqttListen), httpsPort);
         blobHost = httpsPort == 443 ? options.HostName : $"{options.HostName}:{httpsPort}";
         return new IoTHubEmulator(
             options, web, mqtt, services, certificates, serviceKey, caPath, ownedDirectory,

@@ -10,7 +10,7 @@ namespace FleetSim.HubEmulator.Rest;
 
 /// <summary>What the REST endpoints work with; one instance per emulator.</summary>
 internal sealed record HubServices(
-    string HostName,
+    HubHostNames HostNames,
     DeviceRegistry Registry,
     IngestAccounting Ingest,
     FaultInjector Faults,
