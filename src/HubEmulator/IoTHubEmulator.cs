@@ -74,6 +74,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     public FaultInjector Faults => _services.Faults;
 
+    /// <summary>Recent telemetry per device, when <see cref="HubEmulatorOptions.RecordTelemetryPerDevice"/> is set.</summary>
+    public TelemetryRecorder Telemetry => _services.Telemetry;
+
     public DeviceRegistry Registry => _services.Registry;
 
     /// <summary>File uploads requested, stored and notified (blobs live under {DataDirectory}/blobs).</summary>
@@ -108,7 +111,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var faults = new FaultInjector(time);
         var hostNames = new HubHostNames(options.HostName);
         var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, time);
-        var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
+        var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, time, options.SasExpiryGrace, loggerFactory);
         var twinRequests = new TwinRequestHandler(mqtt, faults, time);
         var methods = new DirectMethods(mqtt, time);
         var c2d = new CloudToDeviceMessages(mqtt);
@@ -132,7 +136,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         };
         var services = new HubServices(
             hostNames, registry, ingest, faults, mqtt, new ServiceAuthorization(hostNames, serviceKey, time), time,
-            new TwinService(mqtt, time), twinRequests, methods, c2d);
+            new TwinService(mqtt, time), twinRequests, methods, c2d, recorder);
 
         ListenOptions? mqttListen = null, httpsListen = null;
         var builder = WebApplication.CreateSlimBuilder();

@@ -1,4 +1,5 @@
 using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Registry;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -28,6 +29,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         DeviceRegistry registry,
         ConnectAuthenticator authenticator,
         FaultInjector faults,
+        TelemetryRecorder recorder,
         TimeProvider time,
         TimeSpan expiryGrace,
         ILoggerFactory loggerFactory)
@@ -37,7 +39,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         _time = time;
         _expiryGrace = expiryGrace;
         _logger = loggerFactory.CreateLogger("FleetSim.HubEmulator.Mqtt");
-        Router = new PublishRouter(registry, faults, time, MarkClosing);
+        Router = new PublishRouter(registry, faults, recorder, time, MarkClosing);
         var rules = new SubscriptionRules(registry);
         rules.Subscribed += (device, kind) => Subscribed?.Invoke(device, kind);
 

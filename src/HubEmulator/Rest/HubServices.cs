@@ -20,7 +20,8 @@ internal sealed record HubServices(
     TwinService Twins,
     TwinRequestHandler TwinRequests,
     DirectMethods Methods,
-    CloudToDeviceMessages C2d)
+    CloudToDeviceMessages C2d,
+    TelemetryRecorder Telemetry)
 {
     /// <summary>C2D messages queued or in flight for the device (cloudToDeviceMessageCount).</summary>
     public int C2dCount(RegisteredDevice device) => C2d.Count(device);
