@@ -96,8 +96,15 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
     /// </summary>
     public async Task<bool> EnqueueAsync(string deviceId, MqttApplicationMessage message)
     {
-        var session = await _server.GetSessionAsync(deviceId).ConfigureAwait(false);
-        return session is not null && session.TryEnqueueApplicationMessage(message, out _);
+        try
+        {
+            var session = await _server.GetSessionAsync(deviceId).ConfigureAwait(false);
+            return session is not null && session.TryEnqueueApplicationMessage(message, out _);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return false; // no session (never connected, or deleted meanwhile), or the hub is stopping
+        }
     }
 
     public async ValueTask DisposeAsync()
