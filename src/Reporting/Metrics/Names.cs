@@ -36,4 +36,7 @@ public static class Counters
 public static class Gauges
 {
     public const string DevicesConnected = "devices.connected";
+
+    /// <summary>Telemetry messages per second the load simulation currently asks for (set by the runner).</summary>
+    public const string TelemetryAskedRate = "telemetry.askedRate";
 }

@@ -1,0 +1,89 @@
+namespace FleetSim.Reporting;
+
+/// <summary>Turns a <see cref="MetricsSnapshot"/> and the runner's <see cref="ReportInputs"/> into a <see cref="RunReport"/>.</summary>
+public static class ReportBuilder
+{
+    public static RunReport Build(MetricsSnapshot metrics, ReportInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var run = inputs.Run;
+        var environment = inputs.Environment ?? EnvironmentInfo.Capture();
+        if (inputs.Warnings.Count > 0)
+        {
+            environment = environment with { Warnings = [.. environment.Warnings, .. inputs.Warnings] };
+        }
+
+        var scenario = inputs.Scenario;
+        if (scenario.Text is not null)
+        {
+            scenario = scenario with { Text = RedactText(scenario.Text) };
+        }
+
+        metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);
+        var ingest = inputs.Ingest;
+        var telemetry = new TelemetrySection(
+            CounterOf(metrics, Counters.TelemetrySent),
+            CounterOf(metrics, Counters.TelemetryAcked),
+            CounterOf(metrics, Counters.TelemetryDropped),
+            ingest?.Ingested,
+            ingest?.Lost,
+            ingest?.Duplicated,
+            ingest?.OutOfOrder);
+
+        return new RunReport(
+            RunReport.CurrentSchemaVersion,
+            scenario,
+            run,
+            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, inputs.Groups),
+            telemetry,
+            BuildLatency(metrics, run.DurationSeconds),
+            metrics.Counters,
+            TimeSeriesBuilder.Build(metrics, run.Start),
+            inputs.Thresholds,
+            environment);
+    }
+
+    /// <summary>Every known operation (zeros when unused, so reports are comparable), plus any others recorded.</summary>
+    private static SortedDictionary<string, OperationReport> BuildLatency(MetricsSnapshot metrics, double seconds)
+    {
+        var latency = new SortedDictionary<string, OperationReport>(StringComparer.Ordinal);
+        foreach (var name in Operations.All)
+        {
+            latency[name] = ToReport(null, seconds);
+        }
+
+        foreach (var (name, op) in metrics.Operations)
+        {
+            latency[name] = ToReport(op, seconds);
+        }
+
+        return latency;
+    }
+
+    private static OperationReport ToReport(OperationSnapshot? op, double seconds)
+    {
+        var s = op?.Latency ?? LatencyStats.Empty;
+        var ok = op?.OkCount ?? 0;
+        return new OperationReport(
+            ok,
+            op?.FailedCount ?? 0,
+            op?.FailuresByReason ?? new Dictionary<string, long>(),
+            s.P50Ms,
+            s.P75Ms,
+            s.P90Ms,
+            s.P95Ms,
+            s.P99Ms,
+            s.P999Ms,
+            s.MaxMs,
+            s.MeanMs,
+            s.StdDevMs,
+            seconds > 0 ? ok / seconds : 0,
+            s.Distribution);
+    }
+
+    private static long CounterOf(MetricsSnapshot metrics, string name) =>
+        metrics.Counters.TryGetValue(name, out var value) ? value : 0;
+
+    private static string RedactText(string text) => text;
+}

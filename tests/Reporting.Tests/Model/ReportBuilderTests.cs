@@ -1,0 +1,104 @@
+namespace FleetSim.Reporting.Tests.Model;
+
+public sealed class ReportBuilderTests
+{
+    [Fact]
+    public void Latency_section_has_exact_counts_and_percentiles_in_milliseconds()
+    {
+        var report = SampleReports.Known();
+
+        var telemetry = report.Latency[Operations.Telemetry];
+        Assert.Equal(1000, telemetry.Count);
+        Assert.Equal(0, telemetry.Failed);
+        AssertClose(50, telemetry.P50);
+        AssertClose(75, telemetry.P75);
+        AssertClose(90, telemetry.P90);
+        AssertClose(95, telemetry.P95);
+        AssertClose(99, telemetry.P99);
+        AssertClose(100, telemetry.P999);
+        AssertClose(100, telemetry.Max);
+        AssertClose(50.5, telemetry.Mean);
+        Assert.Equal(100, telemetry.Throughput, 6);
+
+        var connect = report.Latency[Operations.Connect];
+        Assert.Equal((5L, 2L, 2.0), (connect.Count, connect.Failed, connect.P99));
+        Assert.Equal(2, connect.Failures["throttled"]);
+        Assert.Equal(2.0 / 7, connect.ErrorRate, 9);
+    }
+
+    [Fact]
+    public void Every_known_operation_is_present_even_when_unused()
+    {
+        var report = SampleReports.Known();
+
+        foreach (var name in Operations.All)
+        {
+            Assert.True(report.Latency.ContainsKey(name), name);
+        }
+
+        Assert.Equal(0, report.Latency[Operations.FileUpload].Count);
+        Assert.Equal(0, report.Latency[Operations.FileUpload].P99);
+    }
+
+    [Fact]
+    public void Devices_and_telemetry_sections_come_from_counters_gauges_and_hub_accounting()
+    {
+        var report = SampleReports.Known();
+
+        Assert.Equal(new DevicesSection(5, 5, 5, []), report.Devices with { Groups = [] });
+        Assert.Equal(new TelemetrySection(1010, 1000, 0, 1000, 10, 2, 1), report.Telemetry);
+        Assert.Equal(10, report.Run.DurationSeconds);
+    }
+
+    [Fact]
+    public void Ingest_numbers_are_null_when_the_hub_cannot_report_them()
+    {
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), SampleReports.Inputs() with { Ingest = null });
+
+        Assert.Null(report.Telemetry.Ingested);
+        Assert.Null(report.Telemetry.Lost);
+        Assert.Equal(1010, report.Telemetry.Sent);
+    }
+
+    [Fact]
+    public void Time_series_has_one_point_per_second_with_rates_and_interval_percentiles()
+    {
+        var report = SampleReports.Known(seconds: 3);
+
+        Assert.Equal(3, report.TimeSeries.Count);
+        var point = report.TimeSeries[1];
+        Assert.Equal(2, point.Seconds);
+        Assert.Equal(5, point.Connected);
+        Assert.Equal(101, point.SentPerSecond);
+        Assert.Equal(100, point.AckedPerSecond);
+        Assert.Equal(120, point.AskedRate);
+        var telemetry = point.Operations[Operations.Telemetry];
+        Assert.Equal(100, telemetry.Ok);
+        AssertClose(50, telemetry.P50!.Value);
+        AssertClose(99, telemetry.P99!.Value);
+        Assert.Equal(2, report.TimeSeries[0].Errors["connect/throttled"]);
+        Assert.Empty(point.Errors);
+    }
+
+    [Fact]
+    public void Caller_warnings_are_appended_to_the_environment()
+    {
+        var report = SampleReports.Known();
+
+        Assert.Equal(["first warning", "load generator saturated"], report.Environment.Warnings);
+    }
+
+    [Fact]
+    public void Captured_environment_describes_this_process()
+    {
+        var environment = EnvironmentInfo.Capture(["w"]);
+
+        Assert.Equal(Environment.ProcessorCount, environment.Cores);
+        Assert.Contains(".NET", environment.DotnetVersion, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(environment.FleetSimVersion));
+        Assert.Equal(["w"], environment.Warnings);
+    }
+
+    private static void AssertClose(double expected, double actual) =>
+        Assert.InRange(actual, expected * 0.999, expected * 1.001);
+}
