@@ -1,3 +1,5 @@
+using FleetSim.Protocol;
+
 namespace FleetSim.Reporting;
 
 /// <summary>Turns a <see cref="MetricsSnapshot"/> and the runner's <see cref="ReportInputs"/> into a <see cref="RunReport"/>.</summary>
@@ -7,17 +9,19 @@ public static class ReportBuilder
     {
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(inputs);
-        var run = inputs.Run;
+        // Secrets never reach a report: the scenario text, an exit reason quoting an error, and warnings are
+        // redacted here even when the caller already did.
+        var run = inputs.Run with { ExitReason = Redaction.Redact(inputs.Run.ExitReason) };
         var environment = inputs.Environment ?? EnvironmentInfo.Capture();
-        if (inputs.Warnings.Count > 0)
+        environment = environment with
         {
-            environment = environment with { Warnings = [.. environment.Warnings, .. inputs.Warnings] };
-        }
+            Warnings = [.. environment.Warnings.Concat(inputs.Warnings).Select(static w => Redaction.Redact(w))],
+        };
 
         var scenario = inputs.Scenario;
         if (scenario.Text is not null)
         {
-            scenario = scenario with { Text = RedactText(scenario.Text) };
+            scenario = scenario with { Text = Redaction.Redact(scenario.Text) };
         }
 
         metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);
@@ -84,6 +88,4 @@ public static class ReportBuilder
 
     private static long CounterOf(MetricsSnapshot metrics, string name) =>
         metrics.Counters.TryGetValue(name, out var value) ? value : 0;
-
-    private static string RedactText(string text) => text;
 }

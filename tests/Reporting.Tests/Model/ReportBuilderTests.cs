@@ -102,3 +102,27 @@ public sealed class ReportBuilderTests
     private static void AssertClose(double expected, double actual) =>
         Assert.InRange(actual, expected * 0.999, expected * 1.001);
 }
+
+public sealed class ReportRedactionTests
+{
+    private const string Key = "c2VjcmV0LWtleS1iYXNlNjQtdmFsdWU=";
+
+    [Fact]
+    public void Secrets_in_scenario_text_exit_reason_and_warnings_are_redacted()
+    {
+        var text = $"name: x\nhub: HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={Key}\n";
+        var inputs = SampleReports.Inputs(text: text) with
+        {
+            Run = SampleReports.Inputs().Run with { ExitReason = $"failed: bad hub SharedAccessKey={Key}" },
+            Warnings = [$"token SharedAccessSignature sr=h&sig={Key}&se=1"],
+        };
+
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), inputs);
+        var json = ReportJson.Serialize(report);
+
+        Assert.DoesNotContain(Key[..20], json, StringComparison.Ordinal);
+        Assert.Contains("SharedAccessKey=***", report.Scenario.Text, StringComparison.Ordinal);
+        Assert.Contains("HostName=h.azure-devices.net", report.Scenario.Text, StringComparison.Ordinal);
+        Assert.StartsWith("failed: bad hub", report.Run.ExitReason, StringComparison.Ordinal);
+    }
+}
