@@ -233,6 +233,31 @@ public sealed class FleetMetricsTests
         Assert.Equal(Threads * PerThread, snapshot.Series.Sum(s => s.Operations[Operations.Telemetry].Ok));
     }
 
+    [Fact]
+    public void Recording_on_the_hot_path_allocates_nothing()
+    {
+        var metrics = new FleetMetrics();
+        var op = metrics.Operation(Operations.Telemetry);
+        var sent = metrics.Counter(Counters.TelemetrySent);
+        var connected = metrics.Gauge(Gauges.DevicesConnected);
+        op.RecordOkTicks(1);
+        op.RecordOk(TimeSpan.FromMilliseconds(1));
+        op.RecordFailure("timeout");
+        metrics.Sample(DateTimeOffset.UtcNow);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            op.RecordOkTicks(i * 100L);
+            op.RecordOk(TimeSpan.FromTicks(i));
+            op.RecordFailure("timeout");
+            sent.Increment();
+            connected.Increment();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static void AssertClose(double expected, double actual) =>
         Assert.InRange(actual, expected * 0.999, expected * 1.001);
 }
