@@ -26,8 +26,8 @@ public sealed class FleetMetricsTests
         Assert.Equal(0.990, stats.P99Ms);
         Assert.Equal(0.999, stats.P999Ms);
         Assert.Equal(1.000, stats.MaxMs);
-        Assert.Equal(0.5005, stats.MeanMs, 6);
-        Assert.Equal(0.288675, stats.StdDevMs, 4);
+        Assert.Equal(0.501, stats.MeanMs, 6); // 0.5005 rounded to whole microseconds
+        Assert.Equal(0.289, stats.StdDevMs, 6);
         Assert.Equal(LatencyStats.CurvePercentiles.Count, stats.Distribution.Count);
         Assert.Equal(1.000, stats.Distribution[^1].ValueMs);
     }
