@@ -53,6 +53,37 @@ public static class Verdicts
 
     /// <summary>The run itself failed (could not connect, crashed) or was cancelled.</summary>
     public const string Error = "error";
+
+    /// <summary>
+    /// <see cref="Passed"/> when the run completed and every threshold held, <see cref="Failed"/> when it completed
+    /// but a threshold failed, <see cref="Error"/> otherwise (cancelled or failed).
+    /// </summary>
+    public static string Decide(string exitReason, IReadOnlyList<ThresholdResult> thresholds)
+    {
+        if (exitReason != ExitReasons.Completed)
+        {
+            return Error;
+        }
+
+        foreach (var threshold in thresholds)
+        {
+            if (!threshold.Passed)
+            {
+                return Failed;
+            }
+        }
+
+        return Passed;
+    }
+}
+
+/// <summary>Values of <see cref="RunSection.ExitReason"/>.</summary>
+public static class ExitReasons
+{
+    public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
+
+    public static string Failed(string why) => "failed: " + why;
 }
 
 /// <summary>Device counts: the scenario's target, the most connected at once, and per-group tables.</summary>

@@ -179,6 +179,21 @@ public sealed class FleetMetricsTests
     }
 
     [Fact]
+    public void Latest_sample_is_the_last_point_or_null_before_any()
+    {
+        var time = new ManualTime(T0);
+        var metrics = new FleetMetrics(time);
+        Assert.Null(metrics.LatestSample);
+        metrics.Counter(Counters.TelemetrySent).Add(3);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Counter(Counters.TelemetrySent).Add(4);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(T0.AddSeconds(2), metrics.LatestSample!.At);
+        Assert.Equal(7, metrics.LatestSample.Counters[Counters.TelemetrySent]);
+    }
+
+    [Fact]
     public void A_snapshot_between_samples_does_not_steal_the_next_interval()
     {
         var time = new ManualTime(T0);

@@ -126,3 +126,22 @@ public sealed class ReportRedactionTests
         Assert.StartsWith("failed: bad hub", report.Run.ExitReason, StringComparison.Ordinal);
     }
 }
+
+public sealed class VerdictTests
+{
+    [Theory]
+    [InlineData("completed", true, "passed")]
+    [InlineData("completed", false, "failed")]
+    [InlineData("cancelled", true, "error")]
+    [InlineData("failed: hub unreachable", true, "error")]
+    public void Verdict_follows_exit_reason_and_thresholds(string exitReason, bool thresholdPassed, string expected)
+    {
+        ThresholdResult[] thresholds = [new("a", "p99 < 1ms", 0.5, true), new("b", "errors < 1%", 0, thresholdPassed)];
+
+        Assert.Equal(expected, Verdicts.Decide(exitReason, thresholds));
+    }
+
+    [Fact]
+    public void Failed_exit_reason_carries_the_cause() =>
+        Assert.Equal("failed: boom", ExitReasons.Failed("boom"));
+}
