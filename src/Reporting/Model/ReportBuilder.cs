@@ -39,7 +39,7 @@ public static class ReportBuilder
             RunReport.CurrentSchemaVersion,
             scenario,
             run,
-            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, inputs.Groups),
+            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, BuildGroups(metrics, inputs)),
             telemetry,
             BuildLatency(metrics, run.DurationSeconds),
             metrics.Counters,
@@ -84,6 +84,30 @@ public static class ReportBuilder
             s.StdDevMs,
             seconds > 0 ? ok / seconds : 0,
             s.Distribution);
+    }
+
+    private static IReadOnlyList<DeviceGroupReport> BuildGroups(MetricsSnapshot metrics, ReportInputs inputs)
+    {
+        if (inputs.Groups.Count > 0)
+        {
+            return inputs.Groups;
+        }
+
+        var groups = new DeviceGroupReport[inputs.GroupTargets.Count];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var (name, target) = inputs.GroupTargets[i];
+            metrics.Gauges.TryGetValue(GroupMetrics.DevicesConnected(name), out var connected);
+            groups[i] = new DeviceGroupReport(
+                name,
+                target,
+                connected?.Peak ?? 0,
+                CounterOf(metrics, GroupMetrics.TelemetrySent(name)),
+                CounterOf(metrics, GroupMetrics.TelemetryAcked(name)),
+                CounterOf(metrics, GroupMetrics.Errors(name)));
+        }
+
+        return groups;
     }
 
     private static long CounterOf(MetricsSnapshot metrics, string name) =>

@@ -16,7 +16,14 @@ public sealed record ReportInputs
     /// <summary>The hub's ingest accounting; null when the hub cannot report it.</summary>
     public IngestAccounting? Ingest { get; init; }
 
+    /// <summary>Per-group rows given directly; when empty, rows are built from <see cref="GroupTargets"/>.</summary>
     public IReadOnlyList<DeviceGroupReport> Groups { get; init; } = [];
+
+    /// <summary>
+    /// Device target per group, in table order; each row's numbers come from the <see cref="GroupMetrics"/>
+    /// counters and gauge of that group (zero when never recorded).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> GroupTargets { get; init; } = [];
 
     public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
 

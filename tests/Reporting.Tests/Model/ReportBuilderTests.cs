@@ -145,3 +145,28 @@ public sealed class VerdictTests
     public void Failed_exit_reason_carries_the_cause() =>
         Assert.Equal("failed: boom", ExitReasons.Failed("boom"));
 }
+
+public sealed class GroupTableTests
+{
+    [Fact]
+    public void Group_rows_come_from_the_group_metrics_in_the_given_order()
+    {
+        var metrics = new FleetMetrics();
+        metrics.Counter(GroupMetrics.TelemetrySent("sensors")).Add(10);
+        metrics.Counter(GroupMetrics.TelemetryAcked("sensors")).Add(9);
+        metrics.Counter(GroupMetrics.Errors("sensors")).Add(1);
+        metrics.Gauge(GroupMetrics.DevicesConnected("sensors")).Set(4);
+        metrics.Gauge(GroupMetrics.DevicesConnected("sensors")).Set(3);
+        var inputs = SampleReports.Inputs() with
+        {
+            GroupTargets = [new("sensors", 5), new("gateways", 2)],
+        };
+
+        var report = ReportBuilder.Build(metrics.Snapshot(), inputs);
+
+        Assert.Equal(
+            [new DeviceGroupReport("sensors", 5, 4, 10, 9, 1), new DeviceGroupReport("gateways", 2, 0, 0, 0, 0)],
+            report.Devices.Groups);
+        Assert.Contains("<td class=\"l\">sensors</td><td>5</td><td>4</td>", HtmlReportWriter.Render(report), StringComparison.Ordinal);
+    }
+}
