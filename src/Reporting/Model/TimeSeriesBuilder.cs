@@ -14,6 +14,13 @@ internal static class TimeSeriesBuilder
         {
             var sample = metrics.Series[i];
             var dt = (sample.At - previousAt).TotalSeconds;
+            if (i == 0)
+            {
+                // Samples are taken once per second, so the first interval is at most one second even when the
+                // metrics were created long before sampling began (e.g. while devices were being registered).
+                dt = Math.Min(dt, 1.0);
+            }
+
             var sent = Value(sample.Counters, Counters.TelemetrySent);
             var acked = Value(sample.Counters, Counters.TelemetryAcked);
             var lost = Value(sample.Counters, Counters.ConnectionLost);

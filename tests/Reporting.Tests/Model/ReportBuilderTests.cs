@@ -170,3 +170,22 @@ public sealed class GroupTableTests
         Assert.Contains("<td class=\"l\">sensors</td><td>5</td><td>4</td>", HtmlReportWriter.Render(report), StringComparison.Ordinal);
     }
 }
+
+public sealed class TimeSeriesRateTests
+{
+    [Fact]
+    public void First_point_rate_is_per_second_even_when_metrics_were_created_long_before()
+    {
+        var time = new ManualTime(SampleReports.Start);
+        var metrics = new FleetMetrics(time);
+        time.Advance(TimeSpan.FromSeconds(30)); // registering devices, nothing sent yet
+        metrics.Counter(Counters.TelemetrySent).Add(50);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Counter(Counters.TelemetrySent).Add(20);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(2)));
+
+        var report = ReportBuilder.Build(metrics.Snapshot(), SampleReports.Inputs());
+
+        Assert.Equal([50.0, 10.0], report.TimeSeries.Select(p => p.SentPerSecond));
+    }
+}
