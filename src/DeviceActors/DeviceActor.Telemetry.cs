@@ -39,7 +39,8 @@ public sealed partial class DeviceActor
         {
             _intervalTimestampTicks = (long)(telemetry.Interval.TotalSeconds * _options.Time.TimestampFrequency);
             _nextTelemetryTimestamp = _options.Time.GetTimestamp();
-            Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, TimeSpan.Zero, telemetry.Interval);
+            Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
+            Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, telemetry.Interval, telemetry.Interval);
         }
 
         if (_options.Twin?.ReportedInterval is { } report)

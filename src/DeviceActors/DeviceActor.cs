@@ -126,7 +126,6 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
                 _telemetry.Enqueue(item);
         }
 
-        _metrics.Restarts.Increment();
         var delay = _options.Retry.NextDelay(_restarts - 1, FailureKind.Network, ref _random);
         Timers.StartSingleTimer(RetryTimer, new Start(_options.Time.GetTimestamp()), delay);
     }
