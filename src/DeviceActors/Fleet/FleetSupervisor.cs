@@ -132,7 +132,7 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
         var tick = unlimited ? MinTick : TimeSpan.FromSeconds(Math.Max(MinTick.TotalSeconds, 1.0 / rate));
         var batch = new Batch(start.Devices, group, unlimited ? double.PositiveInfinity : rate * tick.TotalSeconds,
             start.Options.Time.GetTimestamp(), unlimited ? double.PositiveInfinity : rate, Sender);
-        batch.Tokens = Math.Min(1, batch.PerTick); // the first device starts at once
+        batch.Tokens = unlimited ? double.PositiveInfinity : 1; // the first device starts at once
         _batches.Add(batch);
         Pace();
         if (_batches.Count > 0 && !Timers.IsTimerActive(PaceTimer))

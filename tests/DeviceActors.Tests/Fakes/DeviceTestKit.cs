@@ -36,10 +36,12 @@ public abstract class DeviceTestKit : Akka.TestKit.Xunit2.TestKit
 
     protected TestScheduler VirtualTime => (TestScheduler)Sys.Scheduler;
 
-    protected static DeviceOptions Options(TelemetryOptions? telemetry = null) => new()
+    /// <summary>Options whose clock is the virtual scheduler's, so SAS expiry and timers agree.</summary>
+    protected DeviceOptions Options(TelemetryOptions? telemetry = null) => new()
     {
         HostName = "hub.test",
         Telemetry = telemetry,
+        Time = new VirtualClock(VirtualTime),
     };
 
     protected static DeviceIdentity Identity(string id = "d1", int index = 0) => new(id, index, Key);
@@ -63,12 +65,26 @@ public abstract class DeviceTestKit : Akka.TestKit.Xunit2.TestKit
         return call;
     }
 
+    /// <summary>A TimeProvider reading the TestScheduler's virtual now.</summary>
+    private sealed class VirtualClock(TestScheduler scheduler) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => scheduler.Now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => scheduler.Now.UtcTicks;
+    }
+
     protected void Advance(IActorRef actor, TimeSpan by)
     {
-        actor.Tell(new Identify(null), TestActor);
-        ExpectMsg<ActorIdentity>();
+        var probe = CreateTestProbe();
+        actor.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
         VirtualTime.Advance(by);
     }
+
+    /// <summary>The next <paramref name="n"/> transport calls, whatever their kind (several devices interleave).</summary>
+    protected List<TransportCall> Calls(int n) => Enumerable.Range(0, n).Select(_ => Io.ExpectMsg<TransportCall>()).ToList();
 
     protected DeviceActor.DeviceStatus Status(IActorRef device)
     {

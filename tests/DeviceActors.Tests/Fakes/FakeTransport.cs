@@ -45,6 +45,8 @@ public sealed class FakeTransport(string deviceId, IActorRef probe, bool autoAck
 
     public int Generation => _generation;
 
+    public IActorRef Device => _device;
+
     public bool Disposed { get; private set; }
 
     public void Attach(IActorRef device) => _device = device;
