@@ -8,8 +8,10 @@ namespace FleetSim.DeviceActors;
 /// What every device of one group shares, computed once: the options, the metric instruments, the transport
 /// factory, the encoded static part of the telemetry topic and the subscriptions the behaviours need.
 /// </summary>
-public sealed class DeviceGroup
+public sealed class DeviceGroup : IDisposable
 {
+    private readonly Lazy<HttpClient> _http;
+
     public DeviceGroup(DeviceOptions options, DeviceMetrics metrics, IDeviceTransportFactory? transports = null)
     {
         var errors = options.Validate();
@@ -33,6 +35,8 @@ public sealed class DeviceGroup
         if (options.Methods is not null) subscriptions |= Subscriptions.Methods;
         if (options.Twin is not null) subscriptions |= Subscriptions.TwinResponses | Subscriptions.TwinDesired;
         Subscriptions = subscriptions;
+        UploadBody = new byte[options.FileUpload?.SizeBytes ?? 0];
+        _http = new Lazy<HttpClient>(() => CreateHttpClient(options));
     }
 
     public DeviceOptions Options { get; }
@@ -48,4 +52,26 @@ public sealed class DeviceGroup
     internal int StaticPropertyBytes { get; }
 
     internal Subscriptions Subscriptions { get; }
+
+    /// <summary>HTTPS client for file uploads, shared by the group, trusting what the MQTT connection trusts.</summary>
+    internal HttpClient Http => _http.Value;
+
+    internal ReadOnlyMemory<byte> UploadBody { get; }
+
+    public void Dispose()
+    {
+        if (_http.IsValueCreated)
+            _http.Value.Dispose();
+    }
+
+    private static HttpClient CreateHttpClient(DeviceOptions options)
+    {
+        var validator = ServerCertificateValidator.For(options);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null },
+        };
+        return new HttpClient(handler) { Timeout = options.OperationTimeout };
+    }
 }

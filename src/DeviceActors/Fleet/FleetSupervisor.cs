@@ -22,6 +22,7 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
     private readonly IDeviceTransportFactory? _transports;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<Batch> _batches = [];
+    private readonly List<DeviceGroup> _groups = [];
     private readonly HashSet<IActorRef> _running = [];
     private readonly Dictionary<string, int> _stopReasons = new(StringComparer.Ordinal);
     private IActorRef? _stopRequester;
@@ -52,6 +53,9 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
 
     /// <summary>Create these devices at <paramref name="ConnectsPerSecond"/> (0 or less: all at once). The sender gets <see cref="DevicesCreated"/>.</summary>
     public sealed record StartDevices(IReadOnlyList<DeviceIdentity> Devices, DeviceOptions Options, double ConnectsPerSecond);
+
+    /// <summary>The options of a <see cref="StartDevices"/> were invalid; no device was created.</summary>
+    public sealed record StartRejected(IReadOnlyList<string> Errors);
 
     /// <summary>All devices of one <see cref="StartDevices"/> exist (they may still be connecting).</summary>
     public sealed record DevicesCreated(int Count, int Skipped);
@@ -103,6 +107,12 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
             return Directive.Restart;
         });
 
+    protected override void PostStop()
+    {
+        foreach (var group in _groups)
+            group.Dispose();
+    }
+
     // ---- Behaviour ----
 
     private int StoppedCount => _stopReasons.Values.Sum();
@@ -126,7 +136,15 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
+        var errors = start.Options.Validate();
+        if (errors.Count > 0)
+        {
+            Sender.Tell(new StartRejected(errors));
+            return;
+        }
+
         var group = new DeviceGroup(start.Options, _metrics, _transports);
+        _groups.Add(group);
         var rate = start.ConnectsPerSecond;
         var unlimited = rate <= 0 || double.IsInfinity(rate) || double.IsNaN(rate);
         var tick = unlimited ? MinTick : TimeSpan.FromSeconds(Math.Max(MinTick.TotalSeconds, 1.0 / rate));
