@@ -88,7 +88,9 @@ public sealed partial class DeviceActor
             _debug?.Debug("device {0}: token provider failed: {1}", _identity.DeviceId, Describe(f.Error));
             EnterBackoff(FailureKind.Network);
         });
-        Receive<TransportMessage>(_ => Stash.Stash()); // may beat ConnectDone; its generation is not known yet
+        // Events of the new connection may beat ConnectDone (its generation is not known yet): keep them for later.
+        Receive<TransportMessage>(_ => Stash.Stash());
+        Receive<TransportDisconnected>(_ => Stash.Stash());
         Receive<Stop>(_ => Stash.Stash());
         Background();
     }

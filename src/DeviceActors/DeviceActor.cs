@@ -164,11 +164,12 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
     private void ReplyStatus() =>
         Sender.Tell(new DeviceStatus(_state, _lastSequence, _telemetry.InFlight, _telemetry.Queued, _desiredVersion, _stoppedReason));
 
-    /// <summary>Results of earlier connections, timers of states already left: expected, harmless, dropped on purpose.</summary>
+    /// <summary>
+    /// Results of earlier connections, timers of states already left: expected, harmless, dropped on purpose.
+    /// A QoS 1 message dropped here is not acknowledged, so the hub delivers it again on the next connection.
+    /// </summary>
     private void IgnoreStale(object message)
     {
-        if (message is TransportMessage { AckHandle: not null } m && m.Generation == _generation && _generation != 0)
-            ObserveQuietly(SafeCall(static (t, h) => t.AcknowledgeAsync(h), _transport, m.AckHandle));
         _debug?.Debug("device {0}: ignored {1} in {2}", _identity.DeviceId, message.GetType().Name, _state);
     }
 

@@ -201,4 +201,17 @@ public sealed class ConnectionTests : DeviceTestKit
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
         Assert.Equal(0, Metrics.Gauge(Gauges.DevicesConnected).Value);
     }
+
+    [Fact]
+    public void A_drop_that_beats_the_connect_result_is_not_lost()
+    {
+        var device = StartedDevice(Options());
+        var call = Io.ExpectMsg<ConnectCall>();
+        call.Transport.DropConnection(); // generation of the connection being established
+        AwaitAssert(() => Assert.Equal(DeviceState.Connecting, Status(device).State));
+
+        call.Succeed();
+        AwaitState(device, DeviceState.Backoff);
+        Assert.Equal(1, Count(Counters.ConnectionLost));
+    }
 }
