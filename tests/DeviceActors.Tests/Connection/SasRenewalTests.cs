@@ -56,6 +56,24 @@ public sealed class SasRenewalTests : DeviceTestKit
     }
 
     [Fact]
+    public void Renewal_stops_waiting_for_acknowledgements_after_the_operation_timeout()
+    {
+        var options = ShortTokens(new TelemetryOptions { Interval = TimeSpan.FromHours(1) }) with { OperationTimeout = TimeSpan.FromSeconds(3) };
+        var device = StartedDevice(options);
+        Io.ExpectMsg<ConnectCall>().Succeed();
+        Io.ExpectMsg<PublishCall>(); // never acknowledged
+
+        Advance(device, TimeSpan.FromSeconds(50.1));
+        AwaitState(device, DeviceState.Renewing);
+        Advance(device, TimeSpan.FromSeconds(2.9));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Advance(device, TimeSpan.FromSeconds(0.1));
+        Io.ExpectMsg<DisconnectCall>();
+        Io.ExpectMsg<ConnectCall>().Succeed();
+        Assert.Equal(1, Io.ExpectMsg<PublishCall>().Sequence); // re-sent on the renewed connection
+    }
+
+    [Fact]
     public void A_user_supplied_token_is_renewed_through_the_provider()
     {
         var resource = "hub.test/devices/d1";

@@ -110,4 +110,16 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.Equal(1, _metrics.Operation(Operations.Reconnect).OkCount);
         Assert.Equal(Count(Counters.TelemetrySent), Count(Counters.TelemetryAcked));
     }
+
+    [Fact]
+    public void The_user_name_names_the_hub_and_model_while_the_connection_goes_to_the_endpoint_host()
+    {
+        var options = Options() with { HostName = "myhub.azure-devices.net", EndpointHost = "localhost", ModelId = "dtmi:com:example:Thermostat;1", ProductInfo = null };
+        Start(options);
+
+        AwaitCondition(() => Count(Counters.TelemetryAcked) >= 1, TimeSpan.FromSeconds(10));
+        Assert.True(_broker.Connects.TryPeek(out var connect));
+        Assert.Equal("myhub.azure-devices.net/d1/?api-version=2021-04-12&model-id=dtmi:com:example:Thermostat;1", connect.UserName);
+        Assert.True(SasToken.Parse(connect.Password).Covers("myhub.azure-devices.net", "devices/d1"));
+    }
 }

@@ -237,4 +237,21 @@ public sealed class TelemetryTests : DeviceTestKit
         ExpectMsg<DeviceActor.DeviceStopped>();
         Assert.Equal(1, Count(DeviceMetrics.TelemetryUnacked));
     }
+
+    [Fact]
+    public void Extra_application_properties_are_appended_to_every_topic_encoded()
+    {
+        var telemetry = Telemetry() with
+        {
+            Properties = [new("region", "eu/west"), new("flag", null)],
+            ContentType = null,
+            ContentEncoding = null,
+        };
+        var device = StartedDevice(Options(telemetry));
+        Run(device);
+
+        var publish = Io.ExpectMsg<PublishCall>();
+        Assert.EndsWith("&region=eu%2Fwest&flag", publish.Topic);
+        Assert.DoesNotContain("%24.ct", publish.Topic);
+    }
 }
