@@ -122,6 +122,29 @@ public sealed class FleetSupervisorTests : DeviceTestKit
         Assert.Equal(1, all.StillRunning);
     }
 
+    [Fact]
+    public void Invalid_options_are_rejected_with_their_errors_and_no_device_starts()
+    {
+        var fleet = Sys.ActorOf(FleetSupervisor.Props(Metrics)); // the real transport factory: nothing may connect
+        fleet.Tell(new FleetSupervisor.StartDevices(Devices(3), Options() with { KeepAlive = TimeSpan.FromHours(1) }, 10), TestActor);
+
+        var rejected = ExpectMsg<FleetSupervisor.StartRejected>();
+        Assert.Contains(rejected.Errors, e => e.Contains("keep-alive"));
+        fleet.Tell(FleetSupervisor.GetFleetStatus.Instance, TestActor);
+        Assert.Equal(0, ExpectMsg<FleetSupervisor.FleetStatus>().Created);
+    }
+
+    [Fact]
+    public void A_device_id_given_twice_starts_once()
+    {
+        var fleet = Fleet();
+        fleet.Tell(new FleetSupervisor.StartDevices([new DeviceIdentity("same", 0, Key), new DeviceIdentity("same", 1, Key)], Options(), 0), TestActor);
+
+        Assert.Equal(new FleetSupervisor.DevicesCreated(1, 1), ExpectMsg<FleetSupervisor.DevicesCreated>());
+        Io.ExpectMsg<ConnectCall>();
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
     /// <summary>Throws once, for one device at one sequence number: a device bug.</summary>
     private sealed class CrashOnce(int crashIndex, long crashSequence) : ITelemetryPayload
     {

@@ -1,3 +1,4 @@
+using System.Security.Authentication;
 using Akka.Actor;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.Protocol;
@@ -121,5 +122,20 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.True(_broker.Connects.TryPeek(out var connect));
         Assert.Equal("myhub.azure-devices.net/d1/?api-version=2021-04-12&model-id=dtmi:com:example:Thermostat;1", connect.UserName);
         Assert.True(SasToken.Parse(connect.Password).Covers("myhub.azure-devices.net", "devices/d1"));
+    }
+
+    [Fact]
+    public async Task The_TLS_versions_offered_are_the_configured_ones()
+    {
+        await using var tls12Only = await TlsBroker.StartAsync(_certificates, SslProtocols.Tls12);
+        var tls13 = Options() with { EndpointPort = tls12Only.Port, TlsProtocols = SslProtocols.Tls13 };
+        var tls12 = Options() with { EndpointPort = tls12Only.Port, TlsProtocols = SslProtocols.Tls12 };
+
+        Start(tls13, "offers-1.3");
+        AwaitCondition(() => _metrics.Operation(Operations.Connect).FailedCount >= 1, TimeSpan.FromSeconds(10));
+        Assert.Empty(tls12Only.Connects);
+        Start(tls12, "offers-1.2");
+        AwaitCondition(() => tls12Only.Connects.Any(c => c.ClientId == "offers-1.2"), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(tls12Only.Connects, c => c.ClientId == "offers-1.3");
     }
 }

@@ -32,10 +32,12 @@ internal sealed class TlsBroker : IAsyncDisposable
     /// <summary>What CONNACK to give; Success by default.</summary>
     public MqttConnectReasonCode ConnAck { get; set; } = MqttConnectReasonCode.Success;
 
-    public static async Task<TlsBroker> StartAsync(TestCertificates certificates)
+    public static async Task<TlsBroker> StartAsync(TestCertificates certificates,
+        System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None)
     {
         var port = FreePort();
         var options = new MqttServerOptionsBuilder()
+            .WithEncryptionSslProtocol(protocols)
             .WithoutDefaultEndpoint()
             .WithEncryptedEndpoint()
             .WithEncryptedEndpointBoundIPAddress(IPAddress.Loopback)
