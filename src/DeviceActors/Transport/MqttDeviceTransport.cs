@@ -15,29 +15,32 @@ public sealed class MqttDeviceTransportFactory : IDeviceTransportFactory
     private static readonly MqttClientFactory Factory = new();
 
     public IDeviceTransport Create(DeviceIdentity identity, DeviceOptions options, DeviceTopics topics) =>
-        new MqttDeviceTransport(Factory.CreateMqttClient(), identity, options, topics);
+        new MqttDeviceTransport(Factory, identity, options, topics);
 }
 
 /// <summary>
 /// IoT Hub MQTT over MQTTnet 5: MQTT 3.1.1, ClientId = device id, CleanSession = false, user name per
 /// PROTOCOL.md section 1, the password supplied per connect, TLS checked against the trusted CA and host name.
-/// MQTTnet's event handlers only tell the device actor; reconnecting is the actor's decision.
+/// MQTTnet's event handlers only tell the device actor; reconnecting is the actor's decision. Each connection
+/// gets its own MQTTnet client whose handlers carry that connection's generation, so an event MQTTnet raises late
+/// (its disconnect event runs on the thread pool) can never be mistaken for one of the next connection.
 /// </summary>
 public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentialsProvider
 {
-    private readonly IMqttClient _client;
+    private readonly MqttClientFactory _factory;
     private readonly MqttClientOptions _options;
     private readonly DeviceTopics _topics;
     private readonly string _userName;
     private readonly ServerCertificateValidator _validator;
     private IActorRef _device = ActorRefs.Nobody;
+    private IMqttClient? _client;
     private byte[]? _password;
     private volatile string? _rejection;
-    private volatile int _generation;
+    private int _generation;
 
-    public MqttDeviceTransport(IMqttClient client, DeviceIdentity identity, DeviceOptions options, DeviceTopics topics)
+    public MqttDeviceTransport(MqttClientFactory factory, DeviceIdentity identity, DeviceOptions options, DeviceTopics topics)
     {
-        _client = client;
+        _factory = factory;
         _topics = topics;
         _userName = MqttUsername.Build(options.HostName, identity.DeviceId, productInfo: options.ProductInfo, modelId: options.ModelId);
         _validator = ServerCertificateValidator.For(options);
@@ -64,9 +67,6 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
                 .WithSubProtocols(["mqtt"]))
             : builder.WithTcpServer(options.MqttHost, options.MqttPort);
         _options = builder.Build();
-
-        _client.DisconnectedAsync += OnDisconnected;
-        _client.ApplicationMessageReceivedAsync += OnMessage;
     }
 
     public void Attach(IActorRef device) => _device = device;
@@ -76,12 +76,21 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         var generation = Interlocked.Increment(ref _generation);
         _password = password is null ? null : Encoding.UTF8.GetBytes(password);
         _rejection = null;
-        if (_client.IsConnected)
-            await _client.DisconnectAsync(new MqttClientDisconnectOptions()).ConfigureAwait(false);
+        if (_client is { } previous)
+        {
+            _client = null;
+            if (previous.IsConnected)
+                await previous.DisconnectAsync(new MqttClientDisconnectOptions()).ConfigureAwait(false);
+            previous.Dispose();
+        }
 
+        var client = _factory.CreateMqttClient();
+        client.DisconnectedAsync += e => OnDisconnected(e, generation);
+        client.ApplicationMessageReceivedAsync += e => OnMessage(e, generation);
+        _client = client;
         try
         {
-            var result = await _client.ConnectAsync(_options, CancellationToken.None).ConfigureAwait(false);
+            var result = await client.ConnectAsync(_options, CancellationToken.None).ConfigureAwait(false);
             return result.ResultCode == MqttClientConnectResultCode.Success
                 ? ConnectOutcome.Connected(generation, result.IsSessionPresent)
                 : ConnectOutcome.Refused(generation, FailureKinds.FromConnAck(result.ResultCode), "CONNACK " + result.ResultCode);
@@ -109,7 +118,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
 
     private async Task Subscribe(MqttClientSubscribeOptions options)
     {
-        var result = await _client.SubscribeAsync(options, CancellationToken.None).ConfigureAwait(false);
+        var result = await Client.SubscribeAsync(options, CancellationToken.None).ConfigureAwait(false);
         foreach (var item in result.Items)
         {
             if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
@@ -125,21 +134,22 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             Payload = new System.Buffers.ReadOnlySequence<byte>(payload),
             QualityOfServiceLevel = atLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce,
         };
-        return _client.PublishAsync(message, CancellationToken.None);
+        return Client.PublishAsync(message, CancellationToken.None);
     }
 
     public Task AcknowledgeAsync(object ackHandle) =>
         ((MqttApplicationMessageReceivedEventArgs)ackHandle).AcknowledgeAsync(CancellationToken.None);
 
     public Task DisconnectAsync() =>
-        _client.IsConnected ? _client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None) : Task.CompletedTask;
+        _client is { IsConnected: true } client ? client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None) : Task.CompletedTask;
 
     public void Dispose()
     {
-        _client.DisconnectedAsync -= OnDisconnected;
-        _client.ApplicationMessageReceivedAsync -= OnMessage;
-        _client.Dispose();
+        _client?.Dispose();
+        _client = null;
     }
+
+    private IMqttClient Client => _client ?? throw new MQTTnet.Exceptions.MqttClientNotConnectedException();
 
     string IMqttClientCredentialsProvider.GetUserName(MqttClientOptions clientOptions) => _userName;
 
@@ -151,25 +161,25 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         return _rejection is null;
     }
 
-    private Task OnDisconnected(MqttClientDisconnectedEventArgs e)
+    private Task OnDisconnected(MqttClientDisconnectedEventArgs e, int generation)
     {
         // A failed connect also raises this event; the actor learns about that from ConnectAsync instead.
         if (e.ClientWasConnected)
         {
             var reason = e.Exception is null ? FailureKind.Network : FailureKinds.FromException(e.Exception);
             var detail = e.Exception is null ? e.Reason.ToString() : $"{e.Reason}: {e.Exception.GetType().Name}: {e.Exception.Message}";
-            _device.Tell(new TransportDisconnected(_generation, reason, Redaction.Redact(detail)));
+            _device.Tell(new TransportDisconnected(generation, reason, Redaction.Redact(detail)));
         }
 
         return Task.CompletedTask;
     }
 
-    private Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    private Task OnMessage(MqttApplicationMessageReceivedEventArgs e, int generation)
     {
         var message = e.ApplicationMessage;
         var qos1 = message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce;
         e.AutoAcknowledge = !qos1; // the device acknowledges QoS 1 messages once it has handled them
-        _device.Tell(new TransportMessage(_generation, message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), qos1 ? e : null));
+        _device.Tell(new TransportMessage(generation, message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), qos1 ? e : null));
         return Task.CompletedTask;
     }
 }

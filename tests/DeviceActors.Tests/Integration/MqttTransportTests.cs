@@ -138,4 +138,22 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         AwaitCondition(() => tls12Only.Connects.Any(c => c.ClientId == "offers-1.2"), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(tls12Only.Connects, c => c.ClientId == "offers-1.3");
     }
+
+    [Fact]
+    public void SAS_renewal_on_a_real_connection_loses_and_repeats_nothing()
+    {
+        var options = Options() with { SasTtl = TimeSpan.FromSeconds(4), SasRenewalMargin = TimeSpan.FromSeconds(2) };
+        var device = Start(options);
+
+        AwaitCondition(() => _metrics.Operation(Operations.SasRenewal).OkCount >= 2, TimeSpan.FromSeconds(15));
+        device.Tell(DeviceActor.Stop.Instance, TestActor);
+        ExpectMsg<DeviceActor.DeviceStopped>(TimeSpan.FromSeconds(10));
+
+        Assert.True(_broker.Connects.Count >= 3);
+        Assert.Equal(0, Count(Counters.ConnectionLost));
+        var sequences = _broker.Published.Select(p => long.Parse(PropertyBag.Decode(p.Topic[(p.Topic.LastIndexOf('/') + 1)..])
+            .Single(kv => kv.Key == FleetSimProperties.Sequence).Value!)).ToArray();
+        Assert.Equal(Enumerable.Range(1, sequences.Length).Select(i => (long)i), sequences.Order()); // no gap, no repeat
+        Assert.Equal(Count(Counters.TelemetrySent), Count(Counters.TelemetryAcked));
+    }
 }
