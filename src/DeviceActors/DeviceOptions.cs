@@ -100,6 +100,24 @@ public sealed record DeviceOptions
     /// <summary>Clock for intended-start timestamps and SAS expiry (tests may pass a fake).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Reads a trusted CA certificate from PEM (e.g. the emulator's CaCertificatePem) once, for a whole group.</summary>
+    /// <exception cref="FormatException">The text holds no PEM certificate.</exception>
+    public static X509Certificate2 CaFromPem(string pem)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPem(pem);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new FormatException($"the trusted CA is not a PEM certificate ('-----BEGIN CERTIFICATE----- …'): {e.Message}", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"the trusted CA is not a PEM certificate ('-----BEGIN CERTIFICATE----- …'): {e.Message}", e);
+        }
+    }
+
     /// <summary>The MQTT host to connect to.</summary>
     public string MqttHost => EndpointHost ?? HostName;
 

@@ -79,49 +79,4 @@ public sealed class RetryPolicyTests
         Assert.Equal(FailureKind.Network, FailureKinds.FromException(new IOException("reset", new SocketException())));
         Assert.Equal(FailureKind.Untrusted, FailureKinds.FromException(new ServerCertificateRejectedException("no")));
     }
-
-    [Fact]
-    public void Options_with_bad_values_are_rejected_with_specific_messages()
-    {
-        var options = new DeviceOptions
-        {
-            HostName = "",
-            KeepAlive = TimeSpan.FromSeconds(2000),
-            SasTtl = TimeSpan.FromSeconds(60),
-            SasRenewalMargin = TimeSpan.FromSeconds(60),
-            Telemetry = new() { InFlightWindow = 0 },
-            Retry = RetryPolicy.Exponential with { Cap = TimeSpan.FromMilliseconds(10) },
-        };
-
-        var errors = options.Validate();
-
-        Assert.Contains(errors, e => e.Contains("HostName is required"));
-        Assert.Contains(errors, e => e.Contains("keep-alive must be 0..1177 s"));
-        Assert.Contains(errors, e => e.Contains("renewal margin (60 s) must be at least 0 and below the TTL (60 s)"));
-        Assert.Contains(errors, e => e.Contains("in-flight window must be 1..65535 (found 0)"));
-        Assert.Contains(errors, e => e.Contains("retry cap"));
-        Assert.Throws<ArgumentException>(() => new DeviceGroup(options, new DeviceMetrics(new Reporting.FleetMetrics())));
-    }
-
-    [Fact]
-    public void Default_options_are_valid_and_use_IoT_Hub_ports()
-    {
-        var options = new DeviceOptions { HostName = "hub" };
-        Assert.Empty(options.Validate());
-        Assert.Equal(8883, options.MqttPort);
-        Assert.Equal(443, (options with { Transport = DeviceTransportKind.MqttWebSockets }).MqttPort);
-        Assert.Equal("gw", (options with { EndpointHost = "gw" }).MqttHost);
-    }
-
-    [Fact]
-    public void A_certificate_for_another_host_name_is_rejected_even_from_the_trusted_CA()
-    {
-        using var certificates = Integration.TestCertificates.Create();
-        var validator = ServerCertificateValidator.For(new DeviceOptions { HostName = "hub", TrustedCa = certificates.Ca });
-
-        Assert.Null(validator.Check(certificates.Server, SslPolicyErrors.RemoteCertificateChainErrors));
-        Assert.Contains("host name", validator.Check(certificates.Server, SslPolicyErrors.RemoteCertificateNameMismatch));
-        using var other = Integration.TestCertificates.Create("Other");
-        Assert.Contains("trusted CA", validator.Check(other.Server, SslPolicyErrors.RemoteCertificateChainErrors));
-    }
 }
