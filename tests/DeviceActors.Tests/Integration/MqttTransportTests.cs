@@ -56,7 +56,7 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.Equal("localhost/d1/?api-version=2021-04-12&DeviceClientType=FleetSim%2F1.0", connect.UserName);
         Assert.False(connect.CleanSession);
         Assert.Equal((ushort)60, connect.KeepAlive);
-        var token = SasToken.Parse(connect.Password);
+        var token = SasToken.Parse(connect.Password!);
         Assert.True(token.IsSignatureValid(Key));
         Assert.True(token.Covers("localhost", "devices/d1"));
         var topics = _broker.Published.Select(p => p.Topic).Take(3).ToArray();
@@ -121,7 +121,7 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         AwaitCondition(() => Count(Counters.TelemetryAcked) >= 1, TimeSpan.FromSeconds(10));
         Assert.True(_broker.Connects.TryPeek(out var connect));
         Assert.Equal("myhub.azure-devices.net/d1/?api-version=2021-04-12&model-id=dtmi:com:example:Thermostat;1", connect.UserName);
-        Assert.True(SasToken.Parse(connect.Password).Covers("myhub.azure-devices.net", "devices/d1"));
+        Assert.True(SasToken.Parse(connect.Password!).Covers("myhub.azure-devices.net", "devices/d1"));
     }
 
     [Fact]
@@ -155,5 +155,29 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
             .Single(kv => kv.Key == FleetSimProperties.Sequence).Value!)).ToArray();
         Assert.Equal(Enumerable.Range(1, sequences.Length).Select(i => (long)i), sequences.Order()); // no gap, no repeat
         Assert.Equal(Count(Counters.TelemetrySent), Count(Counters.TelemetryAcked));
+    }
+
+    [Fact]
+    public async Task An_X509_device_presents_its_certificate_and_sends_no_password()
+    {
+        await using var broker = await TlsBroker.StartAsync(_certificates, askForClientCertificate: true);
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=x509-device", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(
+            [new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            created.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+        var options = Options() with { EndpointPort = broker.Port };
+        var device = ChildActorOf(DeviceActor.Props(new DeviceIdentity("x509-device", 0, null, ClientCertificate: certificate),
+            new DeviceGroup(options, new DeviceMetrics(_metrics))));
+        device.Tell(new DeviceActor.Start(options.Time.GetTimestamp()));
+
+        AwaitCondition(() => Count(Counters.TelemetryAcked) >= 1, TimeSpan.FromSeconds(10));
+        Assert.True(broker.Connects.TryPeek(out var connect));
+        Assert.Equal(certificate.Thumbprint, connect.ClientCertificateThumbprint);
+        Assert.True(string.IsNullOrEmpty(connect.Password));
+        Assert.Equal("localhost/x509-device/?api-version=2021-04-12&DeviceClientType=FleetSim%2F1.0", connect.UserName);
     }
 }

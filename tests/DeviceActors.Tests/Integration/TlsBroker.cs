@@ -21,7 +21,8 @@ internal sealed class TlsBroker : IAsyncDisposable
         Port = port;
     }
 
-    public sealed record ConnectSeen(string ClientId, string UserName, string Password, bool? CleanSession, ushort? KeepAlive);
+    public sealed record ConnectSeen(string ClientId, string UserName, string? Password, bool? CleanSession, ushort? KeepAlive,
+        string? ClientCertificateThumbprint);
 
     public int Port { get; }
 
@@ -33,10 +34,14 @@ internal sealed class TlsBroker : IAsyncDisposable
     public MqttConnectReasonCode ConnAck { get; set; } = MqttConnectReasonCode.Success;
 
     public static async Task<TlsBroker> StartAsync(TestCertificates certificates,
-        System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None)
+        System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None,
+        bool askForClientCertificate = false)
     {
         var port = FreePort();
-        var options = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder();
+        if (askForClientCertificate)
+            builder = builder.WithClientCertificate((_, _, _, _) => true, false); // the test checks the thumbprint itself
+        var options = builder
             .WithEncryptionSslProtocol(protocols)
             .WithoutDefaultEndpoint()
             .WithEncryptedEndpoint()
@@ -49,7 +54,8 @@ internal sealed class TlsBroker : IAsyncDisposable
         var broker = new TlsBroker(server, port);
         server.ValidatingConnectionAsync += e =>
         {
-            broker.Connects.Enqueue(new ConnectSeen(e.ClientId, e.UserName, e.Password, e.CleanSession, e.KeepAlivePeriod));
+            broker.Connects.Enqueue(new ConnectSeen(e.ClientId, e.UserName, e.Password, e.CleanSession, e.KeepAlivePeriod,
+                e.ChannelAdapter.ClientCertificate?.Thumbprint));
             e.ReasonCode = broker.ConnAck;
             return Task.CompletedTask;
         };
