@@ -139,6 +139,8 @@ public sealed record DeviceOptions
         if (Retry.Validate() is { } retry) errors.Add("device options: " + retry);
         if (Telemetry?.Validate() is { } telemetry) errors.Add("device options: " + telemetry);
         if (Twin?.Validate() is { } twin) errors.Add("device options: " + twin);
+        if (Methods?.Validate() is { } methods) errors.Add("device options: " + methods);
+        if (C2d?.Validate() is { } c2d) errors.Add("device options: " + c2d);
         if (FileUpload?.Validate() is { } files) errors.Add("device options: " + files);
         return errors;
     }

@@ -20,6 +20,8 @@ public sealed record FileUploadOptions
         if (Interval <= TimeSpan.Zero) return $"file upload interval must be positive (found {Interval})";
         if (SizeBytes < 0) return $"file upload size must be 0 or more (found {SizeBytes})";
         if (HttpsPort is <= 0 or > 65535) return $"file upload port must be 1..65535 (found {HttpsPort})";
+        if (string.IsNullOrWhiteSpace(BlobNamePrefix) || BlobNamePrefix.Contains('/'))
+            return $"file upload blob name prefix must be non-empty and without '/' (found '{BlobNamePrefix}')";
         return null;
     }
 }

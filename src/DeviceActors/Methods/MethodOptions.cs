@@ -18,6 +18,19 @@ public sealed record MethodOptions
     public MethodBehavior Unknown { get; init; } = new(404, """{"message":"unknown method"}""", TimeSpan.Zero);
 
     internal MethodBehavior For(string name) => Handlers.TryGetValue(name, out var b) ? b : Unknown;
+
+    public string? Validate()
+    {
+        foreach (var (name, behavior) in Handlers)
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('/'))
+                return $"method name '{name}' must be non-empty and without '/' (the method topic carries it as one segment)";
+            if (behavior.Delay < TimeSpan.Zero)
+                return $"method '{name}': delay must be 0 or more (found {behavior.Delay})";
+        }
+
+        return Unknown.Delay < TimeSpan.Zero ? "the unknown-method answer's delay must be 0 or more" : null;
+    }
 }
 
 /// <summary>C2D behaviour: the device subscribes, measures delivery latency from fleetsim-sent and acknowledges.</summary>
@@ -25,4 +38,6 @@ public sealed record C2dOptions
 {
     /// <summary>Wait this long before the PUBACK (simulates a slow handler); zero acknowledges at once.</summary>
     public TimeSpan AckDelay { get; init; } = TimeSpan.Zero;
+
+    public string? Validate() => AckDelay < TimeSpan.Zero ? $"C2D ack delay must be 0 or more (found {AckDelay})" : null;
 }

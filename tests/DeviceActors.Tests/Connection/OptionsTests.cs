@@ -60,4 +60,24 @@ public sealed class OptionsTests
         var error = Assert.Throws<FormatException>(() => DeviceOptions.CaFromPem("not a certificate"));
         Assert.Contains("not a PEM certificate", error.Message);
     }
+
+    [Fact]
+    public void Behaviour_options_are_checked_too()
+    {
+        var options = new DeviceOptions
+        {
+            HostName = "hub",
+            Methods = new() { Handlers = new Dictionary<string, Methods.MethodBehavior> { ["a/b"] = new(200, null, TimeSpan.Zero) } },
+            C2d = new() { AckDelay = TimeSpan.FromSeconds(-1) },
+            Twin = new() { ReportedInterval = TimeSpan.FromSeconds(5) },
+            FileUpload = new() { BlobNamePrefix = "" },
+        };
+
+        var errors = options.Validate();
+
+        Assert.Contains(errors, e => e.Contains("method name 'a/b'"));
+        Assert.Contains(errors, e => e.Contains("C2D ack delay"));
+        Assert.Contains(errors, e => e.Contains("no reported patch"));
+        Assert.Contains(errors, e => e.Contains("blob name prefix"));
+    }
 }
