@@ -30,7 +30,7 @@ internal sealed class ParseContext(string file, string text, Func<string, string
     /// <summary>An error at a character offset inside a scalar's value (template and threshold text).</summary>
     public void ErrorInScalar(YamlNode node, int offset, string message, string? hint = null)
     {
-        if (node is not YamlScalarNode scalar || scalar.Value is null || offset <= 0)
+        if (node is not YamlScalarNode scalar || scalar.Value is null || offset < 0)
         {
             Error(node, message, hint);
             return;
