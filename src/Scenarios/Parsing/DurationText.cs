@@ -34,6 +34,10 @@ public static class DurationText
                 error = $"'{text}' is not a duration; expected a number with a unit, e.g. 30s, 500ms, 2m, 1h";
                 return false;
             }
+            while (i < s.Length && s[i] == ' ')
+            {
+                i++;
+            }
             var unitStart = i;
             while (i < s.Length && char.IsAsciiLetter(s[i]))
             {

@@ -56,6 +56,7 @@ internal static class LoadParser
         if (to > fleet)
         {
             ctx.Error(toNode, $"{kind} to {to} devices, but the device groups have only {fleet}", "raise a group's count or lower 'to'");
+            level = to.Value;
             return null;
         }
         if (kind == "ramp" && to < level)
@@ -86,6 +87,7 @@ internal static class LoadParser
         {
             ctx.Error(body.Node, $"inject adds {phase.DevicesAdded} devices to {level}, but the device groups have only {fleet}",
                 "raise a group's count, or lower perSecond or for");
+            level += phase.DevicesAdded;
             return null;
         }
         level += phase.DevicesAdded;

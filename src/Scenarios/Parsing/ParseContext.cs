@@ -30,7 +30,7 @@ internal sealed class ParseContext(string file, string text, Func<string, string
     /// <summary>An error at a character offset inside a scalar's value (template and threshold text).</summary>
     public void ErrorInScalar(YamlNode node, int offset, string message, string? hint = null)
     {
-        if (node is not YamlScalarNode scalar || scalar.Value is null || offset <= 0)
+        if (node is not YamlScalarNode scalar || scalar.Value is null || offset < 0)
         {
             Error(node, message, hint);
             return;
@@ -51,7 +51,7 @@ internal sealed class ParseContext(string file, string text, Func<string, string
         if (scalar.Style is ScalarStyle.Literal or ScalarStyle.Folded)
         {
             var line = (int)start.Line + 1 + newlines;
-            ErrorAt(node, line, Indentation(line) + 1 + (offset - lineStart), message, hint);
+            ErrorAt(node, line, BlockIndentation((int)start.Line + 1) + 1 + (offset - lineStart), message, hint);
         }
         else if (newlines == 0)
         {
@@ -73,6 +73,20 @@ internal sealed class ParseContext(string file, string text, Func<string, string
             return;
         }
         Errors.Add(new ScenarioError(File, Math.Max(1, (int)line), Math.Max(1, (int)column), message, hint));
+    }
+
+    /// <summary>The indentation a block scalar strips: that of its first non-blank content line.</summary>
+    private int BlockIndentation(int firstLine)
+    {
+        lines ??= text.Split('\n');
+        for (var line = firstLine; line <= lines.Length; line++)
+        {
+            if (lines[line - 1].Trim().Length > 0)
+            {
+                return Indentation(line);
+            }
+        }
+        return 0;
     }
 
     private int Indentation(int line)

@@ -77,6 +77,11 @@ public static partial class ScenarioLoader
         {
             stream.Load(new StringReader(text));
         }
+        catch (AnchorNotFoundException e)
+        {
+            ctx.ErrorAt(AliasMark(text, e), "YAML: " + CleanMessage(e), "define the anchor (&name) before using it as *name");
+            return null;
+        }
         catch (YamlException e)
         {
             ctx.ErrorAt(e.Start, "YAML syntax: " + CleanMessage(e), "check indentation, colons and quotes near here");
@@ -93,6 +98,23 @@ public static partial class ScenarioLoader
         }
         return stream.Documents[0].RootNode;
     }
+
+    /// <summary>YamlDotNet gives an unresolved alias no position: find the first use of *name ourselves.</summary>
+    private static Mark AliasMark(string text, AnchorNotFoundException e)
+    {
+        var match = AnchorName().Match(e.Message);
+        var index = match.Success ? text.IndexOf("*" + match.Groups[1].Value, StringComparison.Ordinal) : -1;
+        if (index < 0 || e.Start.Line > 1 || e.Start.Column > 1)
+        {
+            return e.Start;
+        }
+        var lineStart = index == 0 ? -1 : text.LastIndexOf('\n', index - 1);
+        var line = 1 + text.AsSpan(0, index).Count('\n');
+        return new Mark(index, line, index - lineStart);
+    }
+
+    [GeneratedRegex("anchor '([^']+)'")]
+    private static partial Regex AnchorName();
 
     private static string CleanMessage(YamlException e)
     {

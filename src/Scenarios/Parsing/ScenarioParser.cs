@@ -26,7 +26,9 @@ internal static class ScenarioParser
         var hub = HubParser.Parse(ctx, top.Get("hub"));
         var duration = top.Duration("duration", TimeSpan.FromMilliseconds(1));
 
+        var errorsBeforeGroups = ctx.Errors.Count;
         var (groups, connectRate) = Groups(ctx, top);
+        var groupsValid = ctx.Errors.Count == errorsBeforeGroups && groups.Count > 0;
         var total = 0;
         foreach (var group in groups)
         {
@@ -40,7 +42,7 @@ internal static class ScenarioParser
             {
                 ctx.Error(top.Get("devices")!, "devices.connectRate is only used without load phases", "remove connectRate, or set the pace with a ramp phase");
             }
-            load = LoadParser.Parse(ctx, loadNode, groups.Count == 0 ? int.MaxValue : total);
+            load = LoadParser.Parse(ctx, loadNode, groupsValid ? total : int.MaxValue);
         }
         else if (duration is { } length)
         {

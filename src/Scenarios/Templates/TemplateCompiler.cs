@@ -27,8 +27,9 @@ internal static class TemplateCompiler
                     errors.Add(new TemplateError(i, "'{{' is not closed by '}}'", "write expressions as {{name args}}"));
                     return [];
                 }
+                var before = errors.Count;
                 var words = Tokenize(source, i + 2, close, errors);
-                var generator = TemplateArguments.Create(words, i, errors);
+                var generator = errors.Count > before ? null : TemplateArguments.Create(words, i, errors);
                 var next = close + 2;
                 var placement = inString ? ValuePlacement.InString : ValuePlacement.Raw;
                 if (inString && stringStart == i - 1 && next < source.Length && source[next] == '"')
