@@ -35,6 +35,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly FleetMetrics _metrics;
     private readonly Func<IngestTotals?>? _ingest;
     private readonly Gauge _asked;
+    private readonly ServiceLoad? _service;
+    private readonly int[] _activeInGroup;
     private IActorRef _requester = ActorRefs.Nobody;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
@@ -45,9 +47,11 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private int _phase = int.MinValue;
     private bool _paused;
 
-    public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null)
+    public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null)
     {
         _scenario = scenario;
+        _service = service;
+        _activeInGroup = new int[scenario.DeviceGroups.Count];
         _fleet = fleet;
         _metrics = metrics;
         _ingest = ingest;
@@ -62,8 +66,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null) =>
-        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest));
+    public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null) =>
+        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service));
 
     public LoadSchedule Schedule => _schedule;
 
@@ -112,6 +116,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             var due = _startedAt + _schedule.DueAt(_active + 1, _lastStopAt - _startedAt);
             var (group, index) = _order[_active];
             _fleet.Start(group, index, due);
+            _activeInGroup[group]++;
             _active++;
             _started++;
         }
@@ -121,10 +126,12 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             _active--;
             var (group, index) = _order[_active];
             _fleet.Stop(group, index);
+            _activeInGroup[group]--;
             _lastStopAt = Now;
         }
 
         _peak = Math.Max(_peak, _active);
+        _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
     }
 
     private void ApplyPhase(TimeSpan elapsed)

@@ -111,6 +111,38 @@ public sealed partial class HubServiceClient : IDisposable
         return (result["status"]?.GetValue<int>() ?? 0, result["payload"]?.DeepClone());
     }
 
+    /// <summary>
+    /// Sends a cloud-to-device message through the emulator's HTTPS extension endpoint
+    /// <c>POST /devices/{id}/messages/deviceBound</c> (a real hub takes C2D over AMQP only). System properties go in
+    /// <c>iothub-messageid</c>, <c>iothub-correlationid</c>, <c>iothub-ack</c>…, application properties in
+    /// <c>iothub-app-{name}</c> headers, as IoT Hub's HTTP conventions have it.
+    /// </summary>
+    public async Task SendC2dAsync(string deviceId, byte[] body, IReadOnlyList<KeyValuePair<string, string?>> properties, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var request = new HttpRequestMessage(HttpMethod.Post, WithApiVersion($"devices/{Uri.EscapeDataString(deviceId)}/messages/deviceBound")) { Content = content };
+        request.Headers.TryAddWithoutValidation("iothub-messageid", Guid.NewGuid().ToString());
+        foreach (var (name, value) in properties)
+        {
+            var header = name switch
+            {
+                SystemProperties.MessageId => "iothub-messageid",
+                SystemProperties.CorrelationId => "iothub-correlationid",
+                SystemProperties.UserId => "iothub-userid",
+                SystemProperties.ExpiryTime => "iothub-expiry",
+                SystemProperties.Ack => "iothub-ack",
+                SystemProperties.ContentType => "iothub-contenttype",
+                SystemProperties.ContentEncoding => "iothub-contentencoding",
+                _ => "iothub-app-" + name,
+            };
+            request.Headers.Remove(header);
+            request.Headers.TryAddWithoutValidation(header, value ?? "");
+        }
+
+        using var response = await SendRequestAsync(request, ct, null);
+    }
+
     /// <summary>GET on an arbitrary service path (emulator extensions such as <c>fleetsim/stats</c>).</summary>
     public async Task<JsonObject> GetJsonAsync(string path, CancellationToken ct)
     {

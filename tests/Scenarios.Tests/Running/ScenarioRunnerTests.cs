@@ -32,6 +32,8 @@ public class ScenarioRunnerTests() : TestKit(Config)
         runner.Tell(new Identify(1));
         ExpectMsg<ActorIdentity>();
         runner.Tell(new ScenarioRunner.Start());
+        runner.Tell(new Identify(2)); // Start is handled (timers registered at virtual time zero) before the clock moves
+        ExpectMsg<ActorIdentity>();
         return (runner, fleet, metrics);
     }
 

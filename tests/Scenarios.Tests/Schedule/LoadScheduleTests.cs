@@ -1,7 +1,7 @@
 using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;
 
-namespace FleetSim.Scenarios.Tests.Load;
+namespace FleetSim.Scenarios.Tests.Schedule;
 
 public class LoadScheduleTests
 {
