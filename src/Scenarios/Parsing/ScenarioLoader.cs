@@ -73,9 +73,10 @@ public static partial class ScenarioLoader
     private static YamlNode? ReadYaml(ParseContext ctx, string text)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (AnchorNotFoundException e)
         {
@@ -85,6 +86,12 @@ public static partial class ScenarioLoader
         catch (YamlException e)
         {
             ctx.ErrorAt(e.Start, "YAML syntax: " + CleanMessage(e), "check indentation, colons and quotes near here");
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input; the last event it read is our best position.
+            ctx.ErrorAt(parser.LastEnd, "YAML syntax: cannot read the text after this point", "check indentation, colons and quotes near here");
             return null;
         }
         if (stream.Documents.Count == 0)
@@ -97,6 +104,23 @@ public static partial class ScenarioLoader
             return null;
         }
         return stream.Documents[0].RootNode;
+    }
+
+    /// <summary>Remembers where the last parsing event ended, to position errors YamlDotNet reports without a mark.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastEnd { get; private set; } = Mark.Empty;
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current)
+            {
+                LastEnd = current.End;
+            }
+            return inner.MoveNext();
+        }
     }
 
     /// <summary>YamlDotNet gives an unresolved alias no position: find the first use of *name ourselves.</summary>
