@@ -15,7 +15,7 @@ public sealed class ErrorTests
     [Fact]
     public void Unknown_key_names_its_position_and_suggests_the_closest_key()
     {
-        var error = Load.One("name: x\ndevices: {count: 10}\ndurration: 10s\nduration: 10s\n");
+        var error = Loads.One("name: x\ndevices: {count: 10}\ndurration: 10s\nduration: 10s\n");
         Assert.Equal(("test.yaml", 3, 1), (error.File, error.Line, error.Column));
         Assert.Contains("unknown key 'durration'", error.Message, StringComparison.Ordinal);
         Assert.Equal("did you mean 'duration'?", error.Hint);
@@ -24,7 +24,7 @@ public sealed class ErrorTests
     [Fact]
     public void Unknown_key_deep_inside_a_group_is_positioned_there()
     {
-        var error = Load.One("""
+        var error = Loads.One("""
             name: x
             deviceGroups:
               - name: a
@@ -46,7 +46,7 @@ public sealed class ErrorTests
     [InlineData("count: [1]", "expected a whole number, found a list")]
     public void Wrong_types_and_bad_counts_are_positioned_at_the_value(string line, string expected)
     {
-        var error = Load.One($"name: x\ndevices:\n  {line}\nduration: 1s\n");
+        var error = Loads.One($"name: x\ndevices:\n  {line}\nduration: 1s\n");
         Assert.Equal((3, 10), (error.Line, error.Column));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -59,7 +59,7 @@ public sealed class ErrorTests
     [InlineData("2y", "unknown unit 'y'")]
     public void Bad_durations_say_what_a_duration_looks_like(string value, string expected)
     {
-        var error = Load.One($"name: x\ndevices: {{count: 1}}\nduration: {value}\n");
+        var error = Loads.One($"name: x\ndevices: {{count: 1}}\nduration: {value}\n");
         Assert.Equal((3, 11), (error.Line, error.Column));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -77,7 +77,7 @@ public sealed class ErrorTests
     [Fact]
     public void Unknown_enum_value_lists_the_allowed_values_and_suggests_one()
     {
-        var error = Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, transport: mqtts}\nduration: 1s\n");
+        var error = Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, transport: mqtts}\nduration: 1s\n");
         Assert.Contains("'mqtts' is not a valid transport", error.Message, StringComparison.Ordinal);
         Assert.Contains("did you mean 'mqtt'?", error.Hint, StringComparison.Ordinal);
         Assert.Contains("mqtt-ws", error.Hint, StringComparison.Ordinal);
@@ -87,7 +87,7 @@ public sealed class ErrorTests
     [Fact]
     public void Out_of_range_keep_alive_is_rejected_with_the_range()
     {
-        var error = Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, keepAlive: 30m}\nduration: 1s\n");
+        var error = Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, keepAlive: 30m}\nduration: 1s\n");
         Assert.Contains("out of range", error.Message, StringComparison.Ordinal);
         Assert.Equal("expected 1s to 19m37s", error.Hint);
     }
@@ -100,7 +100,7 @@ public sealed class ErrorTests
     [InlineData("name: x\ndevices: *missing\n", 2)]
     public void Yaml_syntax_errors_are_positioned_errors_not_exceptions(string yaml, int line)
     {
-        var error = Load.One(yaml);
+        var error = Loads.One(yaml);
         Assert.True(line == error.Line, error.ToString());
         Assert.DoesNotContain("(Line:", error.Message, StringComparison.Ordinal);
     }
@@ -108,7 +108,7 @@ public sealed class ErrorTests
     [Fact]
     public void Every_error_is_reported_at_once()
     {
-        var errors = Load.Errors("""
+        var errors = Loads.Errors("""
             name: x
             deviceGroups:
               - name: a
@@ -127,7 +127,7 @@ public sealed class ErrorTests
     [Fact]
     public void Missing_required_keys_are_reported_at_their_mapping()
     {
-        var errors = Load.Errors("deviceGroups:\n  - name: a\nduration: 1s\n");
+        var errors = Loads.Errors("deviceGroups:\n  - name: a\nduration: 1s\n");
         Assert.Contains(errors, e => e.Line == 1 && e.Message.Contains("missing required key 'name'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Line == 2 && e.Column == 5 && e.Message.Contains("missing required key 'count'", StringComparison.Ordinal));
     }
@@ -135,22 +135,22 @@ public sealed class ErrorTests
     [Fact]
     public void A_scenario_without_length_asks_for_a_duration()
     {
-        var error = Load.One("name: x\ndevices: {count: 1}\n");
+        var error = Loads.One("name: x\ndevices: {count: 1}\n");
         Assert.Contains("needs a duration", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
     [InlineData("")]
     [InlineData("# only a comment\n")]
-    public void Empty_file_is_an_error(string yaml) => Assert.Contains("empty", Load.One(yaml).Message, StringComparison.Ordinal);
+    public void Empty_file_is_an_error(string yaml) => Assert.Contains("empty", Loads.One(yaml).Message, StringComparison.Ordinal);
 
     [Fact]
     public void Second_yaml_document_is_an_error() =>
-        Assert.Equal(5, Load.One(Load.Minimal + "\n---\nname: y\n").Line);
+        Assert.Equal(5, Loads.One(Loads.Minimal + "\n---\nname: y\n").Line);
 
     [Fact]
     public void A_scalar_scenario_is_an_error() =>
-        Assert.Contains("expected a mapping", Load.One("just text\n").Message, StringComparison.Ordinal);
+        Assert.Contains("expected a mapping", Loads.One("just text\n").Message, StringComparison.Ordinal);
 
     [Fact]
     public void Missing_file_is_a_positioned_error()
@@ -181,24 +181,24 @@ public sealed class ErrorTests
     [Fact]
     public void Yes_and_no_are_not_booleans()
     {
-        var error = Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, desired: {reportBack: yes}}\nduration: 1s\n");
+        var error = Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, desired: {reportBack: yes}}\nduration: 1s\n");
         Assert.Contains("true or false", error.Hint, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Id_patterns_need_an_index_and_legal_characters()
     {
-        Assert.Contains("no {index}", Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: fixed}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("contains '/'", Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 'a/{index}'}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("index format", Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 'a{index:x}'}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        var scenario = Load.Ok("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 's-{index:00000}-x'}\nduration: 1s\n");
+        Assert.Contains("no {index}", Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: fixed}\nduration: 1s\n").Message, StringComparison.Ordinal);
+        Assert.Contains("contains '/'", Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 'a/{index}'}\nduration: 1s\n").Message, StringComparison.Ordinal);
+        Assert.Contains("index format", Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 'a{index:x}'}\nduration: 1s\n").Message, StringComparison.Ordinal);
+        var scenario = Loads.Ok("name: x\ndeviceGroups:\n  - {name: a, count: 2, idPattern: 's-{index:00000}-x'}\nduration: 1s\n");
         Assert.Equal("s-00001-x", scenario.DeviceGroups[0].DeviceId(1));
     }
 
     [Fact]
     public void Groups_need_unique_names_and_ids()
     {
-        var errors = Load.Errors("""
+        var errors = Loads.Errors("""
             name: x
             deviceGroups:
               - {name: a, count: 1}
@@ -213,22 +213,22 @@ public sealed class ErrorTests
     [Fact]
     public void Options_that_would_be_ignored_are_errors()
     {
-        Assert.Contains("does not apply to policy fixed", Load.One(
+        Assert.Contains("does not apply to policy fixed", Loads.One(
             "name: x\ndeviceGroups:\n  - {name: a, count: 1, retry: {policy: fixed, baseDelay: 1s}}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("applies only to symmetricKey", Load.One(
+        Assert.Contains("applies only to symmetricKey", Loads.One(
             "name: x\ndeviceGroups:\n  - {name: a, count: 1, credential: x509, sasTtl: 1h}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("less than sasTtl", Load.One(
+        Assert.Contains("less than sasTtl", Loads.One(
             "name: x\ndeviceGroups:\n  - {name: a, count: 1, sasTtl: 1m, sasRenewalMargin: 2m}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("cannot be used together", Load.One(
+        Assert.Contains("cannot be used together", Loads.One(
             "name: x\ndeviceGroups:\n  - {name: a, count: 1, telemetry: {interval: 1s, ratePerSecond: 2}}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("does not apply with whenDisconnected: drop", Load.One(
+        Assert.Contains("does not apply with whenDisconnected: drop", Loads.One(
             "name: x\ndeviceGroups:\n  - {name: a, count: 1, telemetry: {queue: {capacity: 5, whenDisconnected: drop}}}\nduration: 1s\n").Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Bad_method_names_and_reserved_properties_are_rejected()
     {
-        Assert.Contains("not valid", Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, methods: {'a/b': {status: 200}}}\nduration: 1s\n").Message, StringComparison.Ordinal);
-        Assert.Contains("reserved", Load.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, telemetry: {properties: {fleetsim-seq: '1'}}}\nduration: 1s\n").Message, StringComparison.Ordinal);
+        Assert.Contains("not valid", Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, methods: {'a/b': {status: 200}}}\nduration: 1s\n").Message, StringComparison.Ordinal);
+        Assert.Contains("reserved", Loads.One("name: x\ndeviceGroups:\n  - {name: a, count: 1, telemetry: {properties: {fleetsim-seq: '1'}}}\nduration: 1s\n").Message, StringComparison.Ordinal);
     }
 }

@@ -16,7 +16,7 @@ public sealed class LanguageTests
     [Fact]
     public void Load_phases_parse_in_order_with_their_telemetry_changes()
     {
-        var scenario = Load.Ok(Groups + """
+        var scenario = Loads.Ok(Groups + """
             load:
               - ramp: {to: 50, over: 10s}
               - inject: {perSecond: 5, for: 4s, telemetry: {factor: 2}}
@@ -48,21 +48,21 @@ public sealed class LanguageTests
     [InlineData("- hold: {for: 1s, telemetry: {factor: 2, interval: 1s}}", "cannot be used together")]
     public void Load_phases_that_cannot_happen_are_errors(string phases, string expected)
     {
-        var errors = Load.Errors(Groups + "load:\n  " + phases + "\n");
+        var errors = Loads.Errors(Groups + "load:\n  " + phases + "\n");
         Assert.Contains(errors, e => (e.Message + e.Hint).Contains(expected, StringComparison.Ordinal) && e.Line >= 6);
     }
 
     [Fact]
     public void Explicit_duration_wins_over_the_phase_sum()
     {
-        var scenario = Load.Ok(Groups + "duration: 5s\nload:\n  - ramp: {to: 100, over: 1m}\n");
+        var scenario = Loads.Ok(Groups + "duration: 5s\nload:\n  - ramp: {to: 100, over: 1m}\n");
         Assert.Equal(TimeSpan.FromSeconds(5), scenario.Duration);
     }
 
     [Fact]
     public void Service_actions_parse_with_targets_and_defaults()
     {
-        var scenario = Load.Ok(Groups + """
+        var scenario = Loads.Ok(Groups + """
             duration: 1m
             service:
               - invokeMethod: {name: reboot, ratePerSecond: 2.5, target: "group:gateways", responseTimeout: 10s, connectTimeout: 2s, payload: '{"now": true}'}
@@ -85,7 +85,7 @@ public sealed class LanguageTests
     [Fact]
     public void Unknown_target_group_is_positioned_after_the_prefix_with_a_suggestion()
     {
-        var error = Load.One(Groups + "duration: 1m\nservice:\n  - invokeMethod: {name: reboot, ratePerSecond: 1, target: group:gateway}\n");
+        var error = Loads.One(Groups + "duration: 1m\nservice:\n  - invokeMethod: {name: reboot, ratePerSecond: 1, target: group:gateway}\n");
         Assert.Equal((7, 66), (error.Line, error.Column));
         Assert.Equal("did you mean 'group:gateways'?", error.Hint);
     }
@@ -97,13 +97,13 @@ public sealed class LanguageTests
     public void Bad_service_values_are_errors(string extra, string expected)
     {
         var yaml = Groups + "duration: 1m\nservice:\n  - invokeMethod: {name: reboot, " + (extra.StartsWith("rate", StringComparison.Ordinal) ? "" : "ratePerSecond: 1, ") + extra + "}\n";
-        Assert.Contains(expected, Load.One(yaml).Message, StringComparison.Ordinal);
+        Assert.Contains(expected, Loads.One(yaml).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Thresholds_parse_into_normalised_rules()
     {
-        var scenario = Load.Ok(Groups + """
+        var scenario = Loads.Ok(Groups + """
             duration: 1m
             thresholds:
               abortOnBreach: true
@@ -131,7 +131,7 @@ public sealed class LanguageTests
     [InlineData("conect: [\"count > 1\"]", 3, "unknown key")]
     public void Bad_threshold_rules_point_into_the_rule_text(string line, int column, string expected)
     {
-        var error = Load.One(Groups + "duration: 1m\nthresholds:\n  " + line + "\n");
+        var error = Loads.One(Groups + "duration: 1m\nthresholds:\n  " + line + "\n");
         Assert.Contains(expected, error.Message + error.Hint, StringComparison.Ordinal);
         Assert.Equal(7, error.Line);
         Assert.Equal(column, error.Column);
@@ -140,8 +140,8 @@ public sealed class LanguageTests
     [Fact]
     public void Environment_variables_are_interpolated_into_values()
     {
-        var scenario = Load.Ok("name: env-${FLEETSIM_TEST_COUNT}\ndevices:\n  count: ${FLEETSIM_TEST_COUNT}\nduration: 1s\nhub: \"${FLEETSIM_TEST_HUB}\"\n");
-        Assert.Equal(7, Load.Ok("name: x\ndevices: {count: \"${FLEETSIM_TEST_COUNT}\"}\nduration: 1s\n").TotalDevices);
+        var scenario = Loads.Ok("name: env-${FLEETSIM_TEST_COUNT}\ndevices:\n  count: ${FLEETSIM_TEST_COUNT}\nduration: 1s\nhub: \"${FLEETSIM_TEST_HUB}\"\n");
+        Assert.Equal(7, Loads.Ok("name: x\ndevices: {count: \"${FLEETSIM_TEST_COUNT}\"}\nduration: 1s\n").TotalDevices);
         Assert.Equal(("env-7", 7), (scenario.Name, scenario.TotalDevices));
         var hub = Assert.IsType<ConnectionStringHub>(scenario.Hub);
         Assert.Equal("test.azure-devices.net", hub.ConnectionString.HostName);
@@ -151,7 +151,7 @@ public sealed class LanguageTests
     [Fact]
     public void Missing_environment_variable_is_positioned_at_the_reference()
     {
-        var error = Load.One("name: x\ndevices: {count: 1}\nduration: 1s\nhub: {connectionString: \"HostName=${NOT_SET_ANYWHERE}\"}\n");
+        var error = Loads.One("name: x\ndevices: {count: 1}\nduration: 1s\nhub: {connectionString: \"HostName=${NOT_SET_ANYWHERE}\"}\n");
         Assert.Equal((4, 35), (error.Line, error.Column));
         Assert.Contains("'NOT_SET_ANYWHERE' is not set", error.Message, StringComparison.Ordinal);
     }
@@ -159,14 +159,14 @@ public sealed class LanguageTests
     [Fact]
     public void Dollar_dollar_brace_is_a_literal()
     {
-        var scenario = Load.Ok("name: cost-$${x}\ndevices: {count: 1}\nduration: 1s\n");
+        var scenario = Loads.Ok("name: cost-$${x}\ndevices: {count: 1}\nduration: 1s\n");
         Assert.Equal("cost-${x}", scenario.Name);
     }
 
     [Fact]
     public void Invalid_hub_connection_strings_never_echo_the_secret()
     {
-        var error = Load.One("name: x\ndevices: {count: 1}\nduration: 1s\nhub: \"HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0\"\n");
+        var error = Loads.One("name: x\ndevices: {count: 1}\nduration: 1s\nhub: \"HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0\"\n");
         Assert.Contains("device connection string", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("c2VjcmV0", error.ToString(), StringComparison.Ordinal);
         Assert.Equal((4, 6), (error.Line, error.Column));
@@ -175,7 +175,7 @@ public sealed class LanguageTests
     [Fact]
     public void Embedded_hub_options_parse_quotas_and_faults()
     {
-        var scenario = Load.Ok(Load.Minimal + """
+        var scenario = Loads.Ok(Loads.Minimal + """
 
             hub:
               embedded:
@@ -203,15 +203,15 @@ public sealed class LanguageTests
     [Fact]
     public void A_fault_needs_exactly_one_kind()
     {
-        Assert.Contains("expected one of dropConnections", Load.One(Load.Minimal + "\nhub: {embedded: {faults: [{at: 1s}]}}\n").Message, StringComparison.Ordinal);
-        Assert.Contains("cannot be used together", Load.One(Load.Minimal + "\nhub: {embedded: {faults: [{at: 1s, dropConnections: {fraction: 0.5, deviceId: d}}]}}\n").Message, StringComparison.Ordinal);
+        Assert.Contains("expected one of dropConnections", Loads.One(Loads.Minimal + "\nhub: {embedded: {faults: [{at: 1s}]}}\n").Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be used together", Loads.One(Loads.Minimal + "\nhub: {embedded: {faults: [{at: 1s, dropConnections: {fraction: 0.5, deviceId: d}}]}}\n").Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Hub_connection_string_accepts_the_service_string()
     {
         var text = "HostName=h.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=a2V5";
-        var scenario = Load.Ok(Load.Minimal + $"\nhub: {{connectionString: \"{text}\"}}\n");
+        var scenario = Loads.Ok(Loads.Minimal + $"\nhub: {{connectionString: \"{text}\"}}\n");
         Assert.Equal(ServiceConnectionString.Parse(text), ((ConnectionStringHub)scenario.Hub).ConnectionString);
     }
 }

@@ -23,7 +23,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Overrides_replace_values_by_dotted_path_before_validation()
     {
-        var scenario = Load.Ok(TwoGroups, "deviceGroups.1.count=75", "duration=10s", "deviceGroups.0.telemetry.interval=250ms", "name=renamed");
+        var scenario = Loads.Ok(TwoGroups, "deviceGroups.1.count=75", "duration=10s", "deviceGroups.0.telemetry.interval=250ms", "name=renamed");
         Assert.Equal(75, scenario.DeviceGroups[1].Count);
         Assert.Equal(TimeSpan.FromSeconds(10), scenario.Duration);
         Assert.Equal(TimeSpan.FromMilliseconds(250), scenario.DeviceGroups[0].Telemetry!.Interval);
@@ -33,7 +33,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Overrides_create_missing_mappings_and_accept_yaml_values()
     {
-        var scenario = Load.Ok(TwoGroups, "hub.embedded.quotas.connectsPerSecond=5", "deviceGroups.1.telemetry={ratePerSecond: 4}");
+        var scenario = Loads.Ok(TwoGroups, "hub.embedded.quotas.connectsPerSecond=5", "deviceGroups.1.telemetry={ratePerSecond: 4}");
         Assert.Equal(5, ((EmbeddedHub)scenario.Hub).Options.Quotas.ConnectsPerSecond);
         Assert.Equal(TimeSpan.FromMilliseconds(250), scenario.DeviceGroups[1].Telemetry!.Interval);
     }
@@ -41,7 +41,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Overrides_work_on_an_empty_file()
     {
-        var scenario = Load.Ok("", "name=cli", "devices.count=3", "duration=2s");
+        var scenario = Loads.Ok("", "name=cli", "devices.count=3", "duration=2s");
         Assert.Equal(3, scenario.TotalDevices);
     }
 
@@ -53,7 +53,7 @@ public sealed class OverrideAndScaleTests
     [InlineData("deviceGroups..count=1", "empty part")]
     public void Bad_override_paths_are_errors_naming_the_override(string set, string expected)
     {
-        var error = Load.One(TwoGroups, set);
+        var error = Loads.One(TwoGroups, set);
         Assert.StartsWith("--set ", error.File, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -61,10 +61,10 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Bad_override_values_are_positioned_in_the_override()
     {
-        var error = Load.One(TwoGroups, "deviceGroups.0.count=lots");
+        var error = Loads.One(TwoGroups, "deviceGroups.0.count=lots");
         Assert.Equal(("--set deviceGroups.0.count", 1, 22), (error.File, error.Line, error.Column));
         Assert.Contains("expected a whole number", error.Message, StringComparison.Ordinal);
-        var unknown = Load.One(TwoGroups, "deviceGroups.0.cuont=5");
+        var unknown = Loads.One(TwoGroups, "deviceGroups.0.cuont=5");
         Assert.Equal("--set deviceGroups.0.cuont", unknown.File);
         Assert.Equal("did you mean 'count'?", unknown.Hint);
     }
@@ -72,7 +72,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Scale_multiplies_counts_and_rates_but_not_per_device_rates_or_latency_rules()
     {
-        var scenario = Load.Ok(TwoGroups).Scale(0.1);
+        var scenario = Loads.Ok(TwoGroups).Scale(0.1);
         Assert.Equal([10, 5], scenario.DeviceGroups.Select(g => g.Count));
         Assert.Equal(15, ((RampPhase)scenario.Load[0]).To);
         Assert.Equal(0.05, ((InjectPhase)scenario.Load[1]).PerSecond, 9);
@@ -88,7 +88,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Scale_never_leaves_a_group_without_devices_nor_a_ramp_beyond_the_fleet()
     {
-        var scenario = Load.Ok(TwoGroups).Scale(0.001);
+        var scenario = Loads.Ok(TwoGroups).Scale(0.001);
         Assert.Equal([1, 1], scenario.DeviceGroups.Select(g => g.Count));
         Assert.Equal(2, scenario.TotalDevices);
         Assert.InRange(((RampPhase)scenario.Load[0]).To, 1, 2);
@@ -98,7 +98,7 @@ public sealed class OverrideAndScaleTests
     [Fact]
     public void Scale_up_multiplies()
     {
-        var scenario = Load.Ok(TwoGroups).Scale(2);
+        var scenario = Loads.Ok(TwoGroups).Scale(2);
         Assert.Equal(300, scenario.TotalDevices);
         Assert.Equal(300, ((RampPhase)scenario.Load[0]).To);
     }
@@ -108,5 +108,5 @@ public sealed class OverrideAndScaleTests
     [InlineData(-1)]
     [InlineData(double.NaN)]
     public void Scale_rejects_non_positive_factors(double factor) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => Load.Ok(TwoGroups).Scale(factor));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Loads.Ok(TwoGroups).Scale(factor));
 }

@@ -96,7 +96,7 @@ public sealed class SchemaAgreementTests
         duration: 4s
         """;
 
-    private static string SchemaText => File.ReadAllText(Path.Combine(Load.ScenariosFolder, "fleetsim.schema.json"));
+    private static string SchemaText => File.ReadAllText(Path.Combine(Loads.ScenariosFolder, "fleetsim.schema.json"));
 
     [Fact]
     public void The_parser_reads_every_key_the_schema_defines_and_nothing_else()
@@ -147,16 +147,16 @@ public sealed class SchemaAgreementTests
         var catalog = SchemaCatalog.Default;
         foreach (var transport in catalog.EnumValues("transport"))
         {
-            Load.Ok($"name: x\ndeviceGroups:\n  - {{name: a, count: 1, transport: {transport}}}\nduration: 1s\n");
+            Loads.Ok($"name: x\ndeviceGroups:\n  - {{name: a, count: 1, transport: {transport}}}\nduration: 1s\n");
         }
         foreach (var credential in catalog.EnumValues("credential"))
         {
-            Load.Ok($"name: x\ndeviceGroups:\n  - {{name: a, count: 1, credential: {credential}}}\nduration: 1s\n");
+            Loads.Ok($"name: x\ndeviceGroups:\n  - {{name: a, count: 1, credential: {credential}}}\nduration: 1s\n");
         }
         foreach (var metric in catalog.EnumValues("thresholdMetric"))
         {
             var value = metric switch { "errorRate" => "1%", "throughput" => "1/s", "count" or "failed" or "lost" or "duplicated" => "1", _ => "1s" };
-            Load.Ok($"name: x\ndevices: {{count: 1}}\nduration: 1s\nthresholds:\n  telemetry: [\"{metric} < {value}\"]\n");
+            Loads.Ok($"name: x\ndevices: {{count: 1}}\nduration: 1s\nthresholds:\n  telemetry: [\"{metric} < {value}\"]\n");
         }
         Assert.Equal(Enum.GetNames<ThresholdMetric>().Select(n => n.ToLowerInvariant()), catalog.EnumValues("thresholdMetric").Select(n => n.ToLowerInvariant()));
     }

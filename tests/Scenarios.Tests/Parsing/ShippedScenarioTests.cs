@@ -8,7 +8,7 @@ public sealed class ShippedScenarioTests
     public static TheoryData<string> ShippedFiles()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(Load.ScenariosFolder, "*.yaml").OrderBy(f => f, StringComparer.Ordinal))
+        foreach (var file in Directory.GetFiles(Loads.ScenariosFolder, "*.yaml").OrderBy(f => f, StringComparer.Ordinal))
         {
             data.Add(Path.GetFileName(file));
         }
@@ -18,7 +18,7 @@ public sealed class ShippedScenarioTests
     [Fact]
     public void Every_scenario_the_issues_ask_for_is_shipped()
     {
-        var names = Directory.GetFiles(Load.ScenariosFolder, "*.yaml").Select(Path.GetFileNameWithoutExtension).ToHashSet();
+        var names = Directory.GetFiles(Loads.ScenariosFolder, "*.yaml").Select(Path.GetFileNameWithoutExtension).ToHashSet();
         foreach (var expected in new[] { "quickstart", "telemetry-throughput", "twin-sync", "methods-load", "c2d", "mixed-fleet", "device-features" })
         {
             Assert.Contains(expected, names);
@@ -29,7 +29,7 @@ public sealed class ShippedScenarioTests
     [MemberData(nameof(ShippedFiles))]
     public void Shipped_scenario_parses_and_points_editors_at_the_schema(string file)
     {
-        var path = Path.Combine(Load.ScenariosFolder, file);
+        var path = Path.Combine(Loads.ScenariosFolder, file);
         var result = ScenarioLoader.Load(path);
         Assert.True(result.Success, string.Join("\n", result.Errors));
         Assert.StartsWith("# yaml-language-server: $schema=./fleetsim.schema.json", File.ReadAllText(path), StringComparison.Ordinal);
@@ -40,7 +40,7 @@ public sealed class ShippedScenarioTests
     [MemberData(nameof(ShippedFiles))]
     public void Shipped_scenario_scaled_small_stays_valid(string file)
     {
-        var scenario = ScenarioLoader.Load(Path.Combine(Load.ScenariosFolder, file)).GetOrThrow().Scale(0.01);
+        var scenario = ScenarioLoader.Load(Path.Combine(Loads.ScenariosFolder, file)).GetOrThrow().Scale(0.01);
         Assert.All(scenario.DeviceGroups, g => Assert.True(g.Count >= 1));
         foreach (var phase in scenario.Load)
         {
@@ -54,7 +54,7 @@ public sealed class ShippedScenarioTests
     [Fact]
     public void Quickstart_is_the_issue_2_walking_skeleton()
     {
-        var scenario = ScenarioLoader.Load(Path.Combine(Load.ScenariosFolder, "quickstart.yaml")).GetOrThrow();
+        var scenario = ScenarioLoader.Load(Path.Combine(Loads.ScenariosFolder, "quickstart.yaml")).GetOrThrow();
         var group = Assert.Single(scenario.DeviceGroups);
         Assert.Equal(100, group.Count);
         Assert.Equal(TimeSpan.FromSeconds(1), group.Telemetry!.Interval);
@@ -69,7 +69,7 @@ public sealed class ShippedScenarioTests
     [Fact]
     public void Device_features_has_a_threshold_on_every_operation_and_every_service_action()
     {
-        var scenario = ScenarioLoader.Load(Path.Combine(Load.ScenariosFolder, "device-features.yaml")).GetOrThrow();
+        var scenario = ScenarioLoader.Load(Path.Combine(Loads.ScenariosFolder, "device-features.yaml")).GetOrThrow();
         var operations = scenario.Thresholds.Rules.Select(r => r.Operation).ToHashSet();
         foreach (var op in new[] { "connect", "telemetry", "twinGet", "reportedPatch", "desiredDelivery", "methodRoundTrip", "c2dDelivery", "reconnect", "sasRenewal", "fileUpload" })
         {

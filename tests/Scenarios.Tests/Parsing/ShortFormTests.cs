@@ -7,7 +7,7 @@ public sealed class ShortFormTests
     [Fact]
     public void Short_form_becomes_one_group_with_a_ramp_at_the_connect_rate_and_a_hold()
     {
-        var scenario = Load.Ok("""
+        var scenario = Loads.Ok("""
             name: skeleton
             devices: {count: 100, idPrefix: dev-, connectRate: 20}
             duration: 30s
@@ -26,7 +26,7 @@ public sealed class ShortFormTests
     [Fact]
     public void Short_form_without_connect_rate_connects_everything_at_once()
     {
-        var scenario = Load.Ok(Load.Minimal);
+        var scenario = Loads.Ok(Loads.Minimal);
         Assert.Equal(new RampPhase(10, TimeSpan.Zero, null), scenario.Load[0]);
         Assert.Null(scenario.DeviceGroups[0].Telemetry);
         Assert.Equal("device-3", scenario.DeviceGroups[0].DeviceId(3));
@@ -35,7 +35,7 @@ public sealed class ShortFormTests
     [Fact]
     public void A_connect_rate_slower_than_the_duration_ramps_for_the_whole_run()
     {
-        var scenario = Load.Ok("name: slow\ndevices: {count: 100, connectRate: 1}\nduration: 10s\n");
+        var scenario = Loads.Ok("name: slow\ndevices: {count: 100, connectRate: 1}\nduration: 10s\n");
         Assert.Equal(new RampPhase(100, TimeSpan.FromSeconds(10), null), scenario.Load[0]);
         Assert.Equal(TimeSpan.Zero, scenario.Load[1].Duration);
     }
@@ -43,7 +43,7 @@ public sealed class ShortFormTests
     [Fact]
     public void Short_form_and_device_groups_cannot_be_mixed()
     {
-        var errors = Load.Errors("""
+        var errors = Loads.Errors("""
             name: mixed
             devices: {count: 1}
             deviceGroups:
@@ -56,7 +56,7 @@ public sealed class ShortFormTests
     [Fact]
     public void Connect_rate_with_load_phases_is_an_error_because_it_would_be_ignored()
     {
-        var error = Load.One("""
+        var error = Loads.One("""
             name: x
             devices: {count: 10, connectRate: 5}
             load:
@@ -69,7 +69,7 @@ public sealed class ShortFormTests
     [Fact]
     public void Hub_defaults_to_the_embedded_emulator_and_seed_to_1()
     {
-        var scenario = Load.Ok(Load.Minimal);
+        var scenario = Loads.Ok(Loads.Minimal);
         Assert.Same(EmbeddedHub.Default, scenario.Hub);
         Assert.Equal(1, scenario.Seed);
     }

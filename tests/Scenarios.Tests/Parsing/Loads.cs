@@ -4,7 +4,7 @@ using FleetSim.Scenarios.Parsing;
 namespace FleetSim.Scenarios.Tests.Parsing;
 
 /// <summary>Test helpers: load text with a fixed environment, and find the repository's scenarios folder.</summary>
-internal static class Load
+internal static class Loads
 {
     public static readonly Dictionary<string, string> Environment = new()
     {

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+
+namespace FleetSim.Reporting;
+
+/// <summary>
+/// All metrics of one run, shared by every device. Get-or-create lookups are for set-up: callers keep the
+/// returned <see cref="OperationMetrics"/>, <see cref="Counter"/> and <see cref="Gauge"/> instances and record
+/// on them directly, which is lock-free. <see cref="Sample"/> (once per second) and <see cref="Snapshot"/> are
+/// the reader side and are serialized with each other.
+/// </summary>
+public sealed class FleetMetrics
+{
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, OperationMetrics> _operations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Gauge> _gauges = new(StringComparer.Ordinal);
+    private readonly List<MetricsSample> _series = [];
+    private readonly Lock _readLock = new();
+
+    public FleetMetrics(TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        StartedAt = _time.GetUtcNow();
+    }
+
+    /// <summary>When this instance was created (the time provider's clock).</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The most recent time-series point (for a live view or exporter), null before the first sample.</summary>
+    public MetricsSample? LatestSample
+    {
+        get
+        {
+            lock (_readLock)
+            {
+                return _series.Count == 0 ? null : _series[^1];
+            }
+        }
+    }
+
+    public OperationMetrics Operation(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return _operations.GetOrAdd(name, static n => new OperationMetrics(n));
+    }
+
+    public Counter Counter(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return _counters.GetOrAdd(name, static _ => new Counter());
+    }
+
+    public Gauge Gauge(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return _gauges.GetOrAdd(name, static _ => new Gauge());
+    }
+
+    /// <summary>
+    /// Appends one time-series point: every counter and gauge value at <paramref name="now"/>, and per
+    /// operation what happened since the previous sample (counts, failures by reason, p50/p95/p99).
+    /// </summary>
+    public void Sample(DateTimeOffset now)
+    {
+        lock (_readLock)
+        {
+            var operations = new SortedDictionary<string, OperationSample>(StringComparer.Ordinal);
+            foreach (var (name, op) in _operations)
+            {
+                operations[name] = op.TakeSample();
+            }
+
+            _series.Add(new MetricsSample(now, CounterValues(), GaugeValues(), operations));
+        }
+    }
+
+    /// <summary>An immutable copy of everything recorded so far, including the time series.</summary>
+    public MetricsSnapshot Snapshot()
+    {
+        lock (_readLock)
+        {
+            var operations = new SortedDictionary<string, OperationSnapshot>(StringComparer.Ordinal);
+            foreach (var (name, op) in _operations)
+            {
+                operations[name] = op.TakeSnapshot();
+            }
+
+            var gauges = new SortedDictionary<string, GaugeSnapshot>(StringComparer.Ordinal);
+            foreach (var (name, gauge) in _gauges)
+            {
+                gauges[name] = new GaugeSnapshot(gauge.Value, gauge.Peak);
+            }
+
+            return new MetricsSnapshot(
+                StartedAt, _time.GetUtcNow(), operations, CounterValues(), gauges, _series.ToArray());
+        }
+    }
+
+    private SortedDictionary<string, long> CounterValues()
+    {
+        var values = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, counter) in _counters)
+        {
+            values[name] = counter.Value;
+        }
+
+        return values;
+    }
+
+    private SortedDictionary<string, long> GaugeValues()
+    {
+        var values = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, gauge) in _gauges)
+        {
+            values[name] = gauge.Value;
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,59 @@
+namespace FleetSim.Reporting;
+
+/// <summary>Operation names: the keys of <c>latency.&lt;name&gt;</c> in report.json, shared by every recorder.</summary>
+public static class Operations
+{
+    public const string Connect = "connect";
+    public const string Telemetry = "telemetry";
+    public const string TwinGet = "twinGet";
+    public const string ReportedPatch = "reportedPatch";
+    public const string DesiredDelivery = "desiredDelivery";
+    public const string MethodRoundTrip = "methodRoundTrip";
+    public const string C2dDelivery = "c2dDelivery";
+    public const string Reconnect = "reconnect";
+    public const string SasRenewal = "sasRenewal";
+    public const string FileUpload = "fileUpload";
+
+    /// <summary>All known operation names, in the order reports list them.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        Connect, Telemetry, TwinGet, ReportedPatch, DesiredDelivery, MethodRoundTrip, C2dDelivery, Reconnect,
+        SasRenewal, FileUpload,
+    ];
+}
+
+/// <summary>Well-known counter names.</summary>
+public static class Counters
+{
+    public const string TelemetrySent = "telemetry.sent";
+    public const string TelemetryAcked = "telemetry.acked";
+    public const string TelemetryDropped = "telemetry.dropped";
+    public const string ConnectRetries = "connect.retries";
+    public const string ConnectionLost = "connection.lost";
+}
+
+/// <summary>Well-known gauge names.</summary>
+public static class Gauges
+{
+    public const string DevicesConnected = "devices.connected";
+
+    /// <summary>Telemetry messages per second the load simulation currently asks for (set by the runner).</summary>
+    public const string TelemetryAskedRate = "telemetry.askedRate";
+}
+
+/// <summary>
+/// Per device-group metric names. Devices of group g bump these alongside the fleet-wide ones; the report's
+/// per-group table is built from them (see <see cref="ReportInputs.GroupTargets"/>).
+/// </summary>
+public static class GroupMetrics
+{
+    public static string TelemetrySent(string group) => "group." + group + ".telemetry.sent";
+
+    public static string TelemetryAcked(string group) => "group." + group + ".telemetry.acked";
+
+    /// <summary>Counter: failed operations of any kind in the group.</summary>
+    public static string Errors(string group) => "group." + group + ".errors";
+
+    /// <summary>Gauge: connected devices of the group.</summary>
+    public static string DevicesConnected(string group) => "group." + group + ".devices.connected";
+}

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace FleetSim.Reporting;
+
+/// <summary>
+/// Latency and outcome of one kind of operation (connect, telemetry, ...). Recording is lock-free and
+/// allocation-free so every device can call it per message; reading (sampling, snapshots) is serialized by
+/// <see cref="FleetMetrics"/>. Latencies are stored in microseconds, 3 significant digits, up to one hour.
+/// </summary>
+public sealed class OperationMetrics
+{
+    internal const long HighestTrackableMicros = 3_600_000_000L;
+    private const int SignificantDigits = 3;
+    private static readonly double MicrosPerStopwatchTick = 1_000_000.0 / Stopwatch.Frequency;
+
+    private readonly Recorder _recorder;
+    private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.Ordinal);
+    private readonly HistogramBase _cumulative;
+    private readonly HistogramBase _pending;
+    private HistogramBase? _recycled;
+    private long _ok;
+    private long _failed;
+
+    // Reader-side state (touched only under FleetMetrics' lock): totals at the previous sample.
+    private long _lastOk;
+    private long _lastFailed;
+    private readonly Dictionary<string, long> _lastFailures = new(StringComparer.Ordinal);
+
+    internal OperationMetrics(string name)
+    {
+        Name = name;
+        // The recorder's active histogram takes writes from every device thread at once: it must be the
+        // concurrent kind (a LongHistogram there loses counts under contention). The reader-side ones are not shared.
+        _recorder = new Recorder(1, HighestTrackableMicros, SignificantDigits, CreateConcurrentHistogram);
+        _cumulative = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
+        _pending = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
+    }
+
+    public string Name { get; }
+
+    public long OkCount => Interlocked.Read(ref _ok);
+
+    public long FailedCount => Interlocked.Read(ref _failed);
+
+    /// <summary>Records a successful operation measured from its intended start.</summary>
+    public void RecordOk(TimeSpan latency) => RecordMicros(latency.Ticks / TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>Records a successful operation whose latency is a <see cref="Stopwatch"/> tick difference.</summary>
+    public void RecordOkTicks(long stopwatchTicks) => RecordMicros((long)(stopwatchTicks * MicrosPerStopwatchTick));
+
+    /// <summary>Records a failed operation; <paramref name="reason"/> should be a short, stable label.</summary>
+    public void RecordFailure(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        _failures.GetOrAdd(reason, static _ => new Counter()).Increment();
+        Interlocked.Increment(ref _failed);
+    }
+
+    private void RecordMicros(long micros)
+    {
+        if (micros < 0)
+        {
+            micros = 0;
+        }
+        else if (micros > HighestTrackableMicros)
+        {
+            micros = HighestTrackableMicros;
+        }
+
+        _recorder.RecordValue(micros);
+        Interlocked.Increment(ref _ok);
+    }
+
+    /// <summary>Moves everything recorded since the last drain into the cumulative and pending histograms.</summary>
+    private void Drain()
+    {
+        var interval = _recorder.GetIntervalHistogram(_recycled);
+        _cumulative.Add(interval);
+        _pending.Add(interval);
+        _recycled = interval;
+    }
+
+    /// <summary>One time-series point for this operation; call under the owner's lock.</summary>
+    internal OperationSample TakeSample()
+    {
+        Drain();
+        var ok = OkCount;
+        var failed = FailedCount;
+        var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (reason, counter) in _failures)
+        {
+            var total = counter.Value;
+            _lastFailures.TryGetValue(reason, out var before);
+            if (total != before)
+            {
+                byReason[reason] = total - before;
+                _lastFailures[reason] = total;
+            }
+        }
+
+        var sample = new OperationSample(
+            ok - _lastOk,
+            failed - _lastFailed,
+            PercentileMs(_pending, 50),
+            PercentileMs(_pending, 95),
+            PercentileMs(_pending, 99),
+            byReason);
+        _lastOk = ok;
+        _lastFailed = failed;
+        _pending.Reset();
+        return sample;
+    }
+
+    /// <summary>Everything recorded so far; call under the owner's lock.</summary>
+    internal OperationSnapshot TakeSnapshot()
+    {
+        Drain();
+        var failures = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (reason, counter) in _failures)
+        {
+            failures[reason] = counter.Value;
+        }
+
+        return new OperationSnapshot(Name, OkCount, FailedCount, failures, LatencyStats.From(_cumulative));
+    }
+
+    private static double? PercentileMs(HistogramBase h, double percentile) =>
+        h.TotalCount == 0 ? null : h.GetValueAtPercentile(percentile) / 1000.0;
+
+    private static HistogramBase CreateConcurrentHistogram(long instanceId, long lowest, long highest, int digits) =>
+        new LongConcurrentHistogram(instanceId, lowest, highest, digits);
+}
