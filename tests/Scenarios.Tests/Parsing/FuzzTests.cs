@@ -16,7 +16,7 @@ public sealed class FuzzTests
 
     private static List<string> Seeds()
     {
-        var seeds = Directory.GetFiles(Load.ScenariosFolder, "*.yaml").Select(File.ReadAllText).ToList();
+        var seeds = Directory.GetFiles(Loads.ScenariosFolder, "*.yaml").Select(File.ReadAllText).ToList();
         seeds.Add(SchemaAgreementTests.KitchenSink);
         seeds.Add(SchemaAgreementTests.ShortFormSink);
         return seeds;
