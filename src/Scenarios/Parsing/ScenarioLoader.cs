@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FleetSim.Protocol;
 using FleetSim.Scenarios.Model;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -63,6 +64,7 @@ public static partial class ScenarioLoader
             ctx.Errors.Add(new ScenarioError(fileName, 1, 1, $"internal error while reading the scenario: {e.GetType().Name}: {e.Message}"));
         }
         var errors = ctx.Errors
+            .Select(e => e with { Message = Redaction.Redact(e.Message), Hint = e.Hint is null ? null : Redaction.Redact(e.Hint) })
             .OrderBy(e => e.File == fileName ? 0 : 1).ThenBy(e => e.File, StringComparer.Ordinal)
             .ThenBy(e => e.Line).ThenBy(e => e.Column)
             .Distinct()

@@ -68,11 +68,35 @@ internal static class ScenarioParser
         {
             ctx.Error(top.Get("load")!, "the load phases last 0s in total", "give the phases durations, or set duration");
         }
+        CheckFaultTimes(ctx, top, hub, runLength);
         if (ctx.Errors.Count > 0 || name is null || hub is null)
         {
             return null;
         }
         return new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+    }
+
+    /// <summary>A fault scheduled at or after the end of the run would never happen: say so.</summary>
+    private static void CheckFaultTimes(ParseContext ctx, ObjectReader top, HubSpec? hub, TimeSpan runLength)
+    {
+        if (hub is not EmbeddedHub embedded || runLength <= TimeSpan.Zero
+            || top.Get("hub") is not YamlMappingNode hubNode
+            || !hubNode.Children.TryGetValue(new YamlScalarNode("embedded"), out var embeddedNode)
+            || embeddedNode is not YamlMappingNode embeddedMap
+            || !embeddedMap.Children.TryGetValue(new YamlScalarNode("faults"), out var faultsNode)
+            || faultsNode is not YamlSequenceNode faults || faults.Children.Count != embedded.Options.Faults.Count)
+        {
+            return;
+        }
+        for (var i = 0; i < faults.Children.Count; i++)
+        {
+            var at = embedded.Options.Faults[i].At;
+            if (at >= runLength)
+            {
+                var node = faults.Children[i] is YamlMappingNode f && f.Children.TryGetValue(new YamlScalarNode("at"), out var atNode) ? atNode : faults.Children[i];
+                ctx.Error(node, $"fault at {DurationText.Format(at)} would never happen: the run lasts {DurationText.Format(runLength)}", "move it earlier or lengthen the run");
+            }
+        }
     }
 
     private static TimeSpan Sum(IReadOnlyList<LoadPhase> load)

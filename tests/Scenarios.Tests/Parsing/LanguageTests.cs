@@ -215,3 +215,21 @@ public sealed class LanguageTests
         Assert.Equal(ServiceConnectionString.Parse(text), ((ConnectionStringHub)scenario.Hub).ConnectionString);
     }
 }
+
+public sealed class FaultTimingTests
+{
+    [Fact]
+    public void A_fault_after_the_end_of_the_run_is_an_error_at_its_time()
+    {
+        var error = Loads.One("name: x\ndevices: {count: 1}\nduration: 10s\nhub:\n  embedded:\n    faults:\n      - {at: 5s, refuseConnects: {for: 1s}}\n      - {at: 10s, refuseConnects: {for: 1s}}\n");
+        Assert.Equal((8, 14), (error.Line, error.Column));
+        Assert.Contains("would never happen", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Secrets_never_appear_in_errors()
+    {
+        var errors = Loads.Errors("name: x\ndevices: {count: 1}\nduration: 1s\nhub: {connectionString: \"HostName=h;SharedAccessKeyName=o;SharedAccessKey=c2VjcmV0\", extra: \"SharedAccessKey=c2VjcmV0\"}\nseed: \"SharedAccessKey=c2VjcmV0\"\n");
+        Assert.All(errors, e => Assert.DoesNotContain("c2VjcmV0", e.ToString(), StringComparison.Ordinal));
+    }
+}
