@@ -73,18 +73,41 @@ internal static class ScenarioParser
         {
             return null;
         }
-        return new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+        var scenario = new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+        CheckFaultDevices(ctx, top, scenario);
+        return ctx.Errors.Count > 0 ? null : scenario;
     }
+
+    /// <summary>dropConnections.deviceId must name a device of the fleet.</summary>
+    private static void CheckFaultDevices(ParseContext ctx, ObjectReader top, Scenario scenario)
+    {
+        if (scenario.Hub is not EmbeddedHub embedded || FaultNodes(top) is not { } faults)
+        {
+            return;
+        }
+        for (var i = 0; i < faults.Children.Count && i < embedded.Options.Faults.Count; i++)
+        {
+            if (embedded.Options.Faults[i] is DropConnectionsFault { DeviceId: { } id } && !scenario.TryFindDevice(id, out _, out _))
+            {
+                ctx.Error(faults.Children[i], $"dropConnections names device '{id}', which no device group defines",
+                    "ids: " + string.Join(", ", scenario.DeviceGroups.Select(g => $"{g.DeviceId(0)}..{g.DeviceId(g.Count - 1)}")));
+            }
+        }
+    }
+
+    private static YamlSequenceNode? FaultNodes(ObjectReader top) =>
+        top.Get("hub") is YamlMappingNode hubNode
+        && hubNode.Children.TryGetValue(new YamlScalarNode("embedded"), out var embeddedNode)
+        && embeddedNode is YamlMappingNode embeddedMap
+        && embeddedMap.Children.TryGetValue(new YamlScalarNode("faults"), out var faultsNode)
+            ? faultsNode as YamlSequenceNode
+            : null;
 
     /// <summary>A fault scheduled at or after the end of the run would never happen: say so.</summary>
     private static void CheckFaultTimes(ParseContext ctx, ObjectReader top, HubSpec? hub, TimeSpan runLength)
     {
         if (hub is not EmbeddedHub embedded || runLength <= TimeSpan.Zero
-            || top.Get("hub") is not YamlMappingNode hubNode
-            || !hubNode.Children.TryGetValue(new YamlScalarNode("embedded"), out var embeddedNode)
-            || embeddedNode is not YamlMappingNode embeddedMap
-            || !embeddedMap.Children.TryGetValue(new YamlScalarNode("faults"), out var faultsNode)
-            || faultsNode is not YamlSequenceNode faults || faults.Children.Count != embedded.Options.Faults.Count)
+            || FaultNodes(top) is not { } faults || faults.Children.Count != embedded.Options.Faults.Count)
         {
             return;
         }

@@ -233,3 +233,36 @@ public sealed class FaultTimingTests
         Assert.All(errors, e => Assert.DoesNotContain("c2VjcmV0", e.ToString(), StringComparison.Ordinal));
     }
 }
+
+public sealed class DeviceLookupTests
+{
+    private const string Fleet = "name: x\ndeviceGroups:\n  - {name: a, count: 100, idPattern: 'a-{index:000}'}\n  - {name: b, count: 5, idPrefix: b-}\nduration: 1m\n";
+
+    [Theory]
+    [InlineData("a-000", "a", 0)]
+    [InlineData("a-099", "a", 99)]
+    [InlineData("b-4", "b", 4)]
+    public void A_device_id_maps_back_to_its_group_and_index(string id, string group, int index)
+    {
+        Assert.True(Loads.Ok(Fleet).TryFindDevice(id, out var found, out var i));
+        Assert.Equal((group, index), (found.Name, i));
+    }
+
+    [Theory]
+    [InlineData("a-100")]
+    [InlineData("a-99")]
+    [InlineData("b-5")]
+    [InlineData("b-04")]
+    [InlineData("c-1")]
+    [InlineData("a-")]
+    public void Ids_outside_the_fleet_are_not_found(string id) => Assert.False(Loads.Ok(Fleet).TryFindDevice(id, out _, out _));
+
+    [Fact]
+    public void A_fault_naming_an_unknown_device_is_an_error()
+    {
+        var error = Loads.One(Fleet + "hub:\n  embedded:\n    faults:\n      - {at: 1s, dropConnections: {deviceId: a-100}}\n");
+        Assert.Equal((9, 9), (error.Line, error.Column));
+        Assert.Contains("a-000..a-099", error.Hint, StringComparison.Ordinal);
+        Loads.Ok(Fleet + "hub:\n  embedded:\n    faults:\n      - {at: 1s, dropConnections: {deviceId: b-3}}\n");
+    }
+}
