@@ -30,7 +30,8 @@ public static class FleetPlanBuilder
         {
             var group = scenario.DeviceGroups[g];
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
-            groups.Add(new GroupPlan(Options(group, endpoint, seed, time), group.DeviceId, keys[g]));
+            var connected = new ConnectedDevices(group.Count);
+            groups.Add(new GroupPlan(Options(group, endpoint, seed, time) with { ConnectionObserver = connected }, group.DeviceId, keys[g], connected));
             offset += group.Count;
         }
 

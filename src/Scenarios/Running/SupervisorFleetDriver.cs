@@ -41,7 +41,7 @@ public sealed class SupervisorFleetDriver : IFleetDriver
 }
 
 /// <summary>Per group: the device options (built once) and how to name and credential its devices.</summary>
-public sealed record GroupPlan(DeviceOptions Options, Func<int, string> DeviceId, string[] Keys)
+public sealed record GroupPlan(DeviceOptions Options, Func<int, string> DeviceId, string[] Keys, ConnectedDevices Connected)
 {
     public DeviceIdentity Identity(int index) => new(DeviceId(index), index, Keys[index]);
 }

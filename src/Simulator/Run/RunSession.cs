@@ -127,7 +127,8 @@ public static class RunSession
                 var fleet = system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet");
                 var plan = FleetPlanBuilder.Build(scenario, new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa), keys);
                 var driver = new SupervisorFleetDriver(fleet, plan);
-                var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics) : null;
+                var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics,
+                    connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
                     ? () => emulator.Stats() is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
                     : null;
