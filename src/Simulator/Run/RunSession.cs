@@ -44,7 +44,7 @@ public static class RunSession
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
 
             output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, null, cancel);
+            var keys = await Registration.RegisterAsync(service, scenario, cancel);
 
             var faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
                 ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
@@ -108,7 +108,7 @@ public static class RunSession
     }
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
-        string[][] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
+        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
