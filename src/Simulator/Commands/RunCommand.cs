@@ -4,6 +4,7 @@ using FleetSim.Protocol;
 using FleetSim.Reporting;
 using FleetSim.Simulator.Live;
 using FleetSim.Simulator.Run;
+using FleetSim.Simulator.Telemetry;
 
 namespace FleetSim.Simulator.Commands;
 
@@ -19,10 +20,12 @@ public static class RunCommand
         var durationOption = new Option<string?>("--duration") { Description = "Override the scenario's duration, e.g. 10s or 2m" };
         var scaleOption = new Option<double?>("--scale") { Description = "Multiply device counts and rates by this factor (e.g. 0.1 to run small)" };
         var quietOption = new Option<bool>("--quiet") { Description = "No live progress, only the final summary" };
+        var otlpOption = new Option<string?>("--otlp-endpoint") { Description = "Export live metrics over OTLP/HTTP to this collector URL, e.g. http://localhost:4318/v1/metrics" };
+        var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
-            scenarioArg, outOption, hubOption, setOption, durationOption, scaleOption, quietOption,
+            scenarioArg, outOption, hubOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -46,9 +49,25 @@ public static class RunCommand
                 }
             }
 
+            Uri? otlp = null;
+            if (parse.GetValue(otlpOption) is { } otlpText
+                && (!Uri.TryCreate(otlpText, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https")))
+            {
+                Console.Error.WriteLine($"error: --otlp-endpoint: '{otlpText}' is not an http(s) URL (for example http://localhost:4318/v1/metrics)");
+                return ExitCodes.BadInput;
+            }
+
+            var prometheus = parse.GetValue(prometheusOption);
+            if (prometheus is < 1 or > 65535)
+            {
+                Console.Error.WriteLine($"error: --prometheus-port: {prometheus} is not a port number (1-65535)");
+                return ExitCodes.BadInput;
+            }
+
             var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
             using var shutdown = new Shutdown();
-            var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)));
+            var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
+                new MetricsExportOptions(otlp, prometheus));
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
             PrintSummary(result);
             return result.ExitCode;

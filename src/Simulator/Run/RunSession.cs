@@ -6,6 +6,7 @@ using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Running;
 using FleetSim.Scenarios.Service;
 using FleetSim.Simulator.Live;
+using FleetSim.Simulator.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ using Microsoft.Extensions.Logging;
 namespace FleetSim.Simulator.Run;
 
 /// <summary>What <c>fleetsim run</c> was asked to do, after the scenario validated.</summary>
-public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ServiceConnectionString? Hub, LiveMode Live);
+public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ServiceConnectionString? Hub, LiveMode Live,
+    MetricsExportOptions? Export = null);
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
 public sealed record RunResult(int ExitCode, RunReport? Report, ReportFiles? Files, string Outcome);
@@ -29,6 +31,7 @@ public static class RunSession
     {
         var scenario = request.Scenario;
         var metrics = new FleetMetrics();
+        using var export = request.Export is { Enabled: true } exportOptions ? new MetricsExport(metrics, scenario.Name, exportOptions) : null;
         var start = DateTimeOffset.UtcNow;
         var outcome = "completed";
         var exitCode = ExitCodes.Ok;

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FleetSim.Simulator.Tests;
+
+/// <summary>Live metrics leave the process while the run goes on: a Prometheus scrape endpoint and OTLP/HTTP pushes.</summary>
+public sealed class MetricsExportTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-otel-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task A_run_serves_prometheus_metrics_and_pushes_otlp_while_it_runs()
+    {
+        var prometheusPort = FreePort();
+        var otlpPort = FreePort();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{otlpPort}/");
+        collector.Start();
+        var pushes = new List<(string ContentType, byte[] Body)>();
+        var collecting = Task.Run(async () =>
+        {
+            while (collector.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await collector.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return; // the collector was stopped
+                }
+
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                lock (pushes)
+                    pushes.Add((context.Request.ContentType ?? "", body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+
+        var run = Fleetsim.RunAsync(TimeSpan.FromMinutes(2), _dir, "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", "quickstart.yaml"),
+            "--scale", "0.1", "--duration", "12s", "--out", Path.Combine(_dir, "out"), "--quiet",
+            "--prometheus-port", prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--otlp-endpoint", $"http://127.0.0.1:{otlpPort}/v1/metrics");
+
+        // Scrape while the run is going until the telemetry counter shows up (poll with a deadline).
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var scraped = "";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!scraped.Contains("telemetry.sent", StringComparison.Ordinal))
+        {
+            Assert.False(run.IsCompleted, "the run ended before its metrics could be scraped: " + (run.IsCompleted ? (await run).All : ""));
+            Assert.True(DateTime.UtcNow < deadline, "no scrape with telemetry.sent within 60 s:\n" + scraped);
+            try
+            {
+                scraped = await http.GetStringAsync($"http://127.0.0.1:{prometheusPort}/metrics");
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        var result = await run;
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("fleetsim_counter", scraped);
+        Assert.Contains("fleetsim_gauge", scraped);
+        collector.Stop();
+        await collecting;
+        lock (pushes)
+        {
+            Assert.NotEmpty(pushes);
+            Assert.All(pushes, p => Assert.Equal("application/x-protobuf", p.ContentType));
+            Assert.Contains(pushes, p => Encoding.UTF8.GetString(p.Body).Contains("fleetsim.operation.ok", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Bad_export_options_are_bad_input()
+    {
+        var quickstart = Path.Combine(Fleetsim.RepoRoot, "scenarios", "quickstart.yaml");
+        var port = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", quickstart, "--prometheus-port", "70000");
+        Assert.Equal(2, port.ExitCode);
+        Assert.Contains("--prometheus-port", port.Stderr);
+        var url = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", quickstart, "--otlp-endpoint", "not a url");
+        Assert.Equal(2, url.ExitCode);
+        Assert.Contains("--otlp-endpoint", url.Stderr);
+    }
+}
