@@ -100,6 +100,7 @@ public sealed partial class DeviceActor
         _generation = outcome.Generation;
         _attempt = 0;
         _metrics.Connected.Increment();
+        _group.GroupCounters?.Connected.Increment();
         _options.ConnectionObserver?.Connected(_identity.Index);
         var now = _options.Time.GetTimestamp();
         if (_renewStartTimestamp != 0)
@@ -124,6 +125,7 @@ public sealed partial class DeviceActor
     {
         var label = kind.Label();
         _metrics.Connect.RecordFailure(label);
+        _group.GroupCounters?.Errors.Increment();
         _debug?.Debug("device {0}: connect failed ({1}): {2}", _identity.DeviceId, label, detail);
         if (_options.Retry.ShouldRetry(kind))
         {
@@ -264,6 +266,7 @@ public sealed partial class DeviceActor
             return;
         _generation = 0;
         _metrics.Connected.Decrement();
+        _group.GroupCounters?.Connected.Decrement();
         _options.ConnectionObserver?.Disconnected(_identity.Index);
         Timers.Cancel(SasTimer);
         Timers.Cancel(TwinGetTimer);

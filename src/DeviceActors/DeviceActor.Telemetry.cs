@@ -202,6 +202,7 @@ public sealed partial class DeviceActor
             _metrics.Resent.Increment();
         else
             _metrics.Sent.Increment();
+            _group.GroupCounters?.Sent.Increment();
         item.Published = true;
         item.Generation = _generation;
 
@@ -227,6 +228,7 @@ public sealed partial class DeviceActor
             return;
         _metrics.Telemetry.RecordOk(_options.Time.GetElapsedTime(item.IntendedTimestamp));
         _metrics.Acked.Increment();
+        _group.GroupCounters?.Acked.Increment();
         ArrayPool<byte>.Shared.Return(item.Buffer);
         AfterInFlightChanged();
     }
@@ -239,6 +241,7 @@ public sealed partial class DeviceActor
             return;
         var kind = FailureKinds.FromException(failed.Error);
         _metrics.Telemetry.RecordFailure(kind.Label());
+        _group.GroupCounters?.Errors.Increment();
         if (_state == DeviceState.Stopping)
         {
             AfterInFlightChanged();

@@ -84,6 +84,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         {
             _generation = 0;
             _metrics.Connected.Decrement();
+            _group.GroupCounters?.Connected.Decrement();
             _options.ConnectionObserver?.Disconnected(_identity.Index);
         }
 
@@ -149,6 +150,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         {
             _generation = 0;
             _metrics.Connected.Decrement();
+            _group.GroupCounters?.Connected.Decrement();
             _options.ConnectionObserver?.Disconnected(_identity.Index);
             ObserveQuietly(SafeCall(static t => t.DisconnectAsync(), _transport));
         }

@@ -19,6 +19,8 @@ public sealed class DeviceGroup : IDisposable
             throw new ArgumentException(string.Join("; ", errors), nameof(options));
         Options = options;
         Metrics = metrics;
+        if (options.GroupName is { } name)
+            GroupCounters = new GroupCounters(metrics.Fleet, name);
         Transports = transports ?? new MqttDeviceTransportFactory();
 
         var telemetry = options.Telemetry;
@@ -42,6 +44,9 @@ public sealed class DeviceGroup : IDisposable
     public DeviceOptions Options { get; }
 
     public DeviceMetrics Metrics { get; }
+
+    /// <summary>Per-group counters, when the options name the group.</summary>
+    public GroupCounters? GroupCounters { get; }
 
     public IDeviceTransportFactory Transports { get; }
 
@@ -74,4 +79,16 @@ public sealed class DeviceGroup : IDisposable
         };
         return new HttpClient(handler) { Timeout = options.OperationTimeout };
     }
+}
+
+/// <summary>A group's own telemetry, error and connection counts (beside the fleet-wide ones).</summary>
+public sealed class GroupCounters(FleetSim.Reporting.FleetMetrics metrics, string group)
+{
+    public FleetSim.Reporting.Counter Sent { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.TelemetrySent(group));
+
+    public FleetSim.Reporting.Counter Acked { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.TelemetryAcked(group));
+
+    public FleetSim.Reporting.Counter Errors { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.Errors(group));
+
+    public FleetSim.Reporting.Gauge Connected { get; } = metrics.Gauge(FleetSim.Reporting.GroupMetrics.DevicesConnected(group));
 }

@@ -24,9 +24,13 @@ public sealed class DeviceMetrics
 
     private readonly FleetMetrics _metrics;
 
+    /// <summary>The run's metrics these instruments live in.</summary>
+    public FleetMetrics Fleet { get; }
+
     public DeviceMetrics(FleetMetrics metrics)
     {
         _metrics = metrics;
+        Fleet = metrics;
         Connect = metrics.Operation(Operations.Connect);
         Reconnect = metrics.Operation(Operations.Reconnect);
         Telemetry = metrics.Operation(Operations.Telemetry);

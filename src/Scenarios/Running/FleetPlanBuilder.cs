@@ -31,7 +31,7 @@ public static class FleetPlanBuilder
             var group = scenario.DeviceGroups[g];
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
             var connected = new ConnectedDevices(group.Count);
-            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected };
+            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name };
             if (group.Credential == CredentialKind.SasToken)
                 options = options with { SasTokenProvider = new KeyedTokenProvider(endpoint.HostName, credentials[g].Keys!, group.SasTtl, time) };
             groups.Add(new GroupPlan(options, group.DeviceId, credentials[g], group.Credential, connected));

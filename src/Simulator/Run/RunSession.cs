@@ -90,6 +90,7 @@ public static class RunSession
             Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText),
             Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome),
             DeviceTarget = scenario.TotalDevices,
+            GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
