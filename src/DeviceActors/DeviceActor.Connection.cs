@@ -1,0 +1,372 @@
+using Akka.Actor;
+using Akka.Event;
+using FleetSim.DeviceActors.Transport;
+using FleetSim.Protocol;
+
+namespace FleetSim.DeviceActors;
+
+/// <summary>Connecting, Subscribing, Backoff, Renewing and Stopping: the connection's life cycle.</summary>
+public sealed partial class DeviceActor
+{
+    private int _generation;            // the live connection (0: none); results tagged otherwise are stale
+    private int _attempt;               // retries since the last successful connect
+    private long _connectIntendedTimestamp;
+    private long _lostAtTimestamp;      // set while reconnecting after a loss (reconnect latency)
+    private long _renewStartTimestamp;  // set while renewing the SAS token (sasRenewal latency)
+    private bool _everConnected;
+    private bool _tokenFetched;
+    private string? _userToken;
+    private DateTimeOffset _tokenExpiresAt = DateTimeOffset.MaxValue;
+
+    private void BeginConnect()
+    {
+        string? password = null;
+        if (_identity.ClientCertificate is null)
+        {
+            if (_identity.SymmetricKey is { } key)
+            {
+                var expires = _options.Time.GetUtcNow() + _options.SasTtl;
+                _tokenExpiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds());
+                password = SasToken.Create($"{_options.HostName}/devices/{_identity.DeviceId}", key, _tokenExpiresAt);
+            }
+            else if (_userToken is not null)
+            {
+                _tokenExpiresAt = SasToken.TryParse(_userToken, out var parsed, out _) ? parsed.ExpiresAt : DateTimeOffset.MaxValue;
+                if (!_tokenFetched && _options.SasTokenProvider is not null
+                    && _tokenExpiresAt - _options.SasRenewalMargin <= _options.Time.GetUtcNow())
+                {
+                    Transition(DeviceState.Connecting, Connecting);
+                    FetchToken();
+                    return;
+                }
+
+                password = _userToken;
+            }
+            else
+            {
+                EnterStopped("noCredentials");
+                return;
+            }
+        }
+
+        _tokenFetched = false;
+        Transition(DeviceState.Connecting, Connecting);
+        SafeConnect(_transport, password).PipeTo(Self, success: o => new ConnectDone(o), failure: e => new ConnectFailed(e));
+    }
+
+    private static Task<ConnectOutcome> SafeConnect(IDeviceTransport? transport, string? password)
+    {
+        try
+        {
+            return transport!.ConnectAsync(password);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<ConnectOutcome>(e);
+        }
+    }
+
+    private void Connecting()
+    {
+        Receive<ConnectDone>(d =>
+        {
+            if (d.Outcome.Success)
+                OnConnected(d.Outcome);
+            else
+                OnConnectFailed(d.Outcome.Failure, d.Outcome.Detail);
+        });
+        Receive<ConnectFailed>(f => OnConnectFailed(FailureKinds.FromException(f.Error), Describe(f.Error)));
+        Receive<TokenReady>(t =>
+        {
+            _userToken = t.Token;
+            _tokenFetched = true;
+            BeginConnect();
+        });
+        Receive<TokenFailed>(f =>
+        {
+            _metrics.Connect.RecordFailure("tokenUnavailable");
+            _debug?.Debug("device {0}: token provider failed: {1}", _identity.DeviceId, Describe(f.Error));
+            EnterBackoff(FailureKind.Network);
+        });
+        // Events of the new connection may beat ConnectDone (its generation is not known yet): keep them for later.
+        Receive<TransportMessage>(_ => Stash.Stash());
+        Receive<TransportDisconnected>(_ => Stash.Stash());
+        Receive<Stop>(_ => Stash.Stash());
+        Background();
+    }
+
+    private void OnConnected(ConnectOutcome outcome)
+    {
+        _generation = outcome.Generation;
+        _attempt = 0;
+        _metrics.Connected.Increment();
+        var now = _options.Time.GetTimestamp();
+        if (_renewStartTimestamp != 0)
+            _metrics.SasRenewal.RecordOk(_options.Time.GetElapsedTime(_renewStartTimestamp, now));
+        else if (_lostAtTimestamp != 0)
+            _metrics.Reconnect.RecordOk(_options.Time.GetElapsedTime(_lostAtTimestamp, now));
+        else if (!_everConnected)
+            _metrics.Connect.RecordOk(_options.Time.GetElapsedTime(_connectIntendedTimestamp, now));
+        _renewStartTimestamp = 0;
+        _lostAtTimestamp = 0;
+        _everConnected = true;
+        ScheduleSasRenewal();
+
+        // CleanSession=0: when the hub kept our session it kept the subscriptions too (the SDKs rely on that).
+        if (_group.Subscriptions != Subscriptions.None && !outcome.SessionPresent)
+            BeginSubscribing();
+        else
+            AfterSubscribed();
+    }
+
+    private void OnConnectFailed(FailureKind kind, string detail)
+    {
+        var label = kind.Label();
+        _metrics.Connect.RecordFailure(label);
+        _debug?.Debug("device {0}: connect failed ({1}): {2}", _identity.DeviceId, label, detail);
+        if (_options.Retry.ShouldRetry(kind))
+        {
+            EnterBackoff(kind);
+            return;
+        }
+
+        if (kind == FailureKind.Unauthorized && _identity.SymmetricKey is null && _userToken is not null
+            && _tokenExpiresAt <= _options.Time.GetUtcNow())
+            label = "tokenExpired";
+        EnterStopped(label);
+    }
+
+    private void EnterBackoff(FailureKind kind)
+    {
+        if (_options.Retry.Kind == RetryKind.None)
+        {
+            EnterStopped(kind.Label());
+            return;
+        }
+
+        var delay = _options.Retry.NextDelay(_attempt, kind, ref _random);
+        _attempt++;
+        _metrics.Retries.Increment();
+        _metrics.RetryWait.Add((long)delay.TotalMilliseconds);
+        Timers.StartSingleTimer(RetryTimer, RetryDue.Instance, delay);
+        Transition(DeviceState.Backoff, Backoff);
+    }
+
+    private void Backoff()
+    {
+        Receive<RetryDue>(_ => BeginConnect());
+        Receive<Stop>(_ => EnterStopped("stopped", Sender));
+        Background();
+    }
+
+    private void BeginSubscribing()
+    {
+        Transition(DeviceState.Subscribing, Subscribing);
+        var generation = _generation;
+        SafeCall(static (t, s) => t.SubscribeAsync(s), _transport, _group.Subscriptions)
+            .PipeTo(Self, success: () => new SubscribeDone(generation), failure: e => new SubscribeFailed(generation, e));
+    }
+
+    private void Subscribing()
+    {
+        Receive<SubscribeDone>(d => d.Generation == _generation, _ => AfterSubscribed());
+        Receive<SubscribeFailed>(f => f.Generation == _generation, f => DropConnection(FailureKind.Refused, "subscribeFailed"));
+        Connected();
+        Receive<Stop>(_ => Stash.Stash());
+        Background();
+    }
+
+    private void AfterSubscribed()
+    {
+        if (_options.Twin is not null)
+            BeginTwinSync();
+        else
+            EnterRunning();
+    }
+
+    private void EnterRunning()
+    {
+        Transition(DeviceState.Running, Running);
+        StartBehaviours();
+        PumpTelemetry(resendFirst: true);
+    }
+
+    private void Running()
+    {
+        Receive<SasRenewDue>(_ => OnSasRenewDue());
+        Receive<TokenReady>(t =>
+        {
+            _userToken = t.Token;
+            BeginRenewal();
+        });
+        Receive<TokenFailed>(f =>
+        {
+            // Python: a failed re-authorization is retried every 10 s while the current token lasts.
+            _metrics.ErrorBecause("tokenUnavailable").Increment();
+            Timers.StartSingleTimer(SasTimer, SasRenewDue.Instance, TimeSpan.FromSeconds(10));
+        });
+        Receive<ReportTick>(_ => SendReportedPatch());
+        Receive<UploadTick>(_ => StartUpload());
+        Receive<Stop>(_ => BeginStopping(Sender));
+        Connected();
+        Background();
+    }
+
+    /// <summary>Handlers every state with a live connection shares.</summary>
+    private void Connected()
+    {
+        Receive<TransportMessage>(m => m.Generation == _generation, OnTransportMessage);
+        Receive<TransportDisconnected>(d => d.Generation == _generation, OnConnectionLost);
+        Receive<MethodReplyDue>(r => r.Generation == _generation, SendMethodReply);
+        Receive<C2dAckDue>(a => a.Generation == _generation, a => Acknowledge(a.AckHandle));
+    }
+
+    /// <summary>Handlers every living state shares; the catch-all for stale results comes last.</summary>
+    private void Background()
+    {
+        Receive<TelemetryTick>(_ => OnTelemetryTick());
+        ReceiveBehaviourControl();
+        Receive<TelemetryAcked>(OnTelemetryAcked);
+        Receive<TelemetryFailed>(OnTelemetryFailed);
+        Receive<TwinTimeout>(OnTwinTimeout);
+        Receive<UploadDone>(OnUploadDone);
+        Receive<GetStatus>(_ => ReplyStatus());
+        ReceiveAny(IgnoreStale);
+    }
+
+    private void OnConnectionLost(TransportDisconnected lost)
+    {
+        ReleaseConnection();
+        var label = lost.Reason.Label();
+        _metrics.ConnectionLost.Increment();
+        _metrics.LostBecause(label).Increment();
+        _debug?.Debug("device {0}: connection lost ({1}): {2}", _identity.DeviceId, label, lost.Detail);
+        _renewStartTimestamp = 0;
+        _lostAtTimestamp = _options.Time.GetTimestamp();
+        EnterBackoff(lost.Reason);
+    }
+
+    /// <summary>An operation failed on a live connection: close it and reconnect (in-flight telemetry is re-sent).</summary>
+    private void DropConnection(FailureKind kind, string why)
+    {
+        var generation = _generation;
+        if (generation == 0)
+            return;
+        _metrics.ErrorBecause(why).Increment();
+        ObserveQuietly(SafeCall(static t => t.DisconnectAsync(), _transport));
+        OnConnectionLost(new TransportDisconnected(generation, kind, why));
+    }
+
+    private void ReleaseConnection()
+    {
+        if (_generation == 0)
+            return;
+        _generation = 0;
+        _metrics.Connected.Decrement();
+        Timers.Cancel(SasTimer);
+        Timers.Cancel(TwinGetTimer);
+        FailPendingTwinRequests("disconnected");
+    }
+
+    // ---- SAS renewal: disconnect and connect again with a new token, keeping the session ----
+
+    private void ScheduleSasRenewal()
+    {
+        var renewable = _identity.ClientCertificate is null
+            && (_identity.SymmetricKey is not null || (_userToken is not null && _options.SasTokenProvider is not null));
+        if (!renewable || _tokenExpiresAt == DateTimeOffset.MaxValue)
+            return;
+        var due = _tokenExpiresAt - _options.SasRenewalMargin - _options.Time.GetUtcNow();
+        Timers.StartSingleTimer(SasTimer, SasRenewDue.Instance, due > TimeSpan.FromSeconds(1) ? due : TimeSpan.FromSeconds(1));
+    }
+
+    private void OnSasRenewDue()
+    {
+        if (_identity.SymmetricKey is not null)
+            BeginRenewal();
+        else
+            FetchToken();
+    }
+
+    private void FetchToken()
+    {
+        var provider = _options.SasTokenProvider!;
+        var identity = _identity;
+        Task<string> task;
+        try
+        {
+            task = provider.GetTokenAsync(identity, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException<string>(e);
+        }
+
+        task.PipeTo(Self, success: t => new TokenReady(t), failure: e => new TokenFailed(e));
+    }
+
+    private void BeginRenewal()
+    {
+        _renewStartTimestamp = _options.Time.GetTimestamp();
+        Transition(DeviceState.Renewing, Renewing);
+        if (_telemetry.InFlight == 0)
+            FinishDrain();
+        else
+            Timers.StartSingleTimer(DrainTimer, DrainDeadline.Instance, _options.OperationTimeout);
+    }
+
+    private void Renewing()
+    {
+        Receive<DisconnectDone>(_ => BeginConnect());
+        Receive<DrainDeadline>(_ => FinishDrain());
+        Receive<Stop>(_ => Stash.Stash());
+        Connected();
+        Background();
+    }
+
+    /// <summary>In-flight telemetry is acknowledged (or the deadline passed): send DISCONNECT.</summary>
+    private void FinishDrain()
+    {
+        if (_generation == 0)
+            return;
+        Timers.Cancel(DrainTimer);
+        ReleaseConnection();
+        SafeCall(static t => t.DisconnectAsync(), _transport)
+            .PipeTo(Self, success: () => DisconnectDone.Instance, failure: _ => DisconnectDone.Instance);
+    }
+
+    // ---- Stopping: no new telemetry, wait for PUBACKs (bounded), DISCONNECT ----
+
+    private void BeginStopping(IActorRef requester)
+    {
+        _stopRequester = requester;
+        Timers.Cancel(TelemetryTimer);
+        Timers.Cancel(ReportTimer);
+        Timers.Cancel(UploadTimer);
+        Timers.Cancel(SasTimer);
+        if (_generation == 0)
+        {
+            EnterStopped("stopped", requester);
+            return;
+        }
+
+        Transition(DeviceState.Stopping, Stopping);
+        if (_telemetry.InFlight == 0)
+            FinishDrain();
+        else
+            Timers.StartSingleTimer(DrainTimer, DrainDeadline.Instance, _options.StopDrainTimeout);
+    }
+
+    private void Stopping()
+    {
+        Receive<DisconnectDone>(_ => EnterStopped("stopped"));
+        Receive<DrainDeadline>(_ => FinishDrain());
+        Receive<TransportDisconnected>(d => d.Generation == _generation, _ =>
+        {
+            ReleaseConnection();
+            EnterStopped("stopped");
+        });
+        Receive<Stop>(_ => _stopRequester = Sender);
+        Background();
+    }
+}

@@ -1,0 +1,278 @@
+using System.Buffers;
+using Akka.Actor;
+using Akka.Event;
+using FleetSim.DeviceActors.Telemetry;
+using FleetSim.Protocol;
+
+namespace FleetSim.DeviceActors;
+
+/// <summary>
+/// Telemetry: QoS 1 at a fixed interval, each message with fleetsim-seq (1, 2, 3, … never reused) and
+/// fleetsim-sent; latency from the intended send time to PUBACK; a bounded in-flight window; a bounded queue
+/// while it cannot send; messages in flight at a disconnect re-sent after the reconnect with the same number.
+/// </summary>
+public sealed partial class DeviceActor
+{
+    private static readonly Action<Task, object?> PublishContinuation = static (task, state) =>
+    {
+        var p = (PendingPublish)state!;
+        p.Device.Tell(task.IsCompletedSuccessfully
+            ? new TelemetryAcked(p.Generation, p.Sequence)
+            : new TelemetryFailed(p.Generation, p.Sequence, task.Exception?.GetBaseException() ?? new TaskCanceledException()));
+    };
+
+    private long _lastSequence;
+    private long _nextTelemetryTimestamp;
+    private long _intervalTimestampTicks;
+    private bool _behavioursStarted;
+    private bool _paused;
+    private TimeSpan? _intervalOverride;
+    private bool _tooLargeReported;
+
+    private sealed record PendingPublish(IActorRef Device, int Generation, long Sequence);
+
+    /// <summary>Starts the periodic behaviours once, at the first Running; they keep their rhythm across reconnects.</summary>
+    private void StartBehaviours()
+    {
+        if (_behavioursStarted)
+            return;
+        _behavioursStarted = true;
+        if (_paused)
+            return;
+        if (_options.Telemetry is not null)
+        {
+            StartTelemetryTimer();
+            Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
+        }
+
+        StartPeriodicBehaviours();
+    }
+
+    private void StartTelemetryTimer()
+    {
+        var interval = _intervalOverride ?? _options.Telemetry!.Interval;
+        _intervalTimestampTicks = (long)(interval.TotalSeconds * _options.Time.TimestampFrequency);
+        _nextTelemetryTimestamp = _options.Time.GetTimestamp();
+        Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, interval, interval);
+    }
+
+    private void ReceiveBehaviourControl()
+    {
+        Receive<SetTelemetryInterval>(s =>
+        {
+            _intervalOverride = s.Interval;
+            if (_behavioursStarted && !_paused && _options.Telemetry is not null)
+            {
+                StartTelemetryTimer();
+                _nextTelemetryTimestamp += _intervalTimestampTicks; // next message one new interval from now
+            }
+        });
+        Receive<SetPaused>(s =>
+        {
+            if (s.Paused == _paused)
+                return;
+            _paused = s.Paused;
+            if (!_behavioursStarted)
+                return;
+            if (_paused)
+            {
+                Timers.Cancel(TelemetryTimer);
+                Timers.Cancel(ReportTimer);
+                Timers.Cancel(UploadTimer);
+                return;
+            }
+
+            if (_options.Telemetry is not null)
+                StartTelemetryTimer();
+            StartPeriodicBehaviours();
+        });
+    }
+
+    private void StartPeriodicBehaviours()
+    {
+        if (_options.Twin?.ReportedInterval is { } report)
+            Timers.StartPeriodicTimer(ReportTimer, ReportTick.Instance, report, report);
+        if (_options.FileUpload is { } upload)
+            Timers.StartPeriodicTimer(UploadTimer, UploadTick.Instance, upload.Interval, upload.Interval);
+    }
+
+    private void OnTelemetryTick()
+    {
+        var telemetry = _options.Telemetry;
+        if (telemetry is null || _state is DeviceState.Stopping or DeviceState.Stopped)
+            return;
+
+        // The schedule, not the tick's arrival, is the intended send time (no coordinated omission).
+        var intended = _nextTelemetryTimestamp;
+        _nextTelemetryTimestamp += _intervalTimestampTicks;
+
+        var canSendNow = _state == DeviceState.Running && !_telemetry.WindowFull && _telemetry.Queued == 0;
+        if (!canSendNow && (_telemetry.QueueFull || (_state != DeviceState.Running && telemetry.OfflinePolicy == OfflinePolicy.Drop)))
+        {
+            _metrics.Dropped.Increment(); // never numbered: the hub sees no gap for a message that was never accepted
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(telemetry.Payload.MaxLength, 1));
+        var sequence = _lastSequence + 1;
+        var length = telemetry.Payload.Write(_identity.Index, sequence, buffer);
+        var sentAt = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var size = length + _group.StaticPropertyBytes + Digits(sequence) + Digits(sentAt);
+        if (size > MessageLimits.MaxMessageBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            RejectTooLarge(size, length);
+            return;
+        }
+
+        _lastSequence = sequence;
+        var item = new TelemetryItem
+        {
+            Sequence = sequence,
+            IntendedTimestamp = intended,
+            SentAtUnixMs = sentAt,
+            Buffer = buffer,
+            Length = length,
+        };
+        if (canSendNow)
+        {
+            Publish(ref item);
+            _telemetry.AddInFlight(item);
+        }
+        else
+        {
+            _telemetry.Enqueue(item);
+        }
+    }
+
+    private void RejectTooLarge(int size, int bodyLength)
+    {
+        _metrics.TooLarge.Increment();
+        _metrics.Telemetry.RecordFailure("tooLarge");
+        if (_tooLargeReported)
+            return;
+        _tooLargeReported = true; // once per device: a clear error, not a flood
+        Context.GetLogger().Error(
+            "device {0}: a telemetry message of {1} bytes (body {2}) exceeds IoT Hub's limit of {3} bytes " +
+            "(body + property names and values); it was not sent. Make the payload smaller.",
+            _identity.DeviceId, size, bodyLength, MessageLimits.MaxMessageBytes);
+    }
+
+    /// <summary>Sends what the window allows: first the messages a lost connection left unacknowledged, then the queue.</summary>
+    private void PumpTelemetry(bool resendFirst)
+    {
+        if (_state != DeviceState.Running)
+            return;
+        if (resendFirst)
+        {
+            int index;
+            while ((index = _telemetry.NextToResend(_generation)) >= 0)
+                Publish(ref _telemetry.InFlightAt(index));
+        }
+
+        while (!_telemetry.WindowFull && _telemetry.Queued > 0)
+        {
+            var item = _telemetry.Dequeue();
+            Publish(ref item);
+            _telemetry.AddInFlight(item);
+        }
+    }
+
+    private void Publish(ref TelemetryItem item)
+    {
+        if (item.Published)
+            _metrics.Resent.Increment();
+        else
+            _metrics.Sent.Increment();
+        item.Published = true;
+        item.Generation = _generation;
+
+        var topic = BuildTopic(item.Sequence, item.SentAtUnixMs);
+        Task task;
+        try
+        {
+            task = _transport!.PublishAsync(topic, item.Body, atLeastOnce: true);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException(e);
+        }
+
+        task.ContinueWith(PublishContinuation, new PendingPublish(Self, _generation, item.Sequence), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnTelemetryAcked(TelemetryAcked ack)
+    {
+        // A late PUBACK of an old connection still proves delivery; a second PUBACK of a re-sent message finds nothing.
+        if (!_telemetry.TryRemoveInFlight(ack.Sequence, out var item))
+            return;
+        _metrics.Telemetry.RecordOk(_options.Time.GetElapsedTime(item.IntendedTimestamp));
+        _metrics.Acked.Increment();
+        ArrayPool<byte>.Shared.Return(item.Buffer);
+        AfterInFlightChanged();
+    }
+
+    private void OnTelemetryFailed(TelemetryFailed failed)
+    {
+        // On an old connection: the message stays in flight and is re-sent after the reconnect.
+        // On the live one (PUBACK timeout, broken pipe): the connection is unusable, reconnect.
+        if (failed.Generation != _generation || _generation == 0 || !_telemetry.MarkForResend(failed.Sequence, failed.Generation))
+            return;
+        var kind = FailureKinds.FromException(failed.Error);
+        _metrics.Telemetry.RecordFailure(kind.Label());
+        if (_state == DeviceState.Stopping)
+        {
+            AfterInFlightChanged();
+            return;
+        }
+
+        DropConnection(kind, "publishFailed");
+    }
+
+    private void AfterInFlightChanged()
+    {
+        switch (_state)
+        {
+            case DeviceState.Running:
+                PumpTelemetry(resendFirst: false);
+                break;
+            case DeviceState.Renewing or DeviceState.Stopping when _telemetry.InFlight == 0:
+                FinishDrain();
+                break;
+        }
+    }
+
+    /// <summary>devices/{id}/messages/events/fleetsim-seq={n}&amp;fleetsim-sent={ms}{static suffix}: one string per message.</summary>
+    private string BuildTopic(long sequence, long sentAt)
+    {
+        var prefix = _topics.TelemetryPrefix;
+        var suffix = _group.TelemetrySuffix;
+        var length = prefix.Length + SeqKey.Length + Digits(sequence) + SentKey.Length + Digits(sentAt) + suffix.Length;
+        return string.Create(length, (prefix, sequence, sentAt, suffix), static (span, s) =>
+        {
+            s.prefix.CopyTo(span);
+            var at = s.prefix.Length;
+            SeqKey.CopyTo(span[at..]);
+            at += SeqKey.Length;
+            s.sequence.TryFormat(span[at..], out var n, provider: System.Globalization.CultureInfo.InvariantCulture);
+            at += n;
+            SentKey.CopyTo(span[at..]);
+            at += SentKey.Length;
+            s.sentAt.TryFormat(span[at..], out n, provider: System.Globalization.CultureInfo.InvariantCulture);
+            at += n;
+            s.suffix.CopyTo(span[at..]);
+        });
+    }
+
+    private const string SeqKey = FleetSimProperties.Sequence + "=";
+    private const string SentKey = "&" + FleetSimProperties.SentAt + "=";
+
+    private static int Digits(long value)
+    {
+        var digits = 1;
+        for (var v = value; v >= 10; v /= 10)
+            digits++;
+        return digits;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text;
+using FleetSim.DeviceActors.Transport;
+using FleetSim.Protocol;
+
+namespace FleetSim.DeviceActors;
+
+/// <summary>
+/// What every device of one group shares, computed once: the options, the metric instruments, the transport
+/// factory, the encoded static part of the telemetry topic and the subscriptions the behaviours need.
+/// </summary>
+public sealed class DeviceGroup : IDisposable
+{
+    private readonly Lazy<HttpClient> _http;
+
+    public DeviceGroup(DeviceOptions options, DeviceMetrics metrics, IDeviceTransportFactory? transports = null)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors), nameof(options));
+        Options = options;
+        Metrics = metrics;
+        Transports = transports ?? new MqttDeviceTransportFactory();
+
+        var telemetry = options.Telemetry;
+        var properties = new List<KeyValuePair<string, string?>>();
+        if (telemetry?.ContentType is { } ct) properties.Add(new(SystemProperties.ContentType, ct));
+        if (telemetry?.ContentEncoding is { } ce) properties.Add(new(SystemProperties.ContentEncoding, ce));
+        if (telemetry is not null) properties.AddRange(telemetry.Properties);
+        TelemetrySuffix = properties.Count == 0 ? "" : "&" + PropertyBag.Encode(properties);
+        StaticPropertyBytes = MessageLimits.MessageSize(0, properties)
+            + Encoding.UTF8.GetByteCount(FleetSimProperties.Sequence) + Encoding.UTF8.GetByteCount(FleetSimProperties.SentAt);
+
+        var subscriptions = Subscriptions.None;
+        if (options.C2d is not null) subscriptions |= Subscriptions.C2d;
+        if (options.Methods is not null) subscriptions |= Subscriptions.Methods;
+        if (options.Twin is not null) subscriptions |= Subscriptions.TwinResponses | Subscriptions.TwinDesired;
+        Subscriptions = subscriptions;
+        UploadBody = new byte[options.FileUpload?.SizeBytes ?? 0];
+        _http = new Lazy<HttpClient>(() => CreateHttpClient(options));
+    }
+
+    public DeviceOptions Options { get; }
+
+    public DeviceMetrics Metrics { get; }
+
+    public IDeviceTransportFactory Transports { get; }
+
+    /// <summary>"&amp;%24.ct=…&amp;…": the encoded properties every telemetry message carries after fleetsim-seq and fleetsim-sent.</summary>
+    internal string TelemetrySuffix { get; }
+
+    /// <summary>Bytes the static properties and the two FleetSim property names add to each message's size (MessageLimits rule).</summary>
+    internal int StaticPropertyBytes { get; }
+
+    internal Subscriptions Subscriptions { get; }
+
+    /// <summary>HTTPS client for file uploads, shared by the group, trusting what the MQTT connection trusts.</summary>
+    internal HttpClient Http => _http.Value;
+
+    internal ReadOnlyMemory<byte> UploadBody { get; }
+
+    public void Dispose()
+    {
+        if (_http.IsValueCreated)
+            _http.Value.Dispose();
+    }
+
+    private static HttpClient CreateHttpClient(DeviceOptions options)
+    {
+        var validator = ServerCertificateValidator.For(options);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null },
+        };
+        return new HttpClient(handler) { Timeout = options.OperationTimeout };
+    }
+}

@@ -1,0 +1,219 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Akka.Actor;
+using FleetSim.Protocol;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace FleetSim.DeviceActors.Transport;
+
+/// <summary>Creates <see cref="MqttDeviceTransport"/>s; holds what a group shares (the certificate validator).</summary>
+public sealed class MqttDeviceTransportFactory : IDeviceTransportFactory
+{
+    private static readonly MqttClientFactory Factory = new();
+
+    public IDeviceTransport Create(DeviceIdentity identity, DeviceOptions options, DeviceTopics topics) =>
+        new MqttDeviceTransport(Factory, identity, options, topics);
+}
+
+/// <summary>
+/// IoT Hub MQTT over MQTTnet 5: MQTT 3.1.1, ClientId = device id, CleanSession = false, user name per
+/// PROTOCOL.md section 1, the password supplied per connect, TLS checked against the trusted CA and host name.
+/// MQTTnet's event handlers only tell the device actor; reconnecting is the actor's decision. Each connection
+/// gets its own MQTTnet client whose handlers carry that connection's generation, so an event MQTTnet raises late
+/// (its disconnect event runs on the thread pool) can never be mistaken for one of the next connection.
+/// </summary>
+public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentialsProvider
+{
+    private readonly MqttClientFactory _factory;
+    private readonly MqttClientOptions _options;
+    private readonly DeviceTopics _topics;
+    private readonly string _userName;
+    private readonly ServerCertificateValidator _validator;
+    private IActorRef _device = ActorRefs.Nobody;
+    private IMqttClient? _client;
+    private byte[]? _password;
+    private volatile string? _rejection;
+    private int _generation;
+
+    public MqttDeviceTransport(MqttClientFactory factory, DeviceIdentity identity, DeviceOptions options, DeviceTopics topics)
+    {
+        _factory = factory;
+        _topics = topics;
+        _userName = MqttUsername.Build(options.HostName, identity.DeviceId, productInfo: options.ProductInfo, modelId: options.ModelId);
+        _validator = ServerCertificateValidator.For(options);
+
+        var tls = new MqttClientTlsOptionsBuilder()
+            .UseTls(true)
+            .WithTargetHost(options.MqttHost)
+            .WithSslProtocols(options.TlsProtocols)
+            .WithCertificateValidationHandler(ValidateServer);
+        if (identity.ClientCertificate is not null)
+            tls = tls.WithClientCertificates(new X509Certificate2Collection(identity.ClientCertificate));
+
+        var builder = new MqttClientOptionsBuilder()
+            .WithClientId(identity.DeviceId)
+            .WithCredentials(this)
+            .WithCleanSession(false)
+            .WithProtocolVersion(MqttProtocolVersion.V311)
+            .WithKeepAlivePeriod(options.KeepAlive)
+            .WithTimeout(options.OperationTimeout)
+            .WithTlsOptions(tls.Build());
+        builder = options.Transport == DeviceTransportKind.MqttWebSockets
+            ? builder.WithWebSocketServer(ws => ws
+                .WithUri($"wss://{options.MqttHost}:{options.MqttPort}{options.WebSocketPath}")
+                .WithSubProtocols(["mqtt"]))
+            : builder.WithTcpServer(options.MqttHost, options.MqttPort);
+        _options = builder.Build();
+    }
+
+    public void Attach(IActorRef device) => _device = device;
+
+    public async Task<ConnectOutcome> ConnectAsync(string? password)
+    {
+        var generation = Interlocked.Increment(ref _generation);
+        _password = password is null ? null : Encoding.UTF8.GetBytes(password);
+        _rejection = null;
+        if (_client is { } previous)
+        {
+            _client = null;
+            if (previous.IsConnected)
+                await previous.DisconnectAsync(new MqttClientDisconnectOptions()).ConfigureAwait(false);
+            previous.Dispose();
+        }
+
+        var client = _factory.CreateMqttClient();
+        client.DisconnectedAsync += e => OnDisconnected(e, generation);
+        client.ApplicationMessageReceivedAsync += e => OnMessage(e, generation);
+        _client = client;
+        try
+        {
+            var result = await client.ConnectAsync(_options, CancellationToken.None).ConfigureAwait(false);
+            return result.ResultCode == MqttClientConnectResultCode.Success
+                ? ConnectOutcome.Connected(generation, result.IsSessionPresent)
+                : ConnectOutcome.Refused(generation, FailureKinds.FromConnAck(result.ResultCode), "CONNACK " + result.ResultCode);
+        }
+        catch (Exception) when (_rejection is { } why)
+        {
+            throw new ServerCertificateRejectedException($"the server certificate of {_options.ChannelOptions} was rejected: {why}");
+        }
+    }
+
+    public Task SubscribeAsync(Subscriptions which)
+    {
+        var builder = new MqttClientSubscribeOptionsBuilder();
+        // QoS 1 for C2D (the hub keeps undelivered messages); the SDKs use QoS 0 or 1 for the rest, the hub grants either.
+        if ((which & Subscriptions.C2d) != 0)
+            builder.WithTopicFilter(_topics.C2dSubscription, MqttQualityOfServiceLevel.AtLeastOnce, false, false, MqttRetainHandling.SendAtSubscribe);
+        if ((which & Subscriptions.Methods) != 0)
+            builder.WithTopicFilter(MethodTopics.Subscription, MqttQualityOfServiceLevel.AtMostOnce, false, false, MqttRetainHandling.SendAtSubscribe);
+        if ((which & Subscriptions.TwinResponses) != 0)
+            builder.WithTopicFilter(TwinTopics.ResponseSubscription, MqttQualityOfServiceLevel.AtMostOnce, false, false, MqttRetainHandling.SendAtSubscribe);
+        if ((which & Subscriptions.TwinDesired) != 0)
+            builder.WithTopicFilter(TwinTopics.DesiredSubscription, MqttQualityOfServiceLevel.AtMostOnce, false, false, MqttRetainHandling.SendAtSubscribe);
+        return Subscribe(builder.Build());
+    }
+
+    private async Task Subscribe(MqttClientSubscribeOptions options)
+    {
+        var result = await Client.SubscribeAsync(options, CancellationToken.None).ConfigureAwait(false);
+        foreach (var item in result.Items)
+        {
+            if (item.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2)
+                throw new InvalidOperationException($"the hub refused the subscription to '{item.TopicFilter.Topic}' ({item.ResultCode})");
+        }
+    }
+
+    public Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, bool atLeastOnce)
+    {
+        var message = new MqttApplicationMessage
+        {
+            Topic = topic,
+            Payload = new System.Buffers.ReadOnlySequence<byte>(payload),
+            QualityOfServiceLevel = atLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce,
+        };
+        return Client.PublishAsync(message, CancellationToken.None);
+    }
+
+    public Task AcknowledgeAsync(object ackHandle) =>
+        ((MqttApplicationMessageReceivedEventArgs)ackHandle).AcknowledgeAsync(CancellationToken.None);
+
+    public Task DisconnectAsync() =>
+        _client is { IsConnected: true } client ? client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None) : Task.CompletedTask;
+
+    public void Dispose()
+    {
+        _client?.Dispose();
+        _client = null;
+    }
+
+    private IMqttClient Client => _client ?? throw new MQTTnet.Exceptions.MqttClientNotConnectedException();
+
+    string IMqttClientCredentialsProvider.GetUserName(MqttClientOptions clientOptions) => _userName;
+
+    byte[]? IMqttClientCredentialsProvider.GetPassword(MqttClientOptions clientOptions) => _password;
+
+    private bool ValidateServer(MqttClientCertificateValidationEventArgs e)
+    {
+        _rejection = _validator.Check(e.Certificate, e.SslPolicyErrors);
+        return _rejection is null;
+    }
+
+    private Task OnDisconnected(MqttClientDisconnectedEventArgs e, int generation)
+    {
+        // A failed connect also raises this event; the actor learns about that from ConnectAsync instead.
+        if (e.ClientWasConnected)
+        {
+            var reason = e.Exception is null ? FailureKind.Network : FailureKinds.FromException(e.Exception);
+            var detail = e.Exception is null ? e.Reason.ToString() : $"{e.Reason}: {e.Exception.GetType().Name}: {e.Exception.Message}";
+            _device.Tell(new TransportDisconnected(generation, reason, Redaction.Redact(detail)));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnMessage(MqttApplicationMessageReceivedEventArgs e, int generation)
+    {
+        var message = e.ApplicationMessage;
+        var qos1 = message.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce;
+        e.AutoAcknowledge = !qos1; // the device acknowledges QoS 1 messages once it has handled them
+        _device.Tell(new TransportMessage(generation, message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload), qos1 ? e : null));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Checks the server certificate: the host name must match, and the chain must end at the trusted CA when one
+/// is given (otherwise the system store decides). One per trusted CA, shared by every device that trusts it.
+/// </summary>
+internal sealed class ServerCertificateValidator
+{
+    private static readonly ServerCertificateValidator SystemTrust = new(null);
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate2, ServerCertificateValidator> ByCa = new();
+    private readonly X509Certificate2? _ca;
+
+    private ServerCertificateValidator(X509Certificate2? ca) => _ca = ca;
+
+    public static ServerCertificateValidator For(DeviceOptions options) =>
+        options.TrustedCa is null ? SystemTrust : ByCa.GetValue(options.TrustedCa, static ca => new ServerCertificateValidator(ca));
+
+    /// <summary>Null when the certificate is acceptable, else why not.</summary>
+    public string? Check(X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+            return "no certificate";
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            return "the host name does not match the certificate";
+        if (_ca is null)
+            return errors == SslPolicyErrors.None ? null : errors.ToString();
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf) ? null : "it does not chain to the trusted CA";
+    }
+}

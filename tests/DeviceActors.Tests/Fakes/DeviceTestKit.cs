@@ -1,0 +1,99 @@
+using Akka.Actor;
+using Akka.TestKit;
+using FleetSim.DeviceActors.Telemetry;
+using FleetSim.Reporting;
+
+namespace FleetSim.DeviceActors.Tests.Fakes;
+
+/// <summary>
+/// TestKit in virtual time (TestScheduler) with a fake transport whose calls arrive at <see cref="Io"/>.
+/// Timers only fire on <see cref="Advance"/>, which first does an Identify round trip with the device so every
+/// timer it started has been registered.
+/// </summary>
+public abstract class DeviceTestKit : Akka.TestKit.Xunit2.TestKit
+{
+    private const string VirtualTimeConfig = """
+        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
+        akka.loglevel = WARNING
+        """;
+
+    protected DeviceTestKit(bool autoAckPublishes = false) : base(VirtualTimeConfig)
+    {
+        Io = CreateTestProbe("io");
+        Transports = new FakeTransportFactory(Io.Ref, autoAckPublishes);
+        DeviceMetrics = new DeviceMetrics(Metrics);
+    }
+
+    protected const string Key = "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OQ==";
+
+    protected FleetMetrics Metrics { get; } = new();
+
+    protected DeviceMetrics DeviceMetrics { get; }
+
+    protected TestProbe Io { get; }
+
+    protected FakeTransportFactory Transports { get; }
+
+    protected TestScheduler VirtualTime => (TestScheduler)Sys.Scheduler;
+
+    /// <summary>Options whose clock is the virtual scheduler's, so SAS expiry and timers agree.</summary>
+    protected DeviceOptions Options(TelemetryOptions? telemetry = null) => new()
+    {
+        HostName = "hub.test",
+        Telemetry = telemetry,
+        Time = new VirtualClock(VirtualTime),
+    };
+
+    protected static DeviceIdentity Identity(string id = "d1", int index = 0) => new(id, index, Key);
+
+    /// <summary>A device (child of TestActor, which receives its DeviceStopped) with its own group.</summary>
+    protected IActorRef Device(DeviceOptions options, DeviceIdentity? identity = null) =>
+        ChildActorOf(DeviceActor.Props(identity ?? Identity(), new DeviceGroup(options, DeviceMetrics, Transports)));
+
+    protected IActorRef StartedDevice(DeviceOptions options, DeviceIdentity? identity = null)
+    {
+        var device = Device(options, identity);
+        device.Tell(new DeviceActor.Start(options.Time.GetTimestamp()));
+        return device;
+    }
+
+    /// <summary>Start, connect (no session), subscribe if asked, and return the connect call.</summary>
+    protected ConnectCall Connect(IActorRef device, bool sessionPresent = false)
+    {
+        var call = Io.ExpectMsg<ConnectCall>();
+        call.Succeed(sessionPresent);
+        return call;
+    }
+
+    /// <summary>A TimeProvider reading the TestScheduler's virtual now.</summary>
+    private sealed class VirtualClock(TestScheduler scheduler) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => scheduler.Now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => scheduler.Now.UtcTicks;
+    }
+
+    protected void Advance(IActorRef actor, TimeSpan by)
+    {
+        var probe = CreateTestProbe();
+        actor.Tell(new Identify(null), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+        VirtualTime.Advance(by);
+    }
+
+    /// <summary>The next <paramref name="n"/> transport calls, whatever their kind (several devices interleave).</summary>
+    protected List<TransportCall> Calls(int n) => Enumerable.Range(0, n).Select(_ => Io.ExpectMsg<TransportCall>()).ToList();
+
+    protected DeviceActor.DeviceStatus Status(IActorRef device)
+    {
+        device.Tell(DeviceActor.GetStatus.Instance, TestActor);
+        return ExpectMsg<DeviceActor.DeviceStatus>();
+    }
+
+    protected void AwaitState(IActorRef device, DeviceState state) =>
+        AwaitAssert(() => Assert.Equal(state, Status(device).State), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(10));
+
+    protected long Count(string counter) => Metrics.Counter(counter).Value;
+}
