@@ -1,0 +1,71 @@
+using System.Net;
+
+namespace FleetSim.HubEmulator;
+
+/// <summary>
+/// Where and how the embedded IoT Hub listens. Defaults mirror a real hub (MQTT 8883, HTTPS 443, host name
+/// "localhost") so unmodified SDKs find it; tests pass 0 for the ports to get free ones.
+/// </summary>
+public sealed class HubEmulatorOptions
+{
+    /// <summary>The hub host name devices put in their username and SAS resource (<c>{host}/devices/{id}</c>).</summary>
+    public string HostName { get; set; } = "localhost";
+
+    public IPAddress BindAddress { get; set; } = IPAddress.Loopback;
+
+    /// <summary>MQTT over TLS port; 0 picks a free port (read it back from <see cref="IoTHubEmulator.MqttPort"/>).</summary>
+    public int MqttPort { get; set; } = 8883;
+
+    /// <summary>HTTPS service API (and MQTT over WebSockets) port; 0 picks a free port.</summary>
+    public int HttpsPort { get; set; } = 443;
+
+    /// <summary>Folder for ca.pem and uploaded blobs; a new temporary folder when null.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>How long after a device's SAS token expires the hub closes its connection (the real hub: about 10 minutes).</summary>
+    public TimeSpan SasExpiryGrace { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The iothubowner policy key (base64); generated when null. Fixing it lets a restarted hub keep its connection string.</summary>
+    public string? ServiceKey { get; set; }
+
+    /// <summary>Clock for token expiry checks and expiry disconnects.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(HostName) || HostName.Contains('/') || HostName.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException($"HostName '{HostName}' is not a host name: expected something like 'localhost' or 'myhub.azure-devices.net'.", nameof(HostName));
+        }
+
+        ArgumentNullException.ThrowIfNull(BindAddress);
+        CheckPort(MqttPort, nameof(MqttPort));
+        CheckPort(HttpsPort, nameof(HttpsPort));
+        if (SasExpiryGrace < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"SasExpiryGrace must not be negative (was {SasExpiryGrace}).", nameof(SasExpiryGrace));
+        }
+
+        if (ServiceKey is not null && !IsBase64Key(ServiceKey))
+        {
+            throw new ArgumentException("ServiceKey must be a base64 key of 16 to 64 bytes.", nameof(ServiceKey));
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+
+    internal static bool IsBase64Key(string key)
+    {
+        Span<byte> buffer = stackalloc byte[96];
+        return Convert.TryFromBase64String(key, buffer, out var written) && written is >= 16 and <= 64;
+    }
+
+    private static void CheckPort(int port, string name)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"{name} must be between 0 (pick a free port) and 65535 (was {port}).", name);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace FleetSim.HubEmulator.Ingest;
+
+/// <summary>
+/// Telemetry accounting for one device. Devices number their messages 1, 2, 3, ... (application property
+/// fleetsim-seq); from that the hub counts losses (gaps), duplicates and late arrivals (out of order).
+/// A gap counts as lost until the missing numbers arrive; a late arrival then moves one from lost to
+/// out-of-order. Only the last <see cref="Window"/> numbers are remembered exactly: a number older than that
+/// is counted as a duplicate. The lock is per device and almost never contended (one connection per device).
+/// </summary>
+internal sealed class DeviceIngestCounter
+{
+    /// <summary>How many sequence numbers below the highest one are tracked exactly.</summary>
+    public const int Window = 1024;
+
+    private readonly Lock _gate = new();
+    private ulong[]? _seen; // ring bitmap for (max - Window, max]; allocated at the first gap
+    private long _ingested;
+    private long _lost;
+    private long _duplicated;
+    private long _outOfOrder;
+    private long _max;
+
+    public DeviceIngestCounter(string deviceId) => DeviceId = deviceId;
+
+    public string DeviceId { get; }
+
+    /// <summary>Counts a message without a sequence number.</summary>
+    public void Record() => Interlocked.Increment(ref _ingested);
+
+    /// <summary>Counts a message carrying sequence number <paramref name="sequence"/> (1-based).</summary>
+    public void Record(long sequence)
+    {
+        if (sequence <= 0)
+        {
+            Record();
+            return;
+        }
+
+        lock (_gate)
+        {
+            _ingested++;
+            var max = _max;
+            if (sequence == max + 1 && _seen is null)
+            {
+                _max = sequence;
+                return;
+            }
+
+            if (sequence > max)
+            {
+                _seen ??= NewWindowAllSeen();
+                var gap = sequence - max - 1;
+                var toClear = Math.Min(gap, Window);
+                for (var s = sequence - toClear; s < sequence; s++)
+                {
+                    Clear(s);
+                }
+
+                Set(sequence);
+                _lost += gap;
+                _max = sequence;
+                return;
+            }
+
+            if (_seen is null || max - sequence >= Window || IsSet(sequence))
+            {
+                _duplicated++;
+                return;
+            }
+
+            Set(sequence);
+            _lost--;
+            _outOfOrder++;
+        }
+    }
+
+    public DeviceIngest Snapshot()
+    {
+        lock (_gate)
+        {
+            return new DeviceIngest(DeviceId, _ingested, _lost, _duplicated, _outOfOrder, _max);
+        }
+    }
+
+    private static ulong[] NewWindowAllSeen()
+    {
+        var bits = new ulong[Window / 64];
+        Array.Fill(bits, ulong.MaxValue);
+        return bits;
+    }
+
+    private bool IsSet(long s) => (_seen![(s % Window) >> 6] & (1UL << (int)(s & 63))) != 0;
+
+    private void Set(long s) => _seen![(s % Window) >> 6] |= 1UL << (int)(s & 63);
+
+    private void Clear(long s) => _seen![(s % Window) >> 6] &= ~(1UL << (int)(s & 63));
+}

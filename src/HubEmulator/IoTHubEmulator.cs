@@ -1,0 +1,184 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using FleetSim.HubEmulator.Certificates;
+using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Ingest;
+using FleetSim.HubEmulator.Mqtt;
+using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Rest;
+using FleetSim.HubEmulator.Twins;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FleetSim.HubEmulator;
+
+/// <summary>
+/// An in-process Azure IoT Hub for load tests and SDK conformance: MQTT 3.1.1 over TLS (and WebSockets) for
+/// devices, the HTTPS service API for registry, twins and methods, plus emulator extensions under
+/// <c>/fleetsim/</c> (stats, faults, C2D send). Start it, register devices through the REST API (or
+/// <see cref="Registry"/>), point devices at <see cref="HostName"/>:<see cref="MqttPort"/> trusting
+/// <see cref="CaCertificatePath"/>, and read <see cref="Ingest"/> at the end.
+/// </summary>
+public sealed class IoTHubEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _web;
+    private readonly HubMqttServer _mqtt;
+    private readonly HubServices _services;
+    private readonly string? _ownedDataDirectory;
+    private int _disposed;
+
+    private IoTHubEmulator(
+        HubEmulatorOptions options, WebApplication web, HubMqttServer mqtt, HubServices services, EmulatorCertificates certificates,
+        string serviceKey, string caPath, string? ownedDataDirectory, int mqttPort, int httpsPort)
+    {
+        _web = web;
+        _mqtt = mqtt;
+        _services = services;
+        _ownedDataDirectory = ownedDataDirectory;
+        HostName = options.HostName;
+        MqttPort = mqttPort;
+        HttpsPort = httpsPort;
+        Certificates = certificates;
+        CaCertificatePath = caPath;
+        ServiceConnectionString = $"HostName={options.HostName};SharedAccessKeyName={ConnectAuthenticator.OwnerPolicy};SharedAccessKey={serviceKey}";
+    }
+
+    public string HostName { get; }
+
+    public int MqttPort { get; }
+
+    public int HttpsPort { get; }
+
+    /// <summary><c>HostName=…;SharedAccessKeyName=iothubowner;SharedAccessKey=…</c>. A secret: never log it unredacted.</summary>
+    public string ServiceConnectionString { get; }
+
+    public string CaCertificatePath { get; }
+
+    public string CaCertificatePem => Certificates.CaPem;
+
+    /// <summary>The emulator's CA and server certificates; mints device certificates for X.509 authentication.</summary>
+    public EmulatorCertificates Certificates { get; }
+
+    public IngestAccounting Ingest => _services.Ingest;
+
+    public FaultInjector Faults => _services.Faults;
+
+    public DeviceRegistry Registry => _services.Registry;
+
+    /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
+    public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
+
+    public static async Task<IoTHubEmulator> StartAsync(HubEmulatorOptions options, ILoggerFactory? loggerFactory = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var time = options.TimeProvider;
+
+        string? ownedDirectory = null;
+        var dataDirectory = options.DataDirectory;
+        if (dataDirectory is null)
+        {
+            ownedDirectory = dataDirectory = Directory.CreateTempSubdirectory("fleetsim-hub-").FullName;
+        }
+
+        Directory.CreateDirectory(dataDirectory);
+        var certificates = EmulatorCertificates.Create(options.HostName, time);
+        var caPath = Path.Combine(dataDirectory, "ca.pem");
+        await File.WriteAllTextAsync(caPath, certificates.CaPem, ct).ConfigureAwait(false);
+
+        var serviceKey = options.ServiceKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var ingest = new IngestAccounting();
+        var registry = new DeviceRegistry(
+            time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
+        var faults = new FaultInjector(time);
+        var authenticator = new ConnectAuthenticator(options.HostName, registry, serviceKey, certificates, faults, time);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
+        var services = new HubServices(
+            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time);
+
+        ListenOptions? mqttListen = null, httpsListen = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.BindAddress, options.MqttPort, listen =>
+            {
+                mqttListen = listen;
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(TlsOptions(certificates));
+                listen.Run(connection => mqtt.TcpAdapter.OnConnectedAsync(connection));
+            });
+            kestrel.Listen(options.BindAddress, options.HttpsPort, listen =>
+            {
+                httpsListen = listen;
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(TlsOptions(certificates));
+            });
+        });
+
+        var web = builder.Build();
+        ServiceApi.Map(web, services);
+        await mqtt.StartAsync().ConfigureAwait(false);
+        try
+        {
+            await web.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await mqtt.DisposeAsync().ConfigureAwait(false);
+            await web.DisposeAsync().ConfigureAwait(false);
+            certificates.Dispose();
+            throw;
+        }
+
+        return new IoTHubEmulator(
+            options, web, mqtt, services, certificates, serviceKey, caPath, ownedDirectory,
+            BoundPort(mqttListen), BoundPort(httpsListen));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _mqtt.DisposeAsync().ConfigureAwait(false);
+        await _web.StopAsync().ConfigureAwait(false);
+        await _web.DisposeAsync().ConfigureAwait(false);
+        Certificates.Dispose();
+        if (_ownedDataDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_ownedDataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort: a file still open elsewhere stays behind in the temp folder
+            }
+        }
+    }
+
+    private static HttpsConnectionAdapterOptions TlsOptions(EmulatorCertificates certificates) => new()
+    {
+        ServerCertificate = certificates.Server,
+        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        // Devices with X.509 identities present a client certificate; CONNECT validation judges it.
+        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+        ClientCertificateValidation = static (_, _, _) => true,
+    };
+
+    private static int BoundPort(ListenOptions? listen) =>
+        (listen?.EndPoint as IPEndPoint)?.Port ?? throw new InvalidOperationException("Kestrel did not report the bound port.");
+}

@@ -1,0 +1,169 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using FleetSim.HubEmulator.Certificates;
+using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Registry;
+using FleetSim.Protocol;
+using MQTTnet.Formatter;
+
+namespace FleetSim.HubEmulator.Mqtt;
+
+/// <summary>
+/// Checks a device CONNECT the way IoT Hub does (PROTOCOL.md sections 1 and 2): MQTT 3.1.1, ClientId = a
+/// registered, enabled device id, username <c>{host}/{clientId}/?…</c> (any parameters, any order), and a
+/// SAS token signed with one of the device's keys (or the iothubowner policy with skn), not expired, whose
+/// resource covers <c>{host}/devices/{id}</c>; or, for X.509 devices, a client certificate whose thumbprint
+/// matches or that the emulator CA signed for CN = device id.
+/// </summary>
+internal sealed class ConnectAuthenticator
+{
+    /// <summary>The one shared access policy the emulator has; it may connect devices, as on a real hub.</summary>
+    public const string OwnerPolicy = "iothubowner";
+
+    private readonly string _hostName;
+    private readonly DeviceRegistry _registry;
+    private readonly string _serviceKey;
+    private readonly EmulatorCertificates _certificates;
+    private readonly FaultInjector _faults;
+    private readonly TimeProvider _time;
+
+    public ConnectAuthenticator(
+        string hostName, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults, TimeProvider time)
+    {
+        _hostName = hostName;
+        _registry = registry;
+        _serviceKey = serviceKey;
+        _certificates = certificates;
+        _faults = faults;
+        _time = time;
+    }
+
+    public ConnectRefusal Validate(
+        MqttProtocolVersion protocol,
+        string? clientId,
+        string? username,
+        string? password,
+        X509Certificate2? clientCertificate,
+        out RegisteredDevice? device,
+        out DateTimeOffset? expiresAt,
+        out string? modelId)
+    {
+        device = null;
+        expiresAt = null;
+        modelId = null;
+        if (protocol != MqttProtocolVersion.V311)
+        {
+            return ConnectRefusal.UnsupportedProtocol;
+        }
+
+        if (_faults.IsRefusingConnects(clientId))
+        {
+            return ConnectRefusal.ServerUnavailable;
+        }
+
+        if (string.IsNullOrEmpty(clientId) || clientId.Contains('/'))
+        {
+            return ConnectRefusal.BadClientId;
+        }
+
+        if (!MqttUsername.TryParse(username, out var host, out var userClientId, out var parameters)
+            || !string.Equals(host, _hostName, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(userClientId, clientId, StringComparison.Ordinal))
+        {
+            return ConnectRefusal.BadUsername;
+        }
+
+        modelId = parameters.TryGetValue("model-id", out var model) && model.Length > 0 ? model : null;
+        device = _registry.Find(clientId);
+        if (device is null)
+        {
+            return ConnectRefusal.UnknownDevice;
+        }
+
+        var identity = device.Identity;
+        if (!identity.Enabled)
+        {
+            return ConnectRefusal.DeviceDisabled;
+        }
+
+        return identity.AuthenticationType == DeviceAuthenticationType.Sas
+            ? ValidateSas(identity, password, out expiresAt)
+            : ValidateCertificate(identity, clientCertificate);
+    }
+
+    private ConnectRefusal ValidateSas(DeviceIdentity identity, string? password, out DateTimeOffset? expiresAt)
+    {
+        expiresAt = null;
+        if (string.IsNullOrEmpty(password))
+        {
+            return ConnectRefusal.MissingCredentials;
+        }
+
+        if (!SasToken.TryParse(password, out var token, out _))
+        {
+            return ConnectRefusal.MalformedToken;
+        }
+
+        if (token.IsExpired(_time.GetUtcNow()))
+        {
+            return ConnectRefusal.TokenExpired;
+        }
+
+        if (!token.Covers(_hostName, "devices/" + identity.DeviceId))
+        {
+            return ConnectRefusal.WrongScope;
+        }
+
+        if (token.KeyName is null)
+        {
+            if (!token.IsSignatureValid(identity.PrimaryKey!) && !token.IsSignatureValid(identity.SecondaryKey!))
+            {
+                return ConnectRefusal.BadSignature;
+            }
+        }
+        else if (!string.Equals(token.KeyName, OwnerPolicy, StringComparison.Ordinal))
+        {
+            return ConnectRefusal.UnknownPolicy;
+        }
+        else if (!token.IsSignatureValid(_serviceKey))
+        {
+            return ConnectRefusal.BadSignature;
+        }
+
+        expiresAt = token.ExpiresAt;
+        return ConnectRefusal.None;
+    }
+
+    private ConnectRefusal ValidateCertificate(DeviceIdentity identity, X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return ConnectRefusal.MissingCredentials;
+        }
+
+        if (identity.AuthenticationType == DeviceAuthenticationType.SelfSigned)
+        {
+            var now = _time.GetUtcNow();
+            if (now < certificate.NotBefore || now > certificate.NotAfter)
+            {
+                return ConnectRefusal.CertificateRejected;
+            }
+
+            var sha1 = certificate.Thumbprint;
+            var sha256 = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
+            return Matches(identity.PrimaryThumbprint, sha1, sha256) || Matches(identity.SecondaryThumbprint, sha1, sha256)
+                ? ConnectRefusal.None
+                : ConnectRefusal.CertificateRejected;
+        }
+
+        var commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        return string.Equals(commonName, identity.DeviceId, StringComparison.Ordinal)
+               && _certificates.IsIssuedByCa(certificate, _time.GetUtcNow())
+            ? ConnectRefusal.None
+            : ConnectRefusal.CertificateRejected;
+    }
+
+    private static bool Matches(string? registered, string sha1, string sha256) =>
+        registered is not null
+        && (string.Equals(registered, sha1, StringComparison.OrdinalIgnoreCase) || string.Equals(registered, sha256, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Registry;
+using FleetSim.Protocol;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace FleetSim.HubEmulator.Mqtt;
+
+/// <summary>
+/// Every device PUBLISH passes here (PROTOCOL.md section 3): telemetry on the device's own
+/// <c>devices/{id}/messages/events/</c> is counted; <c>$iothub/…</c> requests go to their handlers; anything else,
+/// another device's topic, QoS 2 or a message over 256 KB closes the connection. Nothing is fanned out to
+/// other subscribers (the hub is not a broker), which also keeps MQTTnet from scanning every session per message.
+/// </summary>
+internal sealed class PublishRouter
+{
+    private readonly DeviceRegistry _registry;
+    private readonly FaultInjector _faults;
+    private readonly TimeProvider _time;
+    private readonly Func<RegisteredDevice, DisconnectReason, bool> _markClosing;
+    private IDeviceRequestHandler[] _handlers = [];
+
+    public PublishRouter(DeviceRegistry registry, FaultInjector faults, TimeProvider time, Func<RegisteredDevice, DisconnectReason, bool> markClosing)
+    {
+        _registry = registry;
+        _faults = faults;
+        _time = time;
+        _markClosing = markClosing;
+    }
+
+    public void Add(IDeviceRequestHandler handler) => _handlers = [.. _handlers, handler];
+
+    public Task OnPublishAsync(InterceptingPublishEventArgs e)
+    {
+        e.ProcessPublish = false;
+        var device = _registry.Find(e.ClientId);
+        if (device is null)
+        {
+            e.CloseConnection = true;
+            return Task.CompletedTask;
+        }
+
+        var message = e.ApplicationMessage;
+        device.Connection.Touch(_time.GetUtcNow().UtcTicks);
+        var reason = Route(device, message);
+        if (reason is { } close)
+        {
+            _markClosing(device, close);
+            e.CloseConnection = true;
+            return Task.CompletedTask;
+        }
+
+        var delay = _faults.AckDelay;
+        return delay > TimeSpan.Zero ? Task.Delay(delay, _time) : Task.CompletedTask;
+    }
+
+    private DisconnectReason? Route(RegisteredDevice device, MqttApplicationMessage message)
+    {
+        if (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce)
+        {
+            return DisconnectReason.QoS2NotSupported;
+        }
+
+        var topic = message.Topic;
+        var prefix = device.Topics.TelemetryPrefix;
+        if (topic.StartsWith(prefix, StringComparison.Ordinal)
+            || (topic.Length == prefix.Length - 1 && prefix.StartsWith(topic, StringComparison.Ordinal)))
+        {
+            return Ingest(device, message, topic.Length > prefix.Length ? topic.AsSpan(prefix.Length) : []);
+        }
+
+        if (message.Payload.Length > MessageLimits.MaxMessageBytes)
+        {
+            return DisconnectReason.MessageTooLarge;
+        }
+
+        foreach (var handler in _handlers)
+        {
+            if (topic.StartsWith(handler.TopicPrefix, StringComparison.Ordinal))
+            {
+                return handler.TryHandle(device, message) ? null : DisconnectReason.TopicNotAllowed;
+            }
+        }
+
+        return DisconnectReason.TopicNotAllowed;
+    }
+
+    private static DisconnectReason? Ingest(RegisteredDevice device, MqttApplicationMessage message, ReadOnlySpan<char> bag)
+    {
+        var bodyBytes = message.Payload.Length;
+        if (bodyBytes + bag.Length > MessageLimits.MaxMessageBytes
+            && MessageLimits.MessageSize((int)Math.Min(bodyBytes, int.MaxValue), PropertyBag.Decode(bag.ToString())) > MessageLimits.MaxMessageBytes)
+        {
+            return DisconnectReason.MessageTooLarge;
+        }
+
+        if (PropertyBag.TryGetValue(bag, FleetSimProperties.Sequence, out var raw)
+            && long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            device.Ingest.Record(sequence);
+        }
+        else
+        {
+            device.Ingest.Record();
+        }
+
+        return null;
+    }
+}

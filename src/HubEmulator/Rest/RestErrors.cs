@@ -1,0 +1,29 @@
+using FleetSim.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace FleetSim.HubEmulator.Rest;
+
+/// <summary>IoT Hub's REST error form: status, header <c>iothub-errorcode: {Name}</c> and body <c>{"Message":"ErrorCode:{Name};{text}","ExceptionMessage":""}</c>.</summary>
+internal static class RestErrors
+{
+    public const string ErrorCodeHeader = "iothub-errorcode";
+
+    public static IResult Error(IotHubErrors.Error error, string text) => new ErrorResult(error, text);
+
+    public static IResult DeviceNotFound(string deviceId) =>
+        Error(IotHubErrors.DeviceNotFound, $"Device {deviceId} not registered");
+
+    public static IResult BadRequest(string text) => Error(IotHubErrors.ArgumentInvalid, text);
+
+    private sealed class ErrorResult(IotHubErrors.Error error, string text) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = error.HttpStatus;
+            response.Headers[ErrorCodeHeader] = error.Name;
+            response.ContentType = "application/json; charset=utf-8";
+            return response.WriteAsync(IotHubErrors.RestBody(error, text));
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FleetSim.HubEmulator.Rest;
+
+/// <summary>
+/// The hub's HTTPS service API (PROTOCOL.md section 8) and the emulator's own extensions under <c>/fleetsim/</c>.
+/// Every route here needs a service SAS token; <c>?api-version=</c> is accepted and ignored.
+/// </summary>
+internal static class ServiceApi
+{
+    public static void Map(IEndpointRouteBuilder app, HubServices hub)
+    {
+        var api = app.MapGroup("").AddEndpointFilter(async (context, next) =>
+            hub.Authorization.Check(context.HttpContext.Request) ?? await next(context).ConfigureAwait(false));
+
+        api.MapPut("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.PutAsync(hub, request, id));
+        api.MapGet("/devices/{id}", (string id) => DeviceEndpoints.Get(hub, id));
+        api.MapDelete("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.DeleteAsync(hub, request, id));
+        api.MapGet("/twins/{id}", (string id) => TwinEndpoints.Get(hub, id));
+        api.MapGet("/fleetsim/stats", () => StatsEndpoint.Get(hub));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace FleetSim.HubEmulator.Rest;
+
+/// <summary>What the emulator counted, as one record (also served as JSON by <c>GET /fleetsim/stats</c>).</summary>
+public sealed record EmulatorStats(
+    long Ingested,
+    long Lost,
+    long Duplicated,
+    long OutOfOrder,
+    int DevicesRegistered,
+    long DevicesConnected,
+    long ConnectsAccepted,
+    long ConnectsRefused,
+    IReadOnlyDictionary<string, long> RefusedByReason,
+    IReadOnlyDictionary<string, long> DisconnectsByReason,
+    long FaultDroppedConnections,
+    long FaultRefusedConnects);
+
+/// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
+internal static class StatsEndpoint
+{
+    public static EmulatorStats Collect(HubServices hub)
+    {
+        var totals = hub.Ingest.Totals;
+        var counters = hub.Mqtt.Counters;
+        return new EmulatorStats(
+            totals.Ingested,
+            totals.Lost,
+            totals.Duplicated,
+            totals.OutOfOrder,
+            hub.Registry.Count,
+            counters.Connected,
+            counters.Accepted,
+            counters.Refused,
+            counters.RefusalsByReason(),
+            counters.DisconnectsByReason(),
+            hub.Faults.DroppedConnections,
+            hub.Faults.RefusedConnects);
+    }
+
+    public static IResult Get(HubServices hub)
+    {
+        var s = Collect(hub);
+        var json = new JsonObject
+        {
+            ["ingested"] = s.Ingested,
+            ["lost"] = s.Lost,
+            ["duplicated"] = s.Duplicated,
+            ["outOfOrder"] = s.OutOfOrder,
+            ["devicesRegistered"] = s.DevicesRegistered,
+            ["devicesConnected"] = s.DevicesConnected,
+            ["connectsAccepted"] = s.ConnectsAccepted,
+            ["connectsRefused"] = s.ConnectsRefused,
+            ["refusedByReason"] = Map(s.RefusedByReason),
+            ["disconnectsByReason"] = Map(s.DisconnectsByReason),
+            ["faults"] = new JsonObject
+            {
+                ["droppedConnections"] = s.FaultDroppedConnections,
+                ["refusedConnects"] = s.FaultRefusedConnects,
+            },
+        };
+        return DeviceEndpoints.Json(json);
+    }
+
+    private static JsonObject Map(IReadOnlyDictionary<string, long> values)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            obj[key] = value;
+        }
+
+        return obj;
+    }
+}

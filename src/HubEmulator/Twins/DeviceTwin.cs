@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FleetSim.Protocol;
+
+namespace FleetSim.HubEmulator.Twins;
+
+/// <summary>Result of a twin update: the new section version, or why it was rejected.</summary>
+public readonly record struct TwinUpdate(bool Ok, long Version, string? Error, bool PreconditionFailed = false)
+{
+    internal static TwinUpdate Rejected(string error) => new(false, 0, error);
+}
+
+/// <summary>
+/// One device twin (PROTOCOL.md section 4): tags, desired and reported properties with their own versions
+/// (start at 1, +1 per update), <c>$metadata</c> with <c>$lastUpdated</c> at every level, and the twin's
+/// overall version and etag. Reported patches and desired PATCHes merge (null deletes); PUT replaces.
+/// All access is serialized per twin; snapshots are deep copies.
+/// </summary>
+public sealed class DeviceTwin
+{
+    private readonly Lock _gate = new();
+    private JsonObject _tags = [];
+    private JsonObject _desired = [];
+    private JsonObject _reported = [];
+    private JsonObject _desiredMeta;
+    private JsonObject _reportedMeta;
+    private long _desiredVersion = 1;
+    private long _reportedVersion = 1;
+    private long _version = 1;
+
+    internal DeviceTwin(DateTimeOffset created)
+    {
+        _desiredMeta = new JsonObject { ["$lastUpdated"] = Timestamp(created) };
+        _reportedMeta = new JsonObject { ["$lastUpdated"] = Timestamp(created) };
+    }
+
+    public long DesiredVersion
+    {
+        get { lock (_gate) { return _desiredVersion; } }
+    }
+
+    public long ReportedVersion
+    {
+        get { lock (_gate) { return _reportedVersion; } }
+    }
+
+    /// <summary>Twin etag: base64 of the 8-byte big-endian twin version, as IoT Hub shows it ("AAAAAAAAAAE=").</summary>
+    public string ETag
+    {
+        get { lock (_gate) { return EtagOf(_version); } }
+    }
+
+    /// <summary>What a device gets for <c>$iothub/twin/GET</c>: desired and reported with <c>$version</c>, nothing else.</summary>
+    public JsonObject DeviceView()
+    {
+        lock (_gate)
+        {
+            var desired = (JsonObject)_desired.DeepClone();
+            desired["$version"] = _desiredVersion;
+            var reported = (JsonObject)_reported.DeepClone();
+            reported["$version"] = _reportedVersion;
+            return new JsonObject { ["desired"] = desired, ["reported"] = reported };
+        }
+    }
+
+    /// <summary>The twin-owned part of the service view: etag, version, tags and properties with $metadata.</summary>
+    internal void WriteServiceView(JsonObject target)
+    {
+        lock (_gate)
+        {
+            target["etag"] = EtagOf(_version);
+            target["version"] = _version;
+            target["tags"] = _tags.DeepClone();
+            target["properties"] = new JsonObject
+            {
+                ["desired"] = Section(_desired, _desiredMeta, _desiredVersion),
+                ["reported"] = Section(_reported, _reportedMeta, _reportedVersion),
+            };
+        }
+    }
+
+    /// <summary>A device's reported patch: merged, null deletes; the new reported version on success.</summary>
+    public TwinUpdate PatchReported(JsonObject patch, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        lock (_gate)
+        {
+            var merged = (JsonObject)_reported.DeepClone();
+            JsonMerge.Apply(merged, (JsonObject)patch.DeepClone());
+            if (!TwinLimits.Validate(merged, out var error))
+            {
+                return TwinUpdate.Rejected(error);
+            }
+
+            _reported = merged;
+            _reportedVersion++;
+            _version++;
+            TwinMetadata.ApplyPatch(_reportedMeta, patch, now, version: null);
+            return new TwinUpdate(true, _reportedVersion, null);
+        }
+    }
+
+    /// <summary>
+    /// A service PATCH (<paramref name="replace"/> false: merge) or PUT (true: replace tags and desired). Returns
+    /// the update and the desired document to push to the device (patch or full replacement, with <c>$version</c>),
+    /// or null when desired did not change.
+    /// </summary>
+    public (TwinUpdate Update, JsonObject? DesiredPush) UpdateFromService(
+        JsonObject? tags, JsonObject? desired, bool replace, string? ifMatch, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (ifMatch is not null && ifMatch != "*" && !string.Equals(ifMatch.Trim().Trim('"'), EtagOf(_version), StringComparison.Ordinal))
+            {
+                return (new TwinUpdate(false, 0, "The twin's etag does not match If-Match.", PreconditionFailed: true), null);
+            }
+
+            var newTags = _tags;
+            if (tags is not null || replace)
+            {
+                newTags = replace ? Merge([], tags ?? []) : Merge(_tags, tags!); // merging into {} drops nulls
+                if (!TwinLimits.Validate(newTags, out var tagsError, TwinLimits.MaxTagsBytes))
+                {
+                    return (TwinUpdate.Rejected("tags: " + tagsError), null);
+                }
+            }
+
+            JsonObject? newDesired = null;
+            if (desired is not null || replace)
+            {
+                newDesired = replace ? Merge([], desired ?? []) : Merge(_desired, desired!);
+                if (!TwinLimits.Validate(newDesired, out var desiredError))
+                {
+                    return (TwinUpdate.Rejected("properties.desired: " + desiredError), null);
+                }
+            }
+
+            _tags = newTags;
+            _version++;
+            if (newDesired is null)
+            {
+                return (new TwinUpdate(true, _desiredVersion, null), null);
+            }
+
+            _desired = newDesired;
+            _desiredVersion++;
+            if (replace)
+            {
+                _desiredMeta = TwinMetadata.ForDocument(newDesired, now, _desiredVersion);
+            }
+            else
+            {
+                TwinMetadata.ApplyPatch(_desiredMeta, desired!, now, _desiredVersion);
+            }
+
+            var push = (JsonObject)(replace ? newDesired.DeepClone() : desired!.DeepClone());
+            push["$version"] = _desiredVersion;
+            return (new TwinUpdate(true, _desiredVersion, null), push);
+        }
+    }
+
+    internal static string EtagOf(long version)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, version);
+        return Convert.ToBase64String(bytes);
+    }
+
+    internal static string Timestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static JsonObject Merge(JsonObject current, JsonObject patch)
+    {
+        var merged = (JsonObject)current.DeepClone();
+        JsonMerge.Apply(merged, (JsonObject)patch.DeepClone());
+        return merged;
+    }
+
+    private static JsonObject Section(JsonObject values, JsonObject metadata, long version)
+    {
+        var section = (JsonObject)values.DeepClone();
+        section["$metadata"] = metadata.DeepClone();
+        section["$version"] = version;
+        return section;
+    }
+}

@@ -1,0 +1,48 @@
+using FleetSim.Protocol;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace FleetSim.HubEmulator.Tests.Ingest;
+
+public sealed class IngestOverMqttTests
+{
+    [Fact]
+    public async Task Crafted_sequence_numbers_are_counted_as_lost_duplicated_and_out_of_order()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var (_, client) = await hub.ConnectNewDeviceAsync("d1");
+        using var _ = client;
+        var topics = new DeviceTopics("d1");
+
+        foreach (var seq in new long[] { 1, 2, 4, 4, 3, 7 })
+        {
+            var bag = PropertyBag.Encode([new("$.mid", $"m{seq}"), new(FleetSimProperties.Sequence, seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("app", "x y")]);
+            var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(topics.Telemetry(bag)).WithPayload("{}"u8.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            Assert.True(result.IsSuccess);
+        }
+
+        var device = hub.Hub.Ingest.ForDevice("d1")!;
+        Assert.Equal((6, 2, 1, 1, 7), (device.Ingested, device.Lost, device.Duplicated, device.OutOfOrder, device.HighestSequence));
+        var stats = hub.Hub.Stats();
+        Assert.Equal((6, 2, 1, 1), (stats.Ingested, stats.Lost, stats.Duplicated, stats.OutOfOrder));
+    }
+
+    [Fact]
+    public async Task Telemetry_without_sequence_or_bag_is_ingested()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var (_, client) = await hub.ConnectNewDeviceAsync("d1");
+        using var _ = client;
+
+        await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic("devices/d1/messages/events/").WithPayload("a"u8.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic("devices/d1/messages/events/%24.ct=application%2Fjson").WithPayload("{}"u8.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        var device = hub.Hub.Ingest.ForDevice("d1")!;
+        Assert.Equal(2, device.Ingested);
+        Assert.Equal(0, device.Lost);
+        Assert.True(client.IsConnected);
+    }
+}
