@@ -12,6 +12,7 @@ public sealed class DeviceConnectTests(ConformanceFixture fixture)
         // No NODE_EXTRA_CA_CERTS: the only trust comes from setOptions({ ca }).
         var env = fixture.Environment(trustCaProcessWide: false);
         env["FLEETSIM_DEVICE_CS"] = device.ConnectionString;
+        var before = await HubAssert.StatsAsync(fixture);
 
         var result = await fixture.RunAsync("connect.js", env, TimeSpan.FromSeconds(30));
 
@@ -20,7 +21,8 @@ public sealed class DeviceConnectTests(ConformanceFixture fixture)
         Assert.Matches("certificate|self.signed|verify", (string?)refused["message"] ?? "");
         result.Single("connected");
         result.Single("closed");
-        await HubAssert.DeviceConnectedAtLeastAsync(fixture, device.Id, 1);
+        // Hub side: the untrusting attempt never got to CONNECT (TLS failed first); the trusting one was accepted.
+        await HubAssert.StatsChangedAsync(fixture, before, StatChange.Exactly("connectsAccepted", 1), StatChange.Exactly("connectsRefused", 0));
     }
 
     [Fact]
@@ -29,6 +31,7 @@ public sealed class DeviceConnectTests(ConformanceFixture fixture)
         var device = await fixture.NewDeviceAsync("wrongkey");
         var env = fixture.Environment();
         env["FLEETSIM_DEVICE_CS"] = device.ConnectionString;
+        var before = await HubAssert.StatsAsync(fixture);
 
         var result = await fixture.RunAsync("wrong-key.js", env, TimeSpan.FromSeconds(30));
 
@@ -37,5 +40,7 @@ public sealed class DeviceConnectTests(ConformanceFixture fixture)
         var refused = result.Single("refused");
         Assert.Equal("UnauthorizedError", (string?)refused["name"]);
         Assert.Contains("Connection refused: Not authorized", (string?)refused["message"] ?? "");
+        await HubAssert.StatsChangedAsync(fixture, before,
+            StatChange.Exactly("connectsAccepted", 1), StatChange.Exactly("connectsRefused", 1), StatChange.Exactly("refusedByReason.badSignature", 1));
     }
 }

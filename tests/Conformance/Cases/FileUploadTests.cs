@@ -18,6 +18,7 @@ public sealed class FileUploadTests(ConformanceFixture fixture)
         var result = await fixture.RunAsync("file-upload.js", env, TimeSpan.FromSeconds(45));
 
         result.AssertPassed();
-        await HubAssert.UploadedAsync(fixture, device.Id, "logs/conformance.txt", text);
+        // Hub side: the blob is a real file in the hub's data folder with exactly the uploaded text.
+        await HubAssert.BlobStoredAsync(fixture, "conformance.txt", text);
     }
 }

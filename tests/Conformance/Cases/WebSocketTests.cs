@@ -11,11 +11,12 @@ public sealed class WebSocketTests(ConformanceFixture fixture)
         var device = await fixture.NewDeviceAsync("websocket");
         var env = fixture.Environment();
         env["FLEETSIM_DEVICE_CS"] = device.ConnectionStringWithoutGateway;
+        var before = await HubAssert.StatsAsync(fixture);
 
         var result = await fixture.RunAsync("websockets.js", env, TimeSpan.FromSeconds(30));
 
         result.AssertPassed();
         Assert.Equal(1, (int?)result.Single("twin")["desiredVersion"]);
-        await HubAssert.IngestedAsync(fixture, device.Id, ingested: 1, highestSequence: 1);
+        await HubAssert.StatsChangedAsync(fixture, before, StatChange.Exactly("connectsAccepted", 1), StatChange.Exactly("ingested", 1), StatChange.Exactly("lost", 0));
     }
 }

@@ -2,57 +2,95 @@ using System.Text.Json.Nodes;
 
 namespace FleetSim.Conformance.Tests.Harness;
 
+/// <summary>One expected change of a /fleetsim/stats counter (a dotted path such as "refusedByReason.badSignature").</summary>
+public readonly record struct StatChange(string Path, long Delta, bool AtLeast)
+{
+    public static StatChange Exactly(string path, long delta) => new(path, delta, false);
+
+    public static StatChange AtLeastBy(string path, long delta) => new(path, delta, true);
+
+    public override string ToString() => $"{Path} {(AtLeast ? ">=" : "=")} +{Delta}";
+}
+
 /// <summary>
-/// Checks on the emulator's own state, read through its HTTPS API (registry, twins, /fleetsim/* extensions).
-/// Hub-side effects can trail the SDK's callback by a moment, so each check polls with a deadline.
+/// Checks on the emulator's own state, read through its HTTPS API (registry, twins, /fleetsim/stats) and its data
+/// folder. The conformance cases run one at a time against one hub, so a change of the hub-wide counters between
+/// the snapshot before a script and the end of the script belongs to that script. Hub-side effects can trail the
+/// SDK's callback by a moment, so each check polls with a deadline.
 /// </summary>
 public static class HubAssert
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
-    /// <summary>The device's telemetry as the hub counted it from the fleetsim-seq property.</summary>
-    public static Task IngestedAsync(ConformanceFixture fixture, string deviceId, long ingested, long highestSequence) =>
+    public static Task<JsonObject> StatsAsync(ConformanceFixture fixture) => fixture.Api.GetStatsAsync();
+
+    /// <summary>The hub-wide counters moved from <paramref name="before"/> exactly (or at least) as expected.</summary>
+    public static Task StatsChangedAsync(ConformanceFixture fixture, JsonObject before, params StatChange[] expected) =>
         EventuallyAsync(async () =>
         {
-            var counts = await fixture.Api.SendAsync(HttpMethod.Get, $"fleetsim/stats/devices/{Uri.EscapeDataString(deviceId)}");
-            var got = (Ingested: (long?)counts?["ingested"], Lost: (long?)counts?["lost"], Duplicated: (long?)counts?["duplicated"],
-                Highest: (long?)counts?["highestSequence"]);
-            return (got.Ingested == ingested && got.Lost == 0 && got.Duplicated == 0 && got.Highest == highestSequence,
-                $"device {deviceId}: expected {ingested} ingested, 0 lost, 0 duplicated, highest sequence {highestSequence}; the hub says {counts?.ToJsonString()}");
+            var after = await fixture.Api.GetStatsAsync();
+            var wrong = new List<string>();
+            foreach (var change in expected)
+            {
+                var delta = Read(after, change.Path) - Read(before, change.Path);
+                if (change.AtLeast ? delta < change.Delta : delta != change.Delta)
+                {
+                    wrong.Add($"{change.Path} changed by {delta}, expected {(change.AtLeast ? "at least " : "")}{change.Delta}");
+                }
+            }
+
+            return (wrong.Count == 0, $"{string.Join("; ", wrong)}.\nbefore: {before.ToJsonString()}\nafter:  {after.ToJsonString()}");
         });
 
-    /// <summary>The last telemetry message the hub kept for the device carries these properties (decoded).</summary>
+    /// <summary>
+    /// The last telemetry message the hub kept for the device carries these properties (decoded). Needs the
+    /// emulator extension GET /fleetsim/devices/{id}/messages (see docs/conformance-notes.md).
+    /// </summary>
     public static Task LastMessagePropertiesAsync(ConformanceFixture fixture, string deviceId, IReadOnlyDictionary<string, string> expected) =>
         EventuallyAsync(async () =>
         {
-            var messages = await fixture.Api.SendAsync(HttpMethod.Get, $"fleetsim/devices/{Uri.EscapeDataString(deviceId)}/messages");
-            var last = messages is JsonArray { Count: > 0 } list ? list[^1] : null;
+            var (status, body) = await fixture.Api.SendRawAsync(HttpMethod.Get, $"fleetsim/devices/{Uri.EscapeDataString(deviceId)}/messages");
+            if ((int)status != 200)
+            {
+                return (false, $"GET /fleetsim/devices/{deviceId}/messages answered {(int)status}: the emulator does not expose received messages, "
+                               + "so their properties cannot be checked hub-side");
+            }
+
+            var last = JsonNode.Parse(body) is JsonArray { Count: > 0 } list ? list[^1] : null;
             var properties = last?["properties"] as JsonObject;
-            var missing = expected.Where(p => (string?)properties?[p.Key] != p.Value).Select(p => p.Key).ToList();
-            return (missing.Count == 0, $"device {deviceId}: last message lacks {string.Join(", ", missing)}; the hub has {last?.ToJsonString()}");
+            var missing = expected.Where(p => (string?)properties?[p.Key] != p.Value).Select(p => $"{p.Key}={p.Value}").ToList();
+            return (missing.Count == 0, $"device {deviceId}: the last message lacks {string.Join(", ", missing)}; the hub has {last?.ToJsonString()}");
         });
 
-    /// <summary>The hub accepted at least <paramref name="count"/> MQTT connections for the device.</summary>
-    public static Task DeviceConnectedAtLeastAsync(ConformanceFixture fixture, string deviceId, int count) =>
+    /// <summary>A file named like the blob, with exactly <paramref name="text"/>, is in the hub's --data-dir.</summary>
+    public static Task BlobStoredAsync(ConformanceFixture fixture, string blobFileName, string text) =>
         EventuallyAsync(async () =>
         {
-            var counts = await fixture.Api.SendAsync(HttpMethod.Get, $"fleetsim/stats/devices/{Uri.EscapeDataString(deviceId)}");
-            var connects = (long?)counts?["connects"] ?? 0;
-            return (connects >= count, $"device {deviceId}: expected at least {count} accepted connections; the hub says {counts?.ToJsonString()}");
+            var root = fixture.Hub.DataDirectory;
+            var candidates = Directory.Exists(root)
+                ? Directory.GetFiles(root, blobFileName, SearchOption.AllDirectories)
+                : [];
+            foreach (var path in candidates)
+            {
+                if (await File.ReadAllTextAsync(path) == text)
+                {
+                    return (true, "");
+                }
+            }
+
+            return (false, $"no file '{blobFileName}' with the uploaded text under the hub's data folder {root} (found {candidates.Length} with that name)");
         });
 
-    /// <summary>The uploaded blob holds exactly <paramref name="text"/> and the hub recorded a successful notification.</summary>
-    public static Task UploadedAsync(ConformanceFixture fixture, string deviceId, string blobName, string text) =>
-        EventuallyAsync(async () =>
+    private static long Read(JsonObject stats, string path)
+    {
+        JsonNode? node = stats;
+        foreach (var part in path.Split('.'))
         {
-            var uploads = await fixture.Api.SendAsync(HttpMethod.Get, $"fleetsim/devices/{Uri.EscapeDataString(deviceId)}/files");
-            var upload = (uploads as JsonArray)?.FirstOrDefault(u => (string?)u?["blobName"] == blobName);
-            var path = (string?)upload?["path"];
-            var content = path is not null && File.Exists(path) ? await File.ReadAllTextAsync(path) : null;
-            var notified = (bool?)upload?["isSuccess"] == true;
-            return (content == text && notified,
-                $"device {deviceId}: expected blob '{blobName}' with the uploaded text and a successful notification; the hub has {uploads?.ToJsonString()}");
-        });
+            node = node?[part];
+        }
+
+        return node is null ? 0 : node.GetValue<long>();
+    }
 
     private static async Task EventuallyAsync(Func<Task<(bool Ok, string Why)>> check)
     {
