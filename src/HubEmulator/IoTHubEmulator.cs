@@ -1,9 +1,11 @@
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography;
+using FleetSim.HubEmulator.C2d;
 using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Ingest;
+using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Registry;
 using FleetSim.HubEmulator.Rest;
@@ -101,8 +103,30 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var faults = new FaultInjector(time);
         var authenticator = new ConnectAuthenticator(options.HostName, registry, serviceKey, certificates, faults, time);
         var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
+        var twinRequests = new TwinRequestHandler(mqtt, faults, time);
+        var methods = new DirectMethods(mqtt, time);
+        var c2d = new CloudToDeviceMessages(mqtt);
+        mqtt.Router.Add(twinRequests);
+        mqtt.Router.Add(methods);
+        mqtt.Connected += device =>
+        {
+            if (device.Connection.CleanSession)
+            {
+                c2d.SessionDiscarded(device);
+            }
+
+            _ = c2d.FlushAsync(device);
+        };
+        mqtt.Subscribed += (device, kind) =>
+        {
+            if (kind == DeviceSubscriptions.C2d)
+            {
+                _ = Task.Run(() => c2d.FlushAsync(device));
+            }
+        };
         var services = new HubServices(
-            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time);
+            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time,
+            new TwinService(mqtt, time), twinRequests, methods, c2d);
 
         ListenOptions? mqttListen = null, httpsListen = null;
         var builder = WebApplication.CreateSlimBuilder();

@@ -25,6 +25,10 @@ public sealed class FaultInjector
     private string? _refuseOnlyDevice;
     private long _ackDelayTicks;
     private long _ackDelayUntilTicks;
+    private long _twinFailUntilTicks;
+    private int _twinFailStatus;
+    private double _twinFailRatio;
+    private long _twinFailures;
     private long _dropped;
     private long _refused;
 
@@ -126,13 +130,46 @@ public sealed class FaultInjector
         }
     }
 
-    /// <summary>Ends every timed fault (connect refusals, acknowledgement delays).</summary>
+    /// <summary>Twin operations failed by injection so far.</summary>
+    public long FailedTwinOperations => Interlocked.Read(ref _twinFailures);
+
+    /// <summary>
+    /// Fails a <paramref name="ratio"/> (0..1) of device twin operations (GET, reported PATCH) with
+    /// <paramref name="status"/> (e.g. 429, 500, 503) for <paramref name="duration"/>.
+    /// </summary>
+    public void FailTwinOperations(int status, double ratio, TimeSpan duration)
+    {
+        if (status is < 400 or > 599)
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "status must be an error status between 400 and 599.");
+        }
+
+        if (double.IsNaN(ratio) || ratio is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "ratio must be between 0 and 1.");
+        }
+
+        if (duration < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(duration), duration, "duration must not be negative.");
+        }
+
+        lock (_gate)
+        {
+            _twinFailStatus = status;
+            _twinFailRatio = ratio;
+            Interlocked.Exchange(ref _twinFailUntilTicks, (_time.GetUtcNow() + duration).UtcTicks);
+        }
+    }
+
+    /// <summary>Ends every timed fault (connect refusals, twin failures, acknowledgement delays).</summary>
     public void Clear()
     {
         lock (_gate)
         {
             Interlocked.Exchange(ref _refuseUntilTicks, 0);
             Interlocked.Exchange(ref _ackDelayUntilTicks, 0);
+            Interlocked.Exchange(ref _twinFailUntilTicks, 0);
             _refuseOnlyDevice = null;
         }
     }
@@ -153,6 +190,29 @@ public sealed class FaultInjector
         }
 
         Interlocked.Increment(ref _refused);
+        return true;
+    }
+
+    /// <summary>True (with the status to answer) when this twin operation is to fail.</summary>
+    internal bool ShouldFailTwinOperation(out int status)
+    {
+        status = 0;
+        if (_time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _twinFailUntilTicks))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_random.NextDouble() >= _twinFailRatio)
+            {
+                return false;
+            }
+
+            status = _twinFailStatus;
+        }
+
+        Interlocked.Increment(ref _twinFailures);
         return true;
     }
 

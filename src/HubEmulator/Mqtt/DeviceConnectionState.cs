@@ -37,6 +37,9 @@ internal sealed class DeviceConnectionState
     /// <summary>Last connect, disconnect or message from the device (zero ticks when never seen).</summary>
     public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
+    /// <summary>Whether the current (or last) connection asked for a clean session.</summary>
+    public bool CleanSession { get; private set; }
+
     /// <summary>The DTDL model id the device announced in its username (model-id), if any.</summary>
     public string? ModelId { get; private set; }
 
@@ -61,6 +64,7 @@ internal sealed class DeviceConnectionState
             _expiryTimer?.Dispose();
             _expiryTimer = null;
             _pendingCloseReason = null;
+            CleanSession = _pendingClean;
             if (_pendingClean)
             {
                 Volatile.Write(ref _subscriptions, 0);

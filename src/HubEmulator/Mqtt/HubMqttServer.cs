@@ -39,6 +39,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         _logger = loggerFactory.CreateLogger("FleetSim.HubEmulator.Mqtt");
         Router = new PublishRouter(registry, faults, time, MarkClosing);
         var rules = new SubscriptionRules(registry);
+        rules.Subscribed += (device, kind) => Subscribed?.Invoke(device, kind);
 
         var options = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
@@ -184,6 +185,9 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         Connected?.Invoke(device);
         return Task.CompletedTask;
     }
+
+    /// <summary>Raised when a device subscription was accepted (before the SUBACK goes out).</summary>
+    public event Action<RegisteredDevice, DeviceSubscriptions>? Subscribed;
 
     /// <summary>Raised after a device connection is established (twins and C2D use it to deliver what waits).</summary>
     public event Action<RegisteredDevice>? Connected;

@@ -42,18 +42,31 @@ internal sealed class PublishRouter
             return Task.CompletedTask;
         }
 
-        var message = e.ApplicationMessage;
         device.Connection.Touch(_time.GetUtcNow().UtcTicks);
-        var reason = Route(device, message);
-        if (reason is { } close)
+        var delay = _faults.AckDelay;
+        if (delay > TimeSpan.Zero)
+        {
+            return DelayedRouteAsync(e, device, delay);
+        }
+
+        RouteAndClose(e, device);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A slow hub: the PUBACK and any response are held back by the injected delay.</summary>
+    private async Task DelayedRouteAsync(InterceptingPublishEventArgs e, RegisteredDevice device, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time).ConfigureAwait(false);
+        RouteAndClose(e, device);
+    }
+
+    private void RouteAndClose(InterceptingPublishEventArgs e, RegisteredDevice device)
+    {
+        if (Route(device, e.ApplicationMessage) is { } close)
         {
             _markClosing(device, close);
             e.CloseConnection = true;
-            return Task.CompletedTask;
         }
-
-        var delay = _faults.AckDelay;
-        return delay > TimeSpan.Zero ? Task.Delay(delay, _time) : Task.CompletedTask;
     }
 
     private DisconnectReason? Route(RegisteredDevice device, MqttApplicationMessage message)

@@ -16,6 +16,9 @@ internal sealed class SubscriptionRules
 
     public SubscriptionRules(DeviceRegistry registry) => _registry = registry;
 
+    /// <summary>Raised when a device's subscription was accepted.</summary>
+    public event Action<RegisteredDevice, DeviceSubscriptions>? Subscribed;
+
     public static DeviceSubscriptions Classify(RegisteredDevice device, string filter)
     {
         if (string.Equals(filter, device.Topics.C2dSubscription, StringComparison.Ordinal))
@@ -50,6 +53,7 @@ internal sealed class SubscriptionRules
         }
 
         device!.Connection.Subscribed(kind);
+        Subscribed?.Invoke(device, kind);
         return Task.CompletedTask;
     }
 

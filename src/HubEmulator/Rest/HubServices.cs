@@ -1,7 +1,10 @@
+using FleetSim.HubEmulator.C2d;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Mqtt;
+using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Twins;
 
 namespace FleetSim.HubEmulator.Rest;
 
@@ -13,8 +16,12 @@ internal sealed record HubServices(
     FaultInjector Faults,
     HubMqttServer Mqtt,
     ServiceAuthorization Authorization,
-    TimeProvider Time)
+    TimeProvider Time,
+    TwinService Twins,
+    TwinRequestHandler TwinRequests,
+    DirectMethods Methods,
+    CloudToDeviceMessages C2d)
 {
-    /// <summary>C2D messages waiting for the device (cloudToDeviceMessageCount).</summary>
-    public int C2dCount(RegisteredDevice device) => 0;
+    /// <summary>C2D messages queued or in flight for the device (cloudToDeviceMessageCount).</summary>
+    public int C2dCount(RegisteredDevice device) => C2d.Count(device);
 }

@@ -19,6 +19,11 @@ internal static class ServiceApi
         api.MapGet("/devices/{id}", (string id) => DeviceEndpoints.Get(hub, id));
         api.MapDelete("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.DeleteAsync(hub, request, id));
         api.MapGet("/twins/{id}", (string id) => TwinEndpoints.Get(hub, id));
+        api.MapMethods("/twins/{id}", ["PATCH"], (HttpRequest request, string id) => TwinEndpoints.UpdateAsync(hub, request, id, replace: false));
+        api.MapPut("/twins/{id}", (HttpRequest request, string id) => TwinEndpoints.UpdateAsync(hub, request, id, replace: true));
+        api.MapPost("/twins/{id}/methods", (HttpRequest request, string id) => MethodEndpoints.InvokeAsync(hub, request, id));
+        api.MapPost("/devices/{id}/messages/deviceBound", (HttpRequest request, string id) => C2dEndpoints.SendAsync(hub, request, id));
+        api.MapPost("/fleetsim/faults/{fault}", (HttpRequest request, string fault) => FaultEndpoints.ApplyAsync(hub, request, fault));
         api.MapGet("/fleetsim/stats", () => StatsEndpoint.Get(hub));
     }
 }

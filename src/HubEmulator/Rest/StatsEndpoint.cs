@@ -16,7 +16,13 @@ public sealed record EmulatorStats(
     IReadOnlyDictionary<string, long> RefusedByReason,
     IReadOnlyDictionary<string, long> DisconnectsByReason,
     long FaultDroppedConnections,
-    long FaultRefusedConnects);
+    long FaultRefusedConnects,
+    long FaultFailedTwinOperations,
+    long TwinGets,
+    long ReportedPatches,
+    long DesiredPushes,
+    long C2dDelivered,
+    long C2dCompleted);
 
 /// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
 internal static class StatsEndpoint
@@ -37,7 +43,13 @@ internal static class StatsEndpoint
             counters.RefusalsByReason(),
             counters.DisconnectsByReason(),
             hub.Faults.DroppedConnections,
-            hub.Faults.RefusedConnects);
+            hub.Faults.RefusedConnects,
+            hub.Faults.FailedTwinOperations,
+            hub.TwinRequests.Gets,
+            hub.TwinRequests.ReportedPatches,
+            hub.Twins.DesiredPushes,
+            hub.C2d.Delivered,
+            hub.C2d.Completed);
     }
 
     public static IResult Get(HubServices hub)
@@ -59,7 +71,15 @@ internal static class StatsEndpoint
             {
                 ["droppedConnections"] = s.FaultDroppedConnections,
                 ["refusedConnects"] = s.FaultRefusedConnects,
+                ["failedTwinOperations"] = s.FaultFailedTwinOperations,
             },
+            ["twin"] = new JsonObject
+            {
+                ["gets"] = s.TwinGets,
+                ["reportedPatches"] = s.ReportedPatches,
+                ["desiredPushes"] = s.DesiredPushes,
+            },
+            ["c2d"] = new JsonObject { ["delivered"] = s.C2dDelivered, ["completed"] = s.C2dCompleted },
         };
         return DeviceEndpoints.Json(json);
     }
