@@ -30,6 +30,7 @@ public sealed class MethodTests(ConformanceFixture fixture)
         result.AssertPassed();
         var rejected = result.Single("rejected");
         Assert.Equal(404, (int?)rejected["statusCode"]);
+        Assert.Equal("DeviceNotOnline", (string?)rejected["iothubErrorCode"]); // 404103
     }
 
     [Fact]
@@ -43,6 +44,7 @@ public sealed class MethodTests(ConformanceFixture fixture)
         var rejected = result.Single("rejected");
         Assert.Equal(504, (int?)rejected["statusCode"]);
         Assert.Equal("GatewayTimeoutError", (string?)rejected["name"]);
+        Assert.Equal("GatewayTimeout", (string?)rejected["iothubErrorCode"]); // 504101
     }
 
     private Task<ScriptResult> RunAsync(TestDevice device, string mode)

@@ -42,8 +42,9 @@ public sealed class TwinTests(ConformanceFixture fixture)
         Assert.Equal("1.2.3", (string?)reported["firmware"]?["version"]);
         Assert.Equal(22, (int?)reported["temperature"]);
         Assert.Null(reported["toRemove"]);
-        Assert.Equal(3, (int?)reported["$metadata"]?["temperature"]?["$lastUpdatedVersion"]);
-        Assert.Equal(2, (int?)reported["$metadata"]?["firmware"]?["version"]?["$lastUpdatedVersion"]);
+        Assert.NotNull(reported["$metadata"]?["temperature"]?["$lastUpdated"]);
+        Assert.NotNull(reported["$metadata"]?["firmware"]?["version"]?["$lastUpdated"]);
+        Assert.Null(reported["$metadata"]?["toRemove"]);
     }
 
     [Fact]
@@ -62,5 +63,6 @@ public sealed class TwinTests(ConformanceFixture fixture)
         Assert.Equal(2, (int?)received["patch"]?["$version"]);
         JsonObject twin = await fixture.Api.GetTwinAsync(device.Id);
         Assert.Equal(2, (int?)twin["properties"]!["desired"]!["$version"]);
+        Assert.Equal(2, (int?)twin["properties"]!["desired"]!["$metadata"]?["setpoint"]?["$lastUpdatedVersion"]);
     }
 }

@@ -26,8 +26,12 @@ run(async () => {
   step('serviceUpdateDesired');
   const current = (await reg.getTwin(deviceId)).responseBody;
   const updated = (await reg.updateTwin(deviceId, { properties: { desired: { setpoint: 42, mode: { name: 'eco' } } } }, current.etag)).responseBody;
-  emit('serviceUpdated', { desiredVersion: updated.properties.desired.$version, etagChanged: updated.etag !== current.etag });
+  const desiredMeta = updated.properties.desired.$metadata || {};
+  emit('serviceUpdated', { desiredVersion: updated.properties.desired.$version, etagChanged: updated.etag !== current.etag, metadata: desiredMeta });
   check(updated.properties.desired.setpoint === 42, 'the service twin does not show the desired update');
+  check(updated.etag !== current.etag, 'the etag did not change');
+  check(desiredMeta.setpoint && desiredMeta.setpoint.$lastUpdatedVersion === updated.properties.desired.$version
+    && typeof desiredMeta.setpoint.$lastUpdated === 'string', 'desired $metadata.setpoint lacks $lastUpdated/$lastUpdatedVersion', { metadata: desiredMeta });
 
   step('awaitDesiredEvent');
   const value = await setpointEvent;

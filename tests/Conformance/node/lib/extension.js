@@ -11,17 +11,19 @@ function serviceToken() {
   return { host: cs.HostName, token: SharedAccessSignature.create(cs.HostName, cs.SharedAccessKeyName, cs.SharedAccessKey, expiry).toString() };
 }
 
-/** Resolves { statusCode, headers, body } (body parsed as JSON when it is JSON). Port 443 of the hub host (see lib/port-map.js). */
-function request(method, path, body) {
+/**
+ * Resolves { statusCode, headers, body } (body parsed as JSON when it is JSON). `payload` is a Buffer sent as is;
+ * `headers` are added. Goes to port 443 of the hub host, like the SDKs (see lib/port-map.js).
+ */
+function request(method, path, payload, headers) {
   const { host, token } = serviceToken();
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
   return new Promise((resolve, reject) => {
     const req = https.request({
       host,
       path,
       method,
       headers: Object.assign({ Authorization: token, Accept: 'application/json' },
-        payload ? { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': payload.length } : {}),
+        payload ? { 'Content-Length': payload.length } : {}, headers || {}),
     }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
