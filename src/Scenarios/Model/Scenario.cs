@@ -42,6 +42,22 @@ public sealed record Scenario(
         return null;
     }
 
+    /// <summary>The group and index of the device with this id, if the scenario defines it.</summary>
+    public bool TryFindDevice(string deviceId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceGroup? group, out int index)
+    {
+        foreach (var candidate in DeviceGroups)
+        {
+            if (candidate.Ids.TryParseIndex(deviceId, candidate.Count, out index))
+            {
+                group = candidate;
+                return true;
+            }
+        }
+        group = null;
+        index = -1;
+        return false;
+    }
+
     /// <summary>
     /// The same scenario at another size (CI runs shipped scenarios small): device counts, phase device
     /// targets, inject and service rates, and count/throughput thresholds are multiplied by

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FleetSim.Protocol;
 using FleetSim.Scenarios.Model;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -63,6 +64,7 @@ public static partial class ScenarioLoader
             ctx.Errors.Add(new ScenarioError(fileName, 1, 1, $"internal error while reading the scenario: {e.GetType().Name}: {e.Message}"));
         }
         var errors = ctx.Errors
+            .Select(e => e with { Message = Redaction.Redact(e.Message), Hint = e.Hint is null ? null : Redaction.Redact(e.Hint) })
             .OrderBy(e => e.File == fileName ? 0 : 1).ThenBy(e => e.File, StringComparer.Ordinal)
             .ThenBy(e => e.Line).ThenBy(e => e.Column)
             .Distinct()
@@ -73,9 +75,10 @@ public static partial class ScenarioLoader
     private static YamlNode? ReadYaml(ParseContext ctx, string text)
     {
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (AnchorNotFoundException e)
         {
@@ -85,6 +88,12 @@ public static partial class ScenarioLoader
         catch (YamlException e)
         {
             ctx.ErrorAt(e.Start, "YAML syntax: " + CleanMessage(e), "check indentation, colons and quotes near here");
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input; the last event it read is our best position.
+            ctx.ErrorAt(parser.LastEnd, "YAML syntax: cannot read the text after this point", "check indentation, colons and quotes near here");
             return null;
         }
         if (stream.Documents.Count == 0)
@@ -97,6 +106,23 @@ public static partial class ScenarioLoader
             return null;
         }
         return stream.Documents[0].RootNode;
+    }
+
+    /// <summary>Remembers where the last parsing event ended, to position errors YamlDotNet reports without a mark.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public Mark LastEnd { get; private set; } = Mark.Empty;
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (inner.Current is { } current)
+            {
+                LastEnd = current.End;
+            }
+            return inner.MoveNext();
+        }
     }
 
     /// <summary>YamlDotNet gives an unresolved alias no position: find the first use of *name ourselves.</summary>

@@ -68,11 +68,58 @@ internal static class ScenarioParser
         {
             ctx.Error(top.Get("load")!, "the load phases last 0s in total", "give the phases durations, or set duration");
         }
+        CheckFaultTimes(ctx, top, hub, runLength);
         if (ctx.Errors.Count > 0 || name is null || hub is null)
         {
             return null;
         }
-        return new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+        var scenario = new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+        CheckFaultDevices(ctx, top, scenario);
+        return ctx.Errors.Count > 0 ? null : scenario;
+    }
+
+    /// <summary>dropConnections.deviceId must name a device of the fleet.</summary>
+    private static void CheckFaultDevices(ParseContext ctx, ObjectReader top, Scenario scenario)
+    {
+        if (scenario.Hub is not EmbeddedHub embedded || FaultNodes(top) is not { } faults)
+        {
+            return;
+        }
+        for (var i = 0; i < faults.Children.Count && i < embedded.Options.Faults.Count; i++)
+        {
+            if (embedded.Options.Faults[i] is DropConnectionsFault { DeviceId: { } id } && !scenario.TryFindDevice(id, out _, out _))
+            {
+                ctx.Error(faults.Children[i], $"dropConnections names device '{id}', which no device group defines",
+                    "ids: " + string.Join(", ", scenario.DeviceGroups.Select(g => $"{g.DeviceId(0)}..{g.DeviceId(g.Count - 1)}")));
+            }
+        }
+    }
+
+    private static YamlSequenceNode? FaultNodes(ObjectReader top) =>
+        top.Get("hub") is YamlMappingNode hubNode
+        && hubNode.Children.TryGetValue(new YamlScalarNode("embedded"), out var embeddedNode)
+        && embeddedNode is YamlMappingNode embeddedMap
+        && embeddedMap.Children.TryGetValue(new YamlScalarNode("faults"), out var faultsNode)
+            ? faultsNode as YamlSequenceNode
+            : null;
+
+    /// <summary>A fault scheduled at or after the end of the run would never happen: say so.</summary>
+    private static void CheckFaultTimes(ParseContext ctx, ObjectReader top, HubSpec? hub, TimeSpan runLength)
+    {
+        if (hub is not EmbeddedHub embedded || runLength <= TimeSpan.Zero
+            || FaultNodes(top) is not { } faults || faults.Children.Count != embedded.Options.Faults.Count)
+        {
+            return;
+        }
+        for (var i = 0; i < faults.Children.Count; i++)
+        {
+            var at = embedded.Options.Faults[i].At;
+            if (at >= runLength)
+            {
+                var node = faults.Children[i] is YamlMappingNode f && f.Children.TryGetValue(new YamlScalarNode("at"), out var atNode) ? atNode : faults.Children[i];
+                ctx.Error(node, $"fault at {DurationText.Format(at)} would never happen: the run lasts {DurationText.Format(runLength)}", "move it earlier or lengthen the run");
+            }
+        }
     }
 
     private static TimeSpan Sum(IReadOnlyList<LoadPhase> load)

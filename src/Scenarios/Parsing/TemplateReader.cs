@@ -25,6 +25,7 @@ internal enum TemplateKind
 internal static class TemplateReader
 {
     private const int MaxDepth = 32;
+    private const int MaxLength = FleetSim.Protocol.MessageLimits.MaxMessageBytes;
 
     public static PayloadTemplate? Read(ParseContext ctx, YamlNode node, TemplateKind kind, string what)
     {
@@ -89,6 +90,11 @@ internal static class TemplateReader
         if (depth > MaxDepth)
         {
             ctx.Error(node, $"template nested deeper than {MaxDepth} levels");
+            return false;
+        }
+        if (json.Length > MaxLength)
+        {
+            ctx.Error(node, $"template longer than {MaxLength} characters", "IoT Hub messages are at most 256 KB; check for repeated *aliases");
             return false;
         }
         switch (node)

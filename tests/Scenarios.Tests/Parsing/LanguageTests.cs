@@ -215,3 +215,54 @@ public sealed class LanguageTests
         Assert.Equal(ServiceConnectionString.Parse(text), ((ConnectionStringHub)scenario.Hub).ConnectionString);
     }
 }
+
+public sealed class FaultTimingTests
+{
+    [Fact]
+    public void A_fault_after_the_end_of_the_run_is_an_error_at_its_time()
+    {
+        var error = Loads.One("name: x\ndevices: {count: 1}\nduration: 10s\nhub:\n  embedded:\n    faults:\n      - {at: 5s, refuseConnects: {for: 1s}}\n      - {at: 10s, refuseConnects: {for: 1s}}\n");
+        Assert.Equal((8, 14), (error.Line, error.Column));
+        Assert.Contains("would never happen", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Secrets_never_appear_in_errors()
+    {
+        var errors = Loads.Errors("name: x\ndevices: {count: 1}\nduration: 1s\nhub: {connectionString: \"HostName=h;SharedAccessKeyName=o;SharedAccessKey=c2VjcmV0\", extra: \"SharedAccessKey=c2VjcmV0\"}\nseed: \"SharedAccessKey=c2VjcmV0\"\n");
+        Assert.All(errors, e => Assert.DoesNotContain("c2VjcmV0", e.ToString(), StringComparison.Ordinal));
+    }
+}
+
+public sealed class DeviceLookupTests
+{
+    private const string Fleet = "name: x\ndeviceGroups:\n  - {name: a, count: 100, idPattern: 'a-{index:000}'}\n  - {name: b, count: 5, idPrefix: b-}\nduration: 1m\n";
+
+    [Theory]
+    [InlineData("a-000", "a", 0)]
+    [InlineData("a-099", "a", 99)]
+    [InlineData("b-4", "b", 4)]
+    public void A_device_id_maps_back_to_its_group_and_index(string id, string group, int index)
+    {
+        Assert.True(Loads.Ok(Fleet).TryFindDevice(id, out var found, out var i));
+        Assert.Equal((group, index), (found.Name, i));
+    }
+
+    [Theory]
+    [InlineData("a-100")]
+    [InlineData("a-99")]
+    [InlineData("b-5")]
+    [InlineData("b-04")]
+    [InlineData("c-1")]
+    [InlineData("a-")]
+    public void Ids_outside_the_fleet_are_not_found(string id) => Assert.False(Loads.Ok(Fleet).TryFindDevice(id, out _, out _));
+
+    [Fact]
+    public void A_fault_naming_an_unknown_device_is_an_error()
+    {
+        var error = Loads.One(Fleet + "hub:\n  embedded:\n    faults:\n      - {at: 1s, dropConnections: {deviceId: a-100}}\n");
+        Assert.Equal((9, 9), (error.Line, error.Column));
+        Assert.Contains("a-000..a-099", error.Hint, StringComparison.Ordinal);
+        Loads.Ok(Fleet + "hub:\n  embedded:\n    faults:\n      - {at: 1s, dropConnections: {deviceId: b-3}}\n");
+    }
+}

@@ -20,7 +20,7 @@ public sealed class SchemaAgreementTests
             quotas: {connectsPerSecond: 100, telemetryPerSecond: 1000, twinOperationsPerSecond: 50}
             faults:
               - {at: 10s, dropConnections: {fraction: 0.25}}
-              - {at: 11s, dropConnections: {deviceId: ks-a-0}}
+              - {at: 11s, dropConnections: {deviceId: ks-a-000}}
               - {at: 20s, refuseConnects: {for: 5s}}
               - {at: 30s, failTwin: {status: 503, ratio: 0.1, for: 10s}}
               - {at: 40s, delayAcks: {by: 100ms, for: 5s}}
