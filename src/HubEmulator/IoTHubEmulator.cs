@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using FleetSim.HubEmulator.C2d;
 using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.FileUpload;
 using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Mqtt;
@@ -38,8 +39,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     private IoTHubEmulator(
         HubEmulatorOptions options, WebApplication web, HubMqttServer mqtt, HubServices services, EmulatorCertificates certificates,
-        string serviceKey, string caPath, string? ownedDataDirectory, int mqttPort, int httpsPort)
+        string serviceKey, string caPath, string? ownedDataDirectory, int mqttPort, int httpsPort, FileUploads uploads)
     {
+        FileUploads = uploads;
         _web = web;
         _mqtt = mqtt;
         _services = services;
@@ -73,6 +75,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
     public FaultInjector Faults => _services.Faults;
 
     public DeviceRegistry Registry => _services.Registry;
+
+    /// <summary>File uploads requested, stored and notified (blobs live under {DataDirectory}/blobs).</summary>
+    public FileUploads FileUploads { get; }
 
     /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
     public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
@@ -151,7 +156,12 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         });
 
         var web = builder.Build();
+        web.UseWebSockets();
+        WebSocketEndpoint.Map(web, mqtt);
         ServiceApi.Map(web, services);
+        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time);
+        var blobHost = options.HostName;
+        FileUploadEndpoints.Map(web, services, uploads, () => blobHost);
         await mqtt.StartAsync().ConfigureAwait(false);
         try
         {
@@ -165,9 +175,11 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             throw;
         }
 
+        var httpsPort = BoundPort(httpsListen);
+        blobHost = httpsPort == 443 ? options.HostName : $"{options.HostName}:{httpsPort}";
         return new IoTHubEmulator(
             options, web, mqtt, services, certificates, serviceKey, caPath, ownedDirectory,
-            BoundPort(mqttListen), BoundPort(httpsListen));
+            BoundPort(mqttListen), httpsPort, uploads);
     }
 
     public async ValueTask DisposeAsync()

@@ -57,16 +57,33 @@ internal sealed class TestHub : IAsyncDisposable
     public string DeviceToken(DeviceIdentity device, TimeSpan? ttl = null, string? key = null) =>
         SasToken.Create($"{Hub.HostName}/devices/{device.DeviceId}", key ?? device.PrimaryKey!, DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)));
 
-    public MqttClientOptions DeviceOptions(string clientId, string? password, bool cleanSession = false, MqttProtocolVersion version = MqttProtocolVersion.V311) =>
-        new MqttClientOptionsBuilder()
-            .WithTcpServer("localhost", Hub.MqttPort)
+    public MqttClientOptions DeviceOptions(
+        string clientId,
+        string? password,
+        bool cleanSession = false,
+        MqttProtocolVersion version = MqttProtocolVersion.V311,
+        bool webSocket = false,
+        X509Certificate2? clientCertificate = null)
+    {
+        var builder = new MqttClientOptionsBuilder()
             .WithClientId(clientId)
             .WithCredentials(MqttUsername.Build(Hub.HostName, clientId), password)
             .WithCleanSession(cleanSession)
             .WithProtocolVersion(version)
             .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost").WithCertificateValidationHandler(e => ValidateServer(this, e.Certificate, e.Chain, e.SslPolicyErrors)))
-            .Build();
+            .WithTlsOptions(tls =>
+            {
+                tls.UseTls().WithTargetHost("localhost").WithCertificateValidationHandler(e => ValidateServer(this, e.Certificate, e.Chain, e.SslPolicyErrors));
+                if (clientCertificate is not null)
+                {
+                    tls.WithClientCertificates([clientCertificate]);
+                }
+            });
+        builder = webSocket
+            ? builder.WithWebSocketServer(ws => ws.WithUri($"wss://localhost:{Hub.HttpsPort}/$iothub/websocket").WithSubProtocols(["mqtt"]))
+            : builder.WithTcpServer("localhost", Hub.MqttPort);
+        return builder.Build();
+    }
 
     /// <summary>Registers a device and connects it over MQTT/TLS with a fresh SAS token.</summary>
     public async Task<(DeviceIdentity Device, IMqttClient Client)> ConnectNewDeviceAsync(string deviceId, bool cleanSession = false)
