@@ -119,6 +119,7 @@ internal sealed class PublishRouter
             device.Ingest.Record();
         }
 
+        device.LastTelemetryTopic = message.Topic;
         return null;
     }
 }
