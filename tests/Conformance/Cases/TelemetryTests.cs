@@ -29,7 +29,7 @@ public sealed class TelemetryTests(ConformanceFixture fixture)
         var result = await RunAsync(device);
 
         result.AssertPassed();
-        await HubAssert.LastMessagePropertiesAsync(fixture, device.Id, new Dictionary<string, string>
+        await HubAssert.LastTelemetryPropertiesAsync(fixture, device.Id, new Dictionary<string, string>
         {
             ["$.mid"] = "conformance-msg-3",
             ["$.cid"] = "conformance-corr-3",

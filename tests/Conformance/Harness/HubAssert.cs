@@ -43,20 +43,20 @@ public static class HubAssert
         });
 
     /// <summary>
-    /// The last telemetry message the hub kept for the device carries these properties (decoded). Needs the
-    /// emulator extension GET /fleetsim/devices/{id}/messages (see docs/conformance-notes.md).
+    /// The last telemetry message the hub received from the device carries these properties, decoded (emulator
+    /// extension GET /fleetsim/devices/{id}/telemetry/last).
     /// </summary>
-    public static Task LastMessagePropertiesAsync(ConformanceFixture fixture, string deviceId, IReadOnlyDictionary<string, string> expected) =>
+    public static Task LastTelemetryPropertiesAsync(ConformanceFixture fixture, string deviceId, IReadOnlyDictionary<string, string> expected) =>
         EventuallyAsync(async () =>
         {
-            var (status, body) = await fixture.Api.SendRawAsync(HttpMethod.Get, $"fleetsim/devices/{Uri.EscapeDataString(deviceId)}/messages");
+            var path = $"fleetsim/devices/{Uri.EscapeDataString(deviceId)}/telemetry/last";
+            var (status, body) = await fixture.Api.SendRawAsync(HttpMethod.Get, path);
             if ((int)status != 200)
             {
-                return (false, $"GET /fleetsim/devices/{deviceId}/messages answered {(int)status}: the emulator does not expose received messages, "
-                               + "so their properties cannot be checked hub-side");
+                return (false, $"GET /{path} answered {(int)status}: {body}");
             }
 
-            var last = JsonNode.Parse(body) is JsonArray { Count: > 0 } list ? list[^1] : null;
+            var last = JsonNode.Parse(body);
             var properties = last?["properties"] as JsonObject;
             var missing = expected.Where(p => (string?)properties?[p.Key] != p.Value).Select(p => $"{p.Key}={p.Value}").ToList();
             return (missing.Count == 0, $"device {deviceId}: the last message lacks {string.Join(", ", missing)}; the hub has {last?.ToJsonString()}");
