@@ -41,7 +41,7 @@ public static class NodeProject
             start.ArgumentList.Add(arg);
         }
 
-        using var npm = Process.Start(start) ?? throw new InvalidOperationException("could not start npm");
+        using var npm = StartTool(start, "npm");
         var stdout = npm.StandardOutput.ReadToEndAsync();
         var stderr = npm.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -63,5 +63,18 @@ public static class NodeProject
 
         await File.WriteAllTextAsync(stamp, lockHash);
         return true;
+    }
+
+    /// <summary>Starts node or npm, with a clear error when it is not installed.</summary>
+    internal static Process StartTool(ProcessStartInfo start, string tool)
+    {
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"could not start '{tool}' ({e.Message}): the conformance tests need Node.js 20 and npm on PATH", e);
+        }
     }
 }

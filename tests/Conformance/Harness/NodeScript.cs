@@ -51,7 +51,7 @@ public static class NodeScript
 
         start.Environment["FLEETSIM_TIMEOUT_MS"] = ((long)timeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        using var process = NodeProject.StartTool(start, "node");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var killed = false;

@@ -36,7 +36,7 @@ public sealed class ScriptResult(string script, int exitCode, bool killedByHarne
         text.AppendLine($"exit code {ExitCode}{(KilledByHarness ? " (killed by the harness after its deadline)" : "")}");
         foreach (var e in Events)
         {
-            text.AppendLine(e.ToJsonString());
+            text.AppendLine(Redaction.Redact(e.ToJsonString()));
         }
 
         foreach (var line in otherLines)
