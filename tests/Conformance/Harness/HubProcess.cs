@@ -14,15 +14,19 @@ public sealed class HubProcess : IAsyncDisposable
     private readonly StringBuilder _output;
     private readonly DirectoryInfo _workDirectory;
 
-    private HubProcess(Process process, StringBuilder output, DirectoryInfo workDirectory, HubState state)
+    private HubProcess(Process process, StringBuilder output, DirectoryInfo workDirectory, HubState state, string stateFile)
     {
         _process = process;
         _output = output;
         _workDirectory = workDirectory;
         State = state;
+        StateFile = stateFile;
     }
 
     public HubState State { get; }
+
+    /// <summary>The file given to --state-file (as the hub wrote it).</summary>
+    public string StateFile { get; }
 
     /// <summary>The folder given to --data-dir.</summary>
     public string DataDirectory => Path.Combine(_workDirectory.FullName, "data");
@@ -81,7 +85,7 @@ public sealed class HubProcess : IAsyncDisposable
             var state = HubState.TryRead(stateFile);
             if (state is not null)
             {
-                return new HubProcess(process, output, work, state);
+                return new HubProcess(process, output, work, state, stateFile);
             }
 
             if (process.HasExited || DateTime.UtcNow > deadline)
