@@ -126,7 +126,7 @@ internal sealed class PublishRouter
 
         if (_recorder.Enabled)
         {
-            _recorder.Record(device.DeviceId, bag, message.Payload.ToArray());
+            _recorder.Record(device.DeviceId, bag, message.Payload.ToArray(), message.Retain);
         }
 
         return null;
