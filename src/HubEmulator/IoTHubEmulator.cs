@@ -74,10 +74,15 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     public FaultInjector Faults => _services.Faults;
 
+    /// <summary>Recent telemetry per device, when <see cref="HubEmulatorOptions.RecordTelemetryPerDevice"/> is set.</summary>
+    public TelemetryRecorder Telemetry => _services.Telemetry;
+
     public DeviceRegistry Registry => _services.Registry;
 
     /// <summary>File uploads requested, stored and notified (blobs live under {DataDirectory}/blobs).</summary>
     public FileUploads FileUploads { get; }
+
+    internal HubMqttServer Mqtt => _mqtt;
 
     /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
     public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
@@ -106,8 +111,10 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var registry = new DeviceRegistry(
             time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
         var faults = new FaultInjector(time);
-        var authenticator = new ConnectAuthenticator(options.HostName, registry, serviceKey, certificates, faults, time);
-        var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
+        var hostNames = new HubHostNames(options.HostName);
+        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, time);
+        var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, time, options.SasExpiryGrace, loggerFactory);
         var twinRequests = new TwinRequestHandler(mqtt, faults, time);
         var methods = new DirectMethods(mqtt, time);
         var c2d = new CloudToDeviceMessages(mqtt);
@@ -130,8 +137,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             }
         };
         var services = new HubServices(
-            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time,
-            new TwinService(mqtt, time), twinRequests, methods, c2d);
+            hostNames, registry, ingest, faults, mqtt, new ServiceAuthorization(hostNames, serviceKey, time), time,
+            new TwinService(mqtt, time), twinRequests, methods, c2d, recorder);
 
         ListenOptions? mqttListen = null, httpsListen = null;
         var builder = WebApplication.CreateSlimBuilder();
@@ -152,6 +159,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
                 httpsListen = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(TlsOptions(certificates));
+                listen.Use(next => connection => ProtocolSniffer.RouteAsync(connection, next, mqtt.TcpAdapter));
             });
         });
 
@@ -176,6 +184,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         }
 
         var httpsPort = BoundPort(httpsListen);
+        hostNames.AddPorts(BoundPort(mqttListen), httpsPort);
         blobHost = httpsPort == 443 ? options.HostName : $"{options.HostName}:{httpsPort}";
         return new IoTHubEmulator(
             options, web, mqtt, services, certificates, serviceKey, caPath, ownedDirectory,

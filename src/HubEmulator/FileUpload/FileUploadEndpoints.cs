@@ -146,7 +146,7 @@ internal static class FileUploadEndpoints
         if (identity.AuthenticationType == DeviceAuthenticationType.Sas
             && SasToken.TryParse(request.Headers.Authorization.ToString(), out var token, out _)
             && !token.IsExpired(hub.Time.GetUtcNow())
-            && token.Covers(hub.HostName, "devices/" + id)
+            && hub.HostNames.Covers(token, "devices/" + id)
             && token.KeyName is null
             && (token.IsSignatureValid(identity.PrimaryKey!) || token.IsSignatureValid(identity.SecondaryKey!)))
         {
