@@ -19,6 +19,7 @@ public sealed class C2dTests(ConformanceFixture fixture)
         result.AssertPassed();
         var received = result.Single("received");
         Assert.Equal("conformance-c2d-1", (string?)received["messageId"]);
+        Assert.Equal("application/json", (string?)received["contentType"]);
         Assert.Equal("high", (string?)received["properties"]?["priority"]);
         Assert.Equal("a/b c", (string?)received["properties"]?["path"]);
         // Hub side: delivered once and completed by the device's PUBACK.

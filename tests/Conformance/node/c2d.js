@@ -1,7 +1,8 @@
 'use strict';
 // Case: cloud-to-device. The service SDK sends C2D over AMQP only, which the emulator does not speak, so the
 // message goes in through the emulator's extension POST /devices/{id}/messages/deviceBound (body = message
-// body, iothub-* headers = system properties, iothub-app-* = application properties). The official device SDK
+// body, iothub-* headers = system properties incl. iothub-contenttype/-contentencoding, iothub-app-* =
+// application properties). The official device SDK
 // must receive it on devices/{id}/messages/devicebound/#, with its properties, and complete it (MQTT PUBACK).
 // Inputs: FLEETSIM_DEVICE_CS, FLEETSIM_CA_PATH, FLEETSIM_SERVICE_CS, FLEETSIM_DEVICE_ID.
 const { run, step, emit, check, input, closeQuietly, within, nextEvent } = require('./lib/harness');
@@ -22,8 +23,9 @@ run(async () => {
   step('send');
   const body = Buffer.from(JSON.stringify({ command: 'blink', times: 3 }), 'utf8');
   const sent = await within(request('POST', `/devices/${encodeURIComponent(deviceId)}/messages/deviceBound?api-version=2021-04-12`, body, {
-    'Content-Type': 'application/json',
-    'Content-Encoding': 'utf-8',
+    'Content-Type': 'application/octet-stream',
+    'iothub-contenttype': 'application/json',
+    'iothub-contentencoding': 'utf-8',
     'iothub-messageid': 'conformance-c2d-1',
     'iothub-correlationid': 'conformance-c2d-corr',
     'iothub-ack': 'full',
@@ -52,6 +54,8 @@ run(async () => {
   check(data === body.toString('utf8'), 'the body changed on the way');
   check(message.messageId === 'conformance-c2d-1', `messageId ${message.messageId}`);
   check(message.correlationId === 'conformance-c2d-corr', `correlationId ${message.correlationId}`);
+  check(message.contentType === 'application/json' && message.contentEncoding === 'utf-8',
+    `content type/encoding ${message.contentType}/${message.contentEncoding}`);
   check(properties.priority === 'high' && properties.path === 'a/b c', 'application properties did not arrive', { properties });
 
   step('complete');
