@@ -59,7 +59,7 @@ public sealed class RunEndToEndTests : IDisposable
         // Wait until the run is measuring (the plain progress line when output is not a terminal), then interrupt it.
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains("devices ", StringComparison.Ordinal))
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.StartsWith("[00:", StringComparison.Ordinal))
             Assert.True(DateTime.UtcNow < deadline, "no progress line within a minute");
         Assert.NotNull(line);
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))

@@ -36,6 +36,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly Func<IngestTotals?>? _ingest;
     private readonly Gauge _asked;
     private readonly ServiceLoad? _service;
+    private readonly FaultSchedule? _faults;
     private readonly int[] _activeInGroup;
     private IActorRef _requester = ActorRefs.Nobody;
     private DateTimeOffset _startedAt;
@@ -47,10 +48,12 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private int _phase = int.MinValue;
     private bool _paused;
 
-    public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null)
+    public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null,
+        FaultSchedule? faults = null)
     {
         _scenario = scenario;
         _service = service;
+        _faults = faults;
         _activeInGroup = new int[scenario.DeviceGroups.Count];
         _fleet = fleet;
         _metrics = metrics;
@@ -66,8 +69,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null) =>
-        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service));
+    public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null,
+        FaultSchedule? faults = null) =>
+        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service, faults));
 
     public LoadSchedule Schedule => _schedule;
 
@@ -132,6 +136,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 
         _peak = Math.Max(_peak, _active);
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
+        _faults?.Tick(elapsed);
     }
 
     private void ApplyPhase(TimeSpan elapsed)

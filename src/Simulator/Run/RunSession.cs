@@ -46,7 +46,12 @@ public static class RunSession
             output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
             var keys = await Registration.RegisterAsync(service, scenario, null, cancel);
 
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, cancel);
+            var faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
+                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
+                : null;
+            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel);
+            if (faults is not null)
+                warnings.AddRange(await faults.DescribeAsync());
             outcome = finished.Outcome;
             if (!finished.Completed)
                 exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -102,8 +107,8 @@ public static class RunSession
         };
     }
 
-    private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient service,
-        string[][] keys, FleetMetrics metrics, CancellationToken cancel)
+    private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
+        string[][] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
@@ -117,7 +122,11 @@ public static class RunSession
                 var fleet = system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet");
                 var plan = FleetPlanBuilder.Build(scenario, new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa), keys);
                 var driver = new SupervisorFleetDriver(fleet, plan);
-                var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics), "runner");
+                var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics) : null;
+                Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
+                    ? () => emulator.Stats() is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
+                    : null;
+                var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults), "runner");
                 registry.Register<ScenarioRunner>(runner);
             });
         });
