@@ -6,7 +6,7 @@ using FleetSim.Protocol;
 namespace FleetSim.HubEmulator.Twins;
 
 /// <summary>Result of a twin update: the new section version, or why it was rejected.</summary>
-public readonly record struct TwinUpdate(bool Ok, long Version, string? Error, bool PreconditionFailed = false)
+internal readonly record struct TwinUpdate(bool Ok, long Version, string? Error, bool PreconditionFailed = false)
 {
     internal static TwinUpdate Rejected(string error) => new(false, 0, error);
 }
@@ -81,7 +81,7 @@ public sealed class DeviceTwin
     }
 
     /// <summary>A device's reported patch: merged, null deletes; the new reported version on success.</summary>
-    public TwinUpdate PatchReported(JsonObject patch, DateTimeOffset now)
+    internal TwinUpdate PatchReported(JsonObject patch, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(patch);
         lock (_gate)
@@ -106,7 +106,7 @@ public sealed class DeviceTwin
     /// the update and the desired document to push to the device (patch or full replacement, with <c>$version</c>),
     /// or null when desired did not change.
     /// </summary>
-    public (TwinUpdate Update, JsonObject? DesiredPush) UpdateFromService(
+    internal (TwinUpdate Update, JsonObject? DesiredPush) UpdateFromService(
         JsonObject? tags, JsonObject? desired, bool replace, string? ifMatch, DateTimeOffset now)
     {
         lock (_gate)
