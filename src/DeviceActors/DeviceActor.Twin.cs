@@ -175,7 +175,8 @@ public sealed partial class DeviceActor
                 copy[key] = value?.DeepClone();
         }
 
-        SendReported(JsonSerializer.SerializeToUtf8Bytes(copy));
+        if (copy.Count > 0) // nothing but $version: nothing to acknowledge
+            SendReported(JsonSerializer.SerializeToUtf8Bytes(copy));
     }
 
     private void SendReportedPatch()

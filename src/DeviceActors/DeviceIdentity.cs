@@ -19,6 +19,27 @@ public sealed record DeviceIdentity(
     string? SasToken = null,
     X509Certificate2? ClientCertificate = null)
 {
+    /// <summary>
+    /// A device from its connection string (the SDKs' create_from_connection_string): the key or the
+    /// SharedAccessSignature becomes the credential; HostName and GatewayHostName are returned for the group's
+    /// <see cref="DeviceOptions.HostName"/> and <see cref="DeviceOptions.EndpointHost"/>. An x509=true string
+    /// needs the device's certificate.
+    /// </summary>
+    /// <exception cref="FormatException">The string is malformed, names a module, or x509=true comes without a certificate.</exception>
+    public static (DeviceIdentity Identity, string HostName, string? GatewayHostName) FromConnectionString(
+        string connectionString, int index, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
+    {
+        var cs = FleetSim.Protocol.DeviceConnectionString.Parse(connectionString);
+        if (cs.ModuleId is not null)
+            throw new FormatException($"device '{cs.DeviceId}': module identities (ModuleId={cs.ModuleId}) are not simulated; use a device connection string");
+        if (cs.UsesX509 && certificate is null)
+            throw new FormatException($"device '{cs.DeviceId}': the connection string says x509=true but no client certificate was given");
+        var identity = cs.UsesX509
+            ? new DeviceIdentity(cs.DeviceId, index, null, ClientCertificate: certificate)
+            : new DeviceIdentity(cs.DeviceId, index, cs.SharedAccessKey, cs.SharedAccessSignature);
+        return (identity, cs.HostName, cs.GatewayHostName);
+    }
+
     /// <summary>Keeps keys and tokens out of logs.</summary>
     public override string ToString() =>
         $"DeviceIdentity {{ DeviceId = {DeviceId}, Index = {Index}, Credential = {Credential} }}";

@@ -45,6 +45,9 @@ public sealed record DeviceOptions
     /// <summary>TLS versions offered; None lets the OS choose.</summary>
     public SslProtocols TlsProtocols { get; init; } = SslProtocols.None;
 
+    /// <summary>TLS cipher suites offered (the SDKs' cipher option); null lets the OS choose.</summary>
+    public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; init; }
+
     public DeviceTransportKind Transport { get; init; } = DeviceTransportKind.Mqtt;
 
     /// <summary>Path of the WebSocket endpoint (IoT Hub: /$iothub/websocket).</summary>
@@ -136,6 +139,9 @@ public sealed record DeviceOptions
         if (SasTtl <= TimeSpan.Zero) errors.Add("device options: SAS TTL must be positive");
         if (SasRenewalMargin < TimeSpan.Zero || SasRenewalMargin >= SasTtl)
             errors.Add($"device options: SAS renewal margin ({SasRenewalMargin.TotalSeconds} s) must be at least 0 and below the TTL ({SasTtl.TotalSeconds} s)");
+        if (CipherSuites is { Count: 0 }) errors.Add("device options: cipher suites, when given, must name at least one suite");
+        if (CipherSuites is not null && OperatingSystem.IsWindows())
+            errors.Add("device options: cipher suites cannot be chosen on Windows (.NET's CipherSuitesPolicy is not supported there)");
         if (Retry.Validate() is { } retry) errors.Add("device options: " + retry);
         if (Telemetry?.Validate() is { } telemetry) errors.Add("device options: " + telemetry);
         if (Twin?.Validate() is { } twin) errors.Add("device options: " + twin);

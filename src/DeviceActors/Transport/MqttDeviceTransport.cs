@@ -52,6 +52,8 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             .WithCertificateValidationHandler(ValidateServer);
         if (identity.ClientCertificate is not null)
             tls = tls.WithClientCertificates(new X509Certificate2Collection(identity.ClientCertificate));
+        if (options.CipherSuites is { } suites && !OperatingSystem.IsWindows()) // Validate() rejects the option on Windows
+            tls = tls.WithCipherSuitesPolicy(new CipherSuitesPolicy(suites));
 
         var builder = new MqttClientOptionsBuilder()
             .WithClientId(identity.DeviceId)

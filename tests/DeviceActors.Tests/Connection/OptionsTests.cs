@@ -80,4 +80,26 @@ public sealed class OptionsTests
         Assert.Contains(errors, e => e.Contains("no reported patch"));
         Assert.Contains(errors, e => e.Contains("blob name prefix"));
     }
+
+    [Fact]
+    public void A_device_is_made_from_its_connection_string_and_prints_without_its_key()
+    {
+        var (identity, host, gateway) = DeviceIdentity.FromConnectionString(
+            "HostName=hub.example.net;DeviceId=d9;SharedAccessKey=c2VjcmV0;GatewayHostName=edge.local", 9);
+
+        Assert.Equal(new DeviceIdentity("d9", 9, "c2VjcmV0"), identity);
+        Assert.Equal("hub.example.net", host);
+        Assert.Equal("edge.local", gateway);
+        Assert.DoesNotContain("c2VjcmV0", identity.ToString());
+    }
+
+    [Fact]
+    public void Connection_strings_a_device_cannot_use_are_clear_errors()
+    {
+        var x509 = Assert.Throws<FormatException>(() => DeviceIdentity.FromConnectionString("HostName=h;DeviceId=d;x509=true", 0));
+        Assert.Contains("no client certificate", x509.Message);
+        var module = Assert.Throws<FormatException>(() => DeviceIdentity.FromConnectionString("HostName=h;DeviceId=d;ModuleId=m;SharedAccessKey=a2V5", 0));
+        Assert.Contains("module", module.Message);
+        Assert.Throws<FormatException>(() => DeviceIdentity.FromConnectionString("DeviceId=d", 0));
+    }
 }

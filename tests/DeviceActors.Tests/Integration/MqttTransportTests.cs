@@ -180,4 +180,24 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.True(string.IsNullOrEmpty(connect.Password));
         Assert.Equal("localhost/x509-device/?api-version=2021-04-12&DeviceClientType=FleetSim%2F1.0", connect.UserName);
     }
+
+    [Fact]
+    public async Task Only_the_configured_cipher_suites_are_offered()
+    {
+        await using var broker = await TlsBroker.StartAsync(_certificates, SslProtocols.Tls12);
+        // The broker's key is ECDSA: an RSA-only suite cannot be agreed, an ECDSA one can.
+        var rsaOnly = Options() with
+        {
+            EndpointPort = broker.Port,
+            TlsProtocols = SslProtocols.Tls12,
+            CipherSuites = [System.Net.Security.TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        };
+        var ecdsa = rsaOnly with { CipherSuites = [System.Net.Security.TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256] };
+
+        Start(rsaOnly, "rsa-only");
+        AwaitCondition(() => _metrics.Operation(Operations.Connect).FailedCount >= 1, TimeSpan.FromSeconds(10));
+        Start(ecdsa, "ecdsa");
+        AwaitCondition(() => broker.Connects.Any(c => c.ClientId == "ecdsa"), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(broker.Connects, c => c.ClientId == "rsa-only");
+    }
 }

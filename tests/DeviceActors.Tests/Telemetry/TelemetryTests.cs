@@ -254,4 +254,23 @@ public sealed class TelemetryTests : DeviceTestKit
         Assert.EndsWith("&region=eu%2Fwest&flag", publish.Topic);
         Assert.DoesNotContain("%24.ct", publish.Topic);
     }
+
+    [Fact]
+    public void The_payload_factory_writes_each_body_for_the_device_index_and_sequence()
+    {
+        var device = StartedDevice(Options(Telemetry() with { Payload = new IndexAndSequence() }), new DeviceIdentity("d7", 7, Key));
+        Run(device);
+
+        Assert.Equal("7:1", System.Text.Encoding.UTF8.GetString(Io.ExpectMsg<PublishCall>().Payload));
+        Advance(device, Interval);
+        Assert.Equal("7:2", System.Text.Encoding.UTF8.GetString(Io.ExpectMsg<PublishCall>().Payload));
+    }
+
+    private sealed class IndexAndSequence : ITelemetryPayload
+    {
+        public int MaxLength => 40;
+
+        public int Write(int deviceIndex, long sequence, Span<byte> destination) =>
+            System.Text.Encoding.UTF8.GetBytes($"{deviceIndex}:{sequence}", destination);
+    }
 }
