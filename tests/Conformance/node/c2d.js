@@ -2,27 +2,19 @@
 // Case: cloud-to-device. The service SDK sends C2D over AMQP only, which the emulator does not speak, so the
 // message goes in through the emulator's extension POST /devices/{id}/messages/deviceBound (body = message
 // body, iothub-* headers = system properties incl. iothub-contenttype/-contentencoding, iothub-app-* =
-// application properties). The official device SDK
-// must receive it on devices/{id}/messages/devicebound/#, with its properties, and complete it (MQTT PUBACK).
+// application properties). The official device SDK must receive it on devices/{id}/messages/devicebound/#,
+// with its properties, and complete it (MQTT PUBACK).
+//   node c2d.js online    the device is connected and subscribed when the message is sent
+//   node c2d.js offline   the message is sent while the device is disconnected; it arrives on the next connect
 // Inputs: FLEETSIM_DEVICE_CS, FLEETSIM_CA_PATH, FLEETSIM_SERVICE_CS, FLEETSIM_DEVICE_ID.
-const { run, step, emit, check, input, closeQuietly, within, nextEvent } = require('./lib/harness');
-const { openDevice } = require('./lib/clients');
+const { run, step, emit, check, input, caPem, closeQuietly, within, nextEvent } = require('./lib/harness');
+const { openDevice, DeviceClient, Mqtt } = require('./lib/clients');
 const { request } = require('./lib/extension');
 
-run(async () => {
-  const deviceId = input('FLEETSIM_DEVICE_ID');
+const mode = process.argv[2] || 'online';
 
-  step('open');
-  const client = await openDevice(input('FLEETSIM_DEVICE_CS'));
-
-  step('subscribe');
-  const received = nextEvent(client, 'message', 15000);
-  // on('message') subscribes in the background; a twin round trip on the same connection orders after it.
-  await within(client.getTwin(), 15000, 'sync round trip');
-
-  step('send');
-  const body = Buffer.from(JSON.stringify({ command: 'blink', times: 3 }), 'utf8');
-  const sent = await within(request('POST', `/devices/${encodeURIComponent(deviceId)}/messages/deviceBound?api-version=2021-04-12`, body, {
+function send(deviceId, body) {
+  return within(request('POST', `/devices/${encodeURIComponent(deviceId)}/messages/deviceBound?api-version=2021-04-12`, body, {
     'Content-Type': 'application/octet-stream',
     'iothub-contenttype': 'application/json',
     'iothub-contentencoding': 'utf-8',
@@ -32,8 +24,45 @@ run(async () => {
     'iothub-app-priority': 'high',
     'iothub-app-path': 'a/b c',
   }), 10000, 'POST deviceBound');
+}
+
+run(async () => {
+  check(['online', 'offline'].includes(mode), `usage: node c2d.js online|offline (got '${mode}')`);
+  const deviceId = input('FLEETSIM_DEVICE_ID');
+  const cs = input('FLEETSIM_DEVICE_CS');
+  const body = Buffer.from(JSON.stringify({ command: 'blink', times: 3 }), 'utf8');
+  let client;
+  let received;
+
+  if (mode === 'online') {
+    step('open');
+    client = await openDevice(cs);
+    step('subscribe');
+    received = nextEvent(client, 'message', 15000);
+    // on('message') subscribes in the background; a twin round trip on the same connection orders after it.
+    await within(client.getTwin(), 15000, 'sync round trip');
+  } else {
+    step('subscribeThenDisconnect');
+    const first = await openDevice(cs);
+    first.on('message', () => {});
+    await within(first.getTwin(), 15000, 'sync round trip');
+    await within(first.close(), 10000, 'close');
+    emit('disconnected');
+  }
+
+  step('send');
+  const sent = await send(deviceId, body);
   emit('sent', { statusCode: sent.statusCode, messageId: sent.headers['iothub-messageid'], body: sent.body });
   check(sent.statusCode >= 200 && sent.statusCode < 300, `the extension answered ${sent.statusCode}`, { body: sent.body });
+
+  if (mode === 'offline') {
+    step('reconnect');
+    client = DeviceClient.fromConnectionString(cs, Mqtt);
+    await client.setOptions({ ca: caPem() });
+    // Listen before connecting: with clean session 0 the hub may deliver the queued message right after CONNACK,
+    // and the SDK drops (but acknowledges) a message nobody listens for. Registering the listener connects.
+    received = nextEvent(client, 'message', 15000);
+  }
 
   step('receive');
   const message = await received;
