@@ -77,6 +77,11 @@ public sealed partial class DeviceActor
         public static RetryDue Instance { get; } = new();
     }
 
+    internal sealed record TelemetryStartDue
+    {
+        public static TelemetryStartDue Instance { get; } = new();
+    }
+
     internal sealed record TelemetryTick
     {
         public static TelemetryTick Instance { get; } = new();

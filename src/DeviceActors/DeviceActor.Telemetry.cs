@@ -39,13 +39,26 @@ public sealed partial class DeviceActor
         _behavioursStarted = true;
         if (_paused)
             return;
-        if (_options.Telemetry is not null)
+        if (_options.Telemetry is { } telemetry)
         {
-            StartTelemetryTimer();
-            Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
+            if (telemetry.StartJitter > TimeSpan.Zero)
+            {
+                var delay = TimeSpan.FromTicks((long)(_random.NextDouble() * telemetry.StartJitter.Ticks));
+                Timers.StartSingleTimer(TelemetryTimer, TelemetryStartDue.Instance, delay);
+            }
+            else
+            {
+                BeginTelemetry();
+            }
         }
 
         StartPeriodicBehaviours();
+    }
+
+    private void BeginTelemetry()
+    {
+        StartTelemetryTimer();
+        Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
     }
 
     private void StartTelemetryTimer()
@@ -58,6 +71,11 @@ public sealed partial class DeviceActor
 
     private void ReceiveBehaviourControl()
     {
+        Receive<TelemetryStartDue>(_ =>
+        {
+            if (_behavioursStarted && !_paused)
+                BeginTelemetry();
+        });
         Receive<SetTelemetryInterval>(s =>
         {
             _intervalOverride = s.Interval;

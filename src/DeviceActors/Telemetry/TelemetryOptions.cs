@@ -45,6 +45,9 @@ public sealed record TelemetryOptions
 
     public ITelemetryPayload Payload { get; init; } = FixedPayload.DefaultJson;
 
+    /// <summary>Each device delays its first message by a seeded random 0..StartJitter, so a group does not send in lockstep.</summary>
+    public TimeSpan StartJitter { get; init; } = TimeSpan.Zero;
+
     /// <summary>Sent as $.ct (null: none). With $.ce=utf-8 this lets IoT Hub route on the body.</summary>
     public string? ContentType { get; init; } = "application/json";
 
@@ -65,6 +68,7 @@ public sealed record TelemetryOptions
     public string? Validate()
     {
         if (Interval <= TimeSpan.Zero) return $"telemetry interval must be positive (found {Interval})";
+        if (StartJitter < TimeSpan.Zero) return $"telemetry start jitter must be 0 or more (found {StartJitter})";
         if (InFlightWindow is < 1 or > 65535) return $"telemetry in-flight window must be 1..65535 (found {InFlightWindow})";
         if (OfflineQueueCapacity < 0) return $"telemetry offline queue capacity must be 0 or more (found {OfflineQueueCapacity})";
         if (Payload.MaxLength < 0) return "telemetry payload reports a negative maximum length";

@@ -12,7 +12,8 @@ public sealed class LoadSchedule
 {
     private readonly Segment[] _segments;
 
-    public LoadSchedule(IReadOnlyList<LoadPhase> phases, TimeSpan minimumDuration, int fleetSize)
+    /// <param name="runLength">The scenario's duration: phases beyond it are cut, a run longer than the phases holds at the end.</param>
+    public LoadSchedule(IReadOnlyList<LoadPhase> phases, TimeSpan runLength, int fleetSize)
     {
         var segments = new List<Segment>(phases.Count + 1);
         var start = TimeSpan.Zero;
@@ -35,17 +36,17 @@ public sealed class LoadSchedule
             from = to;
         }
 
-        if (start < minimumDuration)
-            segments.Add(new Segment(-1, null, start, minimumDuration - start, from, from, null));
+        if (start < runLength)
+            segments.Add(new Segment(-1, null, start, runLength - start, from, from, null));
 
         _segments = [.. segments];
-        Duration = start > minimumDuration ? start : minimumDuration;
+        Duration = runLength;
         Peak = 0;
         foreach (var s in _segments)
             Peak = Math.Max(Peak, (int)Math.Floor(Math.Max(s.From, s.To)));
     }
 
-    /// <summary>The whole run: the phases, then a hold up to the scenario's duration if that is longer.</summary>
+    /// <summary>The whole run: the scenario's duration (the phases, cut or followed by a hold).</summary>
     public TimeSpan Duration { get; }
 
     /// <summary>The most devices ever asked for at once.</summary>

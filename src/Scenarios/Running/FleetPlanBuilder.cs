@@ -84,6 +84,7 @@ public static class FleetPlanBuilder
         {
             Interval = t.Interval,
             Payload = new TemplatePayload(t.Payload, group.Count, group.DeviceId, seed, DeviceSeed.Telemetry, time),
+            StartJitter = t.Jitter,
             ContentType = t.ContentType,
             ContentEncoding = t.ContentEncoding,
             Properties = properties,

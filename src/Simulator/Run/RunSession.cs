@@ -114,9 +114,14 @@ public static class RunSession
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        // The run handles Ctrl+C and SIGTERM itself (stop the devices, write the report); the host must not
+        // shut the actor system down underneath it, which its default console lifetime would do.
+        builder.Services.AddSingleton<IHostLifetime, RunLifetime>();
         builder.Services.AddAkka("fleetsim", akka =>
         {
             akka.ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel);
+            // Signals belong to the run, which stops the devices cleanly and writes the report before the system stops.
+            akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var fleet = system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet");
@@ -139,9 +144,13 @@ public static class RunSession
             var runner = await registry.GetAsync<ScenarioRunner>(CancellationToken.None);
             using var stopLive = new CancellationTokenSource();
             var live = new LiveView(metrics, scenario.Name, duration, scenario.TotalDevices, request.Live).RunAsync(stopLive.Token);
-            await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C)")));
+            await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
             var limit = duration + TimeSpan.FromMinutes(2) + ScenarioRunner.StopTimeout;
-            var finished = await runner.Ask<ScenarioRunner.Finished>(new ScenarioRunner.Start(), limit, CancellationToken.None);
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var ask = runner.Ask<ScenarioRunner.Finished>(new ScenarioRunner.Start(), limit, CancellationToken.None);
+            if (await Task.WhenAny(ask, system.WhenTerminated) != ask)
+                throw new InvalidOperationException("the actor system stopped before the run finished");
+            var finished = await ask;
             await stopLive.CancelAsync();
             await live;
             return finished;
@@ -169,4 +178,12 @@ public static class RunSession
             return null;
         }
     }
+}
+
+/// <summary>A host lifetime that leaves signals to the run (see <see cref="Commands.Shutdown"/>).</summary>
+internal sealed class RunLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -45,6 +45,38 @@ public sealed class TelemetryTests : DeviceTestKit
     }
 
     [Fact]
+    public void Start_jitter_delays_the_first_message_within_its_bound()
+    {
+        var device = StartedDevice(Options(Telemetry() with { StartJitter = TimeSpan.FromSeconds(10) }));
+        Run(device);
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing at connect time...
+        Advance(device, TimeSpan.FromSeconds(10));
+        var first = Io.ExpectMsg<PublishCall>(); // ...but within the jitter bound
+        Assert.Equal(1, first.Sequence);
+        first.Ack();
+        Advance(device, Interval);
+        Assert.Equal(2, Io.ExpectMsg<PublishCall>().Sequence); // then at the interval
+    }
+
+    [Fact]
+    public void Pausing_stops_telemetry_and_resuming_continues_the_sequence_at_a_new_interval()
+    {
+        var device = StartedDevice(Options(Telemetry()));
+        Run(device);
+        Io.ExpectMsg<PublishCall>().Ack();
+        device.Tell(new DeviceActor.SetPaused(true), Akka.Actor.ActorRefs.NoSender);
+        Advance(device, TimeSpan.FromSeconds(5));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        device.Tell(new DeviceActor.SetTelemetryInterval(TimeSpan.FromSeconds(2)), Akka.Actor.ActorRefs.NoSender);
+        device.Tell(new DeviceActor.SetPaused(false), Akka.Actor.ActorRefs.NoSender);
+        Advance(device, TimeSpan.FromSeconds(1));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the new interval is 2 s
+        Advance(device, TimeSpan.FromSeconds(1));
+        Assert.Equal(2, Io.ExpectMsg<PublishCall>().Sequence);
+    }
+
+    [Fact]
     public void The_in_flight_window_bounds_unacknowledged_messages()
     {
         var device = StartedDevice(Options(Telemetry(window: 2)));

@@ -82,7 +82,7 @@ public class ScenarioRunnerTests() : TestKit(Config)
               - pause: {for: 2s}
               - hold: {for: 1s, telemetry: {factor: 2}}
             telemetry: {interval: 1s}
-            duration: 1s
+            duration: 8s
             """);
         var (_, fleet, _) = StartRunner(scenario);
 

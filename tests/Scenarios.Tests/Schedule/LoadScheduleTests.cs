@@ -10,7 +10,7 @@ public class LoadScheduleTests
     [Fact]
     public void Ramp_asks_for_devices_linearly_and_holds_within_one_percent()
     {
-        var schedule = new LoadSchedule([new RampPhase(1000, S(10), null), new HoldPhase(S(5), null)], S(0), 1000);
+        var schedule = new LoadSchedule([new RampPhase(1000, S(10), null), new HoldPhase(S(5), null)], S(15), 1000);
         Assert.Equal(S(15), schedule.Duration);
         for (var t = 0.0; t <= 10; t += 0.05)
         {
@@ -30,7 +30,7 @@ public class LoadScheduleTests
             new InjectPhase(20, S(5), null),
             new RampDownPhase(40, S(6), null),
             new PausePhase(S(2)),
-        ], S(0), 1000);
+        ], S(13), 1000);
         Assert.Equal(0, schedule.TargetAt(S(0)));
         Assert.Equal(50, schedule.TargetAt(S(2.5)));
         Assert.Equal(100, schedule.TargetAt(S(5)));
@@ -43,7 +43,7 @@ public class LoadScheduleTests
     [Fact]
     public void Targets_are_capped_at_the_fleet_size()
     {
-        var schedule = new LoadSchedule([new InjectPhase(100, S(10), null)], S(0), 250);
+        var schedule = new LoadSchedule([new InjectPhase(100, S(10), null)], S(10), 250);
         Assert.Equal(200, schedule.TargetAt(S(2)));
         Assert.Equal(250, schedule.TargetAt(S(2.5)));
         Assert.Equal(250, schedule.TargetAt(S(9)));
@@ -60,9 +60,17 @@ public class LoadScheduleTests
     }
 
     [Fact]
+    public void A_shorter_scenario_duration_cuts_the_phases()
+    {
+        var schedule = new LoadSchedule([new RampPhase(100, S(10), null), new HoldPhase(S(60), null)], S(5), 100);
+        Assert.Equal(S(5), schedule.Duration);
+        Assert.Equal(50, schedule.TargetAt(S(5) - TimeSpan.FromTicks(1)) + 1);
+    }
+
+    [Fact]
     public void Each_device_is_due_when_the_schedule_first_asked_for_it()
     {
-        var schedule = new LoadSchedule([new HoldPhase(S(1), null), new RampPhase(100, S(10), null)], S(0), 100);
+        var schedule = new LoadSchedule([new HoldPhase(S(1), null), new RampPhase(100, S(10), null)], S(11), 100);
         Assert.Equal(S(1.1), schedule.DueAt(1, TimeSpan.Zero));
         Assert.Equal(S(6), schedule.DueAt(50, TimeSpan.Zero));
         Assert.Equal(S(11), schedule.DueAt(100, TimeSpan.Zero));
