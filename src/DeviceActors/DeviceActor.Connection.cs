@@ -100,6 +100,7 @@ public sealed partial class DeviceActor
         _generation = outcome.Generation;
         _attempt = 0;
         _metrics.Connected.Increment();
+        _options.ConnectionObserver?.Connected(_identity.Index);
         var now = _options.Time.GetTimestamp();
         if (_renewStartTimestamp != 0)
             _metrics.SasRenewal.RecordOk(_options.Time.GetElapsedTime(_renewStartTimestamp, now));
@@ -263,6 +264,7 @@ public sealed partial class DeviceActor
             return;
         _generation = 0;
         _metrics.Connected.Decrement();
+        _options.ConnectionObserver?.Disconnected(_identity.Index);
         Timers.Cancel(SasTimer);
         Timers.Cancel(TwinGetTimer);
         FailPendingTwinRequests("disconnected");

@@ -84,6 +84,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         {
             _generation = 0;
             _metrics.Connected.Decrement();
+            _options.ConnectionObserver?.Disconnected(_identity.Index);
         }
 
         _telemetry.Clear();
@@ -148,6 +149,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         {
             _generation = 0;
             _metrics.Connected.Decrement();
+            _options.ConnectionObserver?.Disconnected(_identity.Index);
             ObserveQuietly(SafeCall(static t => t.DisconnectAsync(), _transport));
         }
 

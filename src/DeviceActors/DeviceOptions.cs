@@ -97,6 +97,9 @@ public sealed record DeviceOptions
     /// <summary>How long a stopping device waits for in-flight telemetry to be acknowledged.</summary>
     public TimeSpan StopDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Told (by device index) when a device's connection comes up and goes down; null: nobody listens.</summary>
+    public IConnectionObserver? ConnectionObserver { get; init; }
+
     /// <summary>Devices whose transitions and errors are logged at debug level (no secrets).</summary>
     public IReadOnlySet<string> DebugDeviceIds { get; init; } = new HashSet<string>();
 

@@ -21,7 +21,7 @@ public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPo
 /// </summary>
 public static class FleetPlanBuilder
 {
-    public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, string[][] keys, TimeProvider? time = null)
+    public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, IReadOnlyList<GroupCredentials> credentials, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
         var groups = new List<GroupPlan>(scenario.DeviceGroups.Count);
@@ -30,7 +30,11 @@ public static class FleetPlanBuilder
         {
             var group = scenario.DeviceGroups[g];
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
-            groups.Add(new GroupPlan(Options(group, endpoint, seed, time), group.DeviceId, keys[g]));
+            var connected = new ConnectedDevices(group.Count);
+            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected };
+            if (group.Credential == CredentialKind.SasToken)
+                options = options with { SasTokenProvider = new KeyedTokenProvider(endpoint.HostName, credentials[g].Keys!, group.SasTtl, time) };
+            groups.Add(new GroupPlan(options, group.DeviceId, credentials[g], group.Credential, connected));
             offset += group.Count;
         }
 

@@ -38,6 +38,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly ServiceLoad? _service;
     private readonly FaultSchedule? _faults;
     private readonly int[] _activeInGroup;
+    private readonly double[] _intervalSeconds;
+    private readonly Gauge _askedRate;
     private IActorRef _requester = ActorRefs.Nobody;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
@@ -55,6 +57,10 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         _service = service;
         _faults = faults;
         _activeInGroup = new int[scenario.DeviceGroups.Count];
+        _intervalSeconds = new double[scenario.DeviceGroups.Count];
+        for (var g = 0; g < _intervalSeconds.Length; g++)
+            _intervalSeconds[g] = scenario.DeviceGroups[g].Telemetry?.Interval.TotalSeconds ?? 0;
+        _askedRate = metrics.Gauge(Gauges.TelemetryAskedRate);
         _fleet = fleet;
         _metrics = metrics;
         _ingest = ingest;
@@ -135,6 +141,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         }
 
         _peak = Math.Max(_peak, _active);
+        _askedRate.Set((long)Math.Round(AskedTelemetryRate()));
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
         _faults?.Tick(elapsed);
     }
@@ -159,12 +166,31 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             for (var g = 0; g < _scenario.DeviceGroups.Count; g++)
             {
                 if (_scenario.DeviceGroups[g].Telemetry is { } telemetry)
-                    _fleet.SetTelemetryInterval(g, change.Apply(telemetry.Interval));
+                {
+                    var interval = change.Apply(telemetry.Interval);
+                    _intervalSeconds[g] = interval.TotalSeconds;
+                    _fleet.SetTelemetryInterval(g, interval);
+                }
             }
         }
 
         if (phase is not null)
             _log.Info("phase {0}: {1}", index + 1, phase.GetType().Name.Replace("Phase", "").ToLowerInvariant());
+    }
+
+    /// <summary>Messages per second the schedule asks for now: each active device at its group's current interval.</summary>
+    private double AskedTelemetryRate()
+    {
+        if (_paused)
+            return 0;
+        var rate = 0.0;
+        for (var g = 0; g < _activeInGroup.Length; g++)
+        {
+            if (_intervalSeconds[g] > 0)
+                rate += _activeInGroup[g] / _intervalSeconds[g];
+        }
+
+        return rate;
     }
 
     private void OnSample()

@@ -23,22 +23,32 @@ public sealed class ServiceLoad
     public const string C2dSend = "c2dSend";
     public const string GeneratorOverloaded = "generator.overloaded";
 
+    /// <summary>Calls not made because no device of the target was connected at their moment (not a hub failure).</summary>
+    public const string NoTarget = "service.noConnectedTarget";
+
     private readonly Scenario _scenario;
     private readonly IServiceActions _actions;
     private readonly TimeProvider _time;
     private readonly ActionState[] _states;
     private readonly Counter _overloaded;
+    private readonly Counter _noTarget;
     private readonly Random _random;
     private readonly CancellationToken _cancel;
 
-    public ServiceLoad(Scenario scenario, IServiceActions actions, FleetMetrics metrics, TimeProvider? time = null, CancellationToken cancel = default)
+    private readonly IReadOnlyList<ConnectedDevices>? _connected;
+
+    /// <param name="connected">Per group, which devices are connected: targets are drawn from those (null: any started device).</param>
+    public ServiceLoad(Scenario scenario, IServiceActions actions, FleetMetrics metrics, TimeProvider? time = null, CancellationToken cancel = default,
+        IReadOnlyList<ConnectedDevices>? connected = null)
     {
+        _connected = connected;
         _scenario = scenario;
         _actions = actions;
         _time = time ?? TimeProvider.System;
         _cancel = cancel;
         _random = new Random(DeviceSeed.Derive(scenario.Seed, 0, DeviceSeed.Service));
         _overloaded = metrics.Counter(GeneratorOverloaded);
+        _noTarget = metrics.Counter(NoTarget);
         _states = new ActionState[scenario.Service.Count];
         for (var i = 0; i < _states.Length; i++)
         {
@@ -96,20 +106,47 @@ public sealed class ServiceLoad
             for (var g = 0; g < activeInGroup.Count; g++)
             {
                 for (var i = 0; i < activeInGroup[g]; i++)
-                    Call(state, _scenario.DeviceGroups[g].DeviceId(i), intended);
+                {
+                    if (_connected is null || _connected[g].IsConnected(i))
+                        Call(state, _scenario.DeviceGroups[g].DeviceId(i), intended);
+                }
             }
 
             return;
         }
 
         var group = target.Kind == ServiceTargetKind.Group ? GroupIndex(target.GroupName!) : PickGroup(activeInGroup);
-        if (group < 0 || activeInGroup[group] == 0)
+        var index = group < 0 || activeInGroup[group] == 0 ? -1 : PickDevice(group, activeInGroup[group]);
+        if (index < 0)
         {
-            state.Operation.RecordFailure("noConnectedDevice");
+            _noTarget.Increment();
             return;
         }
 
-        Call(state, _scenario.DeviceGroups[group].DeviceId(_random.Next(activeInGroup[group])), intended);
+        Call(state, _scenario.DeviceGroups[group].DeviceId(index), intended);
+    }
+
+    /// <summary>A random started device of the group that is connected (a few draws, then a scan from a random point).</summary>
+    private int PickDevice(int group, int active)
+    {
+        var index = _random.Next(active);
+        if (_connected is null)
+            return index;
+        var connected = _connected[group];
+        for (var attempt = 0; attempt < 8; attempt++, index = _random.Next(active))
+        {
+            if (connected.IsConnected(index))
+                return index;
+        }
+
+        for (var i = 0; i < active; i++)
+        {
+            var candidate = (index + i) % active;
+            if (connected.IsConnected(candidate))
+                return candidate;
+        }
+
+        return -1;
     }
 
     private void Call(ActionState state, string deviceId, DateTimeOffset intended)

@@ -59,14 +59,20 @@ public sealed partial class HubServiceClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = endpoint.BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
     }
 
-    /// <summary>Creates the device with hub-generated keys, or returns the existing one (a second run reuses identities).</summary>
-    public async Task<RegisteredDevice> CreateOrGetDeviceAsync(string deviceId, CancellationToken ct)
+    /// <summary>
+    /// Creates the device with hub-generated keys (or, given a certificate thumbprint, as a self-signed X.509 device), or
+    /// returns the existing one (a second run reuses identities).
+    /// </summary>
+    public async Task<RegisteredDevice> CreateOrGetDeviceAsync(string deviceId, CancellationToken ct, string? x509Thumbprint = null)
     {
+        var authentication = x509Thumbprint is null
+            ? new JsonObject { ["type"] = "sas", ["symmetricKey"] = new JsonObject { ["primaryKey"] = null, ["secondaryKey"] = null } }
+            : new JsonObject { ["type"] = "selfSigned", ["x509Thumbprint"] = new JsonObject { ["primaryThumbprint"] = x509Thumbprint, ["secondaryThumbprint"] = x509Thumbprint } };
         var body = new JsonObject
         {
             ["deviceId"] = deviceId,
             ["status"] = "enabled",
-            ["authentication"] = new JsonObject { ["type"] = "sas", ["symmetricKey"] = new JsonObject { ["primaryKey"] = null, ["secondaryKey"] = null } },
+            ["authentication"] = authentication,
             ["capabilities"] = new JsonObject { ["iotEdge"] = false },
         };
         using var response = await SendAsync(HttpMethod.Put, $"devices/{Uri.EscapeDataString(deviceId)}", body, ct, allowStatus: HttpStatusCode.Conflict);

@@ -1,37 +1,60 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Running;
 using FleetSim.Scenarios.Service;
 
 namespace FleetSim.Simulator.Run;
 
 /// <summary>
 /// Creates (or finds) every device identity of the scenario through the hub's registry REST API, a bounded number
-/// of requests at a time, and keeps each device's primary key for the run (never logged).
+/// of requests at a time: symmetric-key devices get the hub's generated keys (kept for the run, never logged);
+/// X.509 devices get a self-signed certificate made here, registered by thumbprint, as a real fleet would.
 /// </summary>
 public static class Registration
 {
     public const int Concurrency = 32;
 
-    /// <summary>Keys per group, indexed like the group's devices.</summary>
-    public static async Task<string[][]> RegisterAsync(HubServiceClient service, Scenario scenario, IProgress<int>? progress, CancellationToken ct)
+    public static async Task<GroupCredentials[]> RegisterAsync(HubServiceClient service, Scenario scenario, CancellationToken ct)
     {
-        var keys = new string[scenario.DeviceGroups.Count][];
+        var credentials = new GroupCredentials[scenario.DeviceGroups.Count];
         var work = new List<(int Group, int Index)>(scenario.TotalDevices);
         for (var g = 0; g < scenario.DeviceGroups.Count; g++)
         {
-            keys[g] = new string[scenario.DeviceGroups[g].Count];
-            for (var i = 0; i < scenario.DeviceGroups[g].Count; i++)
+            var group = scenario.DeviceGroups[g];
+            var x509 = group.Credential == CredentialKind.X509;
+            credentials[g] = new GroupCredentials(x509 ? null : new string[group.Count], x509 ? new X509Certificate2[group.Count] : null);
+            for (var i = 0; i < group.Count; i++)
                 work.Add((g, i));
         }
 
-        var done = 0;
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (item, token) =>
         {
             var id = scenario.DeviceGroups[item.Group].DeviceId(item.Index);
+            var creds = credentials[item.Group];
+            if (creds.Certificates is { } certificates)
+            {
+                var certificate = CreateDeviceCertificate(id);
+                certificates[item.Index] = certificate;
+                await service.CreateOrGetDeviceAsync(id, token, certificate.Thumbprint);
+                return;
+            }
+
             var device = await service.CreateOrGetDeviceAsync(id, token);
-            keys[item.Group][item.Index] = device.PrimaryKey
-                ?? throw new InvalidOperationException($"the hub returned device '{id}' without a symmetric key (is it an X.509 device?)");
-            progress?.Report(Interlocked.Increment(ref done));
+            creds.Keys![item.Index] = device.PrimaryKey
+                ?? throw new InvalidOperationException($"the hub returned device '{id}' without a symmetric key (is it registered as an X.509 device?)");
         });
-        return keys;
+        return credentials;
+    }
+
+    /// <summary>A self-signed client certificate (ECDSA P-256, client-authentication usage, CN = device id) with its private key.</summary>
+    private static X509Certificate2 CreateDeviceCertificate(string deviceId)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={deviceId}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        // Through PKCS#12 so the key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
 }

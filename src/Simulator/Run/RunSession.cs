@@ -44,7 +44,7 @@ public static class RunSession
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
 
             output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, null, cancel);
+            var keys = await Registration.RegisterAsync(service, scenario, cancel);
 
             var faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
                 ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
@@ -108,7 +108,7 @@ public static class RunSession
     }
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
-        string[][] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
+        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
@@ -127,7 +127,8 @@ public static class RunSession
                 var fleet = system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet");
                 var plan = FleetPlanBuilder.Build(scenario, new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa), keys);
                 var driver = new SupervisorFleetDriver(fleet, plan);
-                var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics) : null;
+                var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics,
+                    connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
                     ? () => emulator.Stats() is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
                     : null;

@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+
+namespace FleetSim.Simulator.Tests;
+
+/// <summary>Every shipped scenario runs on the embedded hub at reduced scale and passes its thresholds (issue 5).</summary>
+public sealed class ShippedScenarioTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-shipped-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // Long enough for each scenario's count thresholds (scaled with the fleet) to be reachable in the shortened run.
+    public static TheoryData<string, string> Small() => new()
+    {
+        { "quickstart.yaml", "10s" },
+        { "telemetry-throughput.yaml", "12s" },
+        { "twin-sync.yaml", "30s" },
+        { "methods-load.yaml", "15s" },
+        { "c2d.yaml", "15s" },
+        { "mixed-fleet.yaml", "15s" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Small))]
+    public async Task Shipped_scenario_passes_at_small_scale(string file, string duration)
+    {
+        var outDir = Path.Combine(_dir, file);
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir,
+            "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", file), "--scale", "0.05", "--duration", duration, "--out", outDir, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        Assert.Equal("passed", report["run"]!["verdict"]!.GetValue<string>());
+        Assert.Equal(0, report["telemetry"]!["lost"]!.GetValue<long>());
+        Assert.True(report["latency"]!["connect"]!["count"]!.GetValue<long>() > 0);
+    }
+
+    [Fact]
+    public async Task Device_features_measures_every_operation()
+    {
+        var outDir = Path.Combine(_dir, "features");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir,
+            "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", "device-features.yaml"), "--out", outDir, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var latency = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!["latency"]!;
+        foreach (var op in new[] { "connect", "telemetry", "twinGet", "reportedPatch", "desiredDelivery", "methodRoundTrip", "c2dDelivery", "reconnect", "sasRenewal", "fileUpload" })
+            Assert.True(latency[op]!["count"]!.GetValue<long>() > 0, $"no successful {op}");
+    }
+}
