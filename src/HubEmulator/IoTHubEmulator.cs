@@ -82,6 +82,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
     /// <summary>File uploads requested, stored and notified (blobs live under {DataDirectory}/blobs).</summary>
     public FileUploads FileUploads { get; }
 
+    internal HubMqttServer Mqtt => _mqtt;
+
     /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
     public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
 

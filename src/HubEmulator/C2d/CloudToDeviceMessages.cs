@@ -8,7 +8,7 @@ using MQTTnet.Server;
 namespace FleetSim.HubEmulator.C2d;
 
 /// <summary>A cloud-to-device message as the service sends it.</summary>
-public sealed record C2dMessage(string MessageId, ReadOnlyMemory<byte> Body, IReadOnlyList<KeyValuePair<string, string?>> Properties);
+internal sealed record C2dMessage(string MessageId, ReadOnlyMemory<byte> Body, IReadOnlyList<KeyValuePair<string, string?>> Properties);
 
 /// <summary>
 /// Cloud-to-device messages (PROTOCOL.md section 3). Each device has a queue (at most

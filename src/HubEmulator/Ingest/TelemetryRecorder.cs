@@ -34,13 +34,18 @@ public sealed class TelemetryRecorder
     public IReadOnlyList<ReceivedTelemetry> Recent(string deviceId) =>
         _messages.TryGetValue(deviceId, out var queue) ? [.. queue] : [];
 
-    internal void Record(string deviceId, ReadOnlySpan<char> bag, byte[] body)
+    internal void Record(string deviceId, ReadOnlySpan<char> bag, byte[] body, bool retain)
     {
         var system = new Dictionary<string, string?>(StringComparer.Ordinal);
         var application = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (key, value) in PropertyBag.Decode(bag.ToString()))
         {
             (SystemProperties.IsSystem(key) || key == SystemProperties.CreationTimeUtc ? system : application)[key] = value;
+        }
+
+        if (retain)
+        {
+            application[SystemProperties.MqttRetain] = "true"; // the hub does not retain; it marks the message instead
         }
 
         var queue = _messages.GetOrAdd(deviceId, static _ => new ConcurrentQueue<ReceivedTelemetry>());

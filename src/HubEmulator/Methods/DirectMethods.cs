@@ -13,7 +13,7 @@ using MQTTnet.Protocol;
 namespace FleetSim.HubEmulator.Methods;
 
 /// <summary>Outcome of a direct method invocation.</summary>
-public enum MethodOutcome
+internal enum MethodOutcome
 {
     Answered,
     /// <summary>The device was not connected and subscribed within the connect timeout (404103).</summary>
@@ -23,7 +23,7 @@ public enum MethodOutcome
 }
 
 /// <summary>A direct method result: the device's status and JSON payload when answered.</summary>
-public sealed record MethodResult(MethodOutcome Outcome, int Status, JsonNode? Payload);
+internal sealed record MethodResult(MethodOutcome Outcome, int Status, JsonNode? Payload);
 
 /// <summary>
 /// Direct methods (PROTOCOL.md sections 3 and 8): the hub publishes <c>$iothub/methods/POST/{name}/?$rid={rid}</c>

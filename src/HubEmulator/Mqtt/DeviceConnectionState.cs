@@ -56,13 +56,15 @@ internal sealed class DeviceConnectionState
         }
     }
 
-    /// <summary>The connection is up. Returns its generation and the token expiry to watch.</summary>
-    public (long Generation, DateTimeOffset? ExpiresAt) Opened(DateTimeOffset now)
+    /// <summary>
+    /// The connection is up. <paramref name="watchExpiry"/> gets the new generation and the token expiry and may
+    /// return a timer; it runs before the device shows as connected, so nobody sees a connection without its timer.
+    /// </summary>
+    public long Opened(DateTimeOffset now, Func<long, DateTimeOffset?, ITimer?> watchExpiry)
     {
         lock (_gate)
         {
             _expiryTimer?.Dispose();
-            _expiryTimer = null;
             _pendingCloseReason = null;
             CleanSession = _pendingClean;
             if (_pendingClean)
@@ -70,26 +72,13 @@ internal sealed class DeviceConnectionState
                 Volatile.Write(ref _subscriptions, 0);
             }
 
-            Volatile.Write(ref _connected, 1);
+            var generation = Interlocked.Increment(ref _generation);
+            _expiryTimer = watchExpiry(generation, _pendingExpiry);
             Interlocked.Exchange(ref _stateChangedTicks, now.UtcTicks);
             Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
-            return (Interlocked.Increment(ref _generation), _pendingExpiry);
+            Volatile.Write(ref _connected, 1);
+            return generation;
         }
-    }
-
-    public void WatchExpiry(long generation, ITimer timer)
-    {
-        lock (_gate)
-        {
-            if (generation == _generation && _connected != 0)
-            {
-                _expiryTimer?.Dispose();
-                _expiryTimer = timer;
-                return;
-            }
-        }
-
-        timer.Dispose();
     }
 
     /// <summary>

@@ -175,24 +175,34 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
 
         _connected[e.ClientId] = device;
         Counters.ConnectionOpened();
-        var (generation, expiresAt) = device.Connection.Opened(_time.GetUtcNow());
-        if (expiresAt is { } expiry)
-        {
-            var due = expiry + _expiryGrace - _time.GetUtcNow();
-            var timer = _time.CreateTimer(
-                static state =>
-                {
-                    var (hub, d, g) = ((HubMqttServer, RegisteredDevice, long))state!;
-                    hub.OnTokenExpired(d, g);
-                },
-                (this, device, generation),
-                due < TimeSpan.Zero ? TimeSpan.Zero : due,
-                Timeout.InfiniteTimeSpan);
-            device.Connection.WatchExpiry(generation, timer);
-        }
-
+        device.Connection.Opened(_time.GetUtcNow(), (generation, expiresAt) => WatchExpiry(device, generation, expiresAt));
         Connected?.Invoke(device);
         return Task.CompletedTask;
+    }
+
+    private ITimer? WatchExpiry(RegisteredDevice device, long generation, DateTimeOffset? expiresAt)
+    {
+        if (expiresAt is not { } expiry)
+        {
+            return null; // X.509: no token to expire
+        }
+
+        var due = expiry + _expiryGrace - _time.GetUtcNow();
+        if (due <= TimeSpan.Zero)
+        {
+            _ = Task.Run(() => OnTokenExpired(device, generation));
+            return null;
+        }
+
+        return _time.CreateTimer(
+            static state =>
+            {
+                var (hub, d, g) = ((HubMqttServer, RegisteredDevice, long))state!;
+                hub.OnTokenExpired(d, g);
+            },
+            (this, device, generation),
+            due,
+            Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Raised when a device subscription was accepted (before the SUBACK goes out).</summary>

@@ -126,9 +126,10 @@ internal sealed class PublishRouter
 
         if (_recorder.Enabled)
         {
-            _recorder.Record(device.DeviceId, bag, message.Payload.ToArray());
+            _recorder.Record(device.DeviceId, bag, message.Payload.ToArray(), message.Retain);
         }
 
+        device.LastTelemetryTopic = message.Topic;
         return null;
     }
 }

@@ -122,6 +122,15 @@ public sealed class DeviceRegistry
 
     private DeviceIdentity Build(DeviceSpec spec, DeviceIdentity? previous)
     {
+        string? primary = spec.PrimaryKey ?? previous?.PrimaryKey, secondary = spec.SecondaryKey ?? previous?.SecondaryKey;
+        if (spec.AuthenticationType == DeviceAuthenticationType.Sas && (primary is null || secondary is null))
+        {
+            Span<byte> random = stackalloc byte[64]; // one call for both keys: registering a fleet makes many
+            RandomNumberGenerator.Fill(random);
+            primary ??= Convert.ToBase64String(random[..32]);
+            secondary ??= Convert.ToBase64String(random[32..]);
+        }
+
         var version = (previous?.Version ?? 0) + 1;
         var now = _time.GetUtcNow();
         var isSas = spec.AuthenticationType == DeviceAuthenticationType.Sas;
@@ -131,8 +140,8 @@ public sealed class DeviceRegistry
             spec.Enabled,
             spec.StatusReason,
             spec.AuthenticationType,
-            isSas ? spec.PrimaryKey ?? previous?.PrimaryKey ?? NewKey() : null,
-            isSas ? spec.SecondaryKey ?? previous?.SecondaryKey ?? NewKey() : null,
+            isSas ? primary : null,
+            isSas ? secondary : null,
             isSas ? null : spec.PrimaryThumbprint?.ToUpperInvariant(),
             isSas ? null : spec.SecondaryThumbprint?.ToUpperInvariant(),
             spec.IotEdge,
@@ -144,8 +153,6 @@ public sealed class DeviceRegistry
 
     private string NewGenerationId(DateTimeOffset now) =>
         (now.UtcTicks / 10 + Interlocked.Increment(ref _generation)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     private static void CheckCredentials(DeviceSpec spec)
     {

@@ -12,6 +12,7 @@ namespace FleetSim.HubEmulator.Registry;
 public sealed class RegisteredDevice
 {
     private DeviceIdentity _identity;
+    private string? _lastTelemetryTopic;
 
     internal RegisteredDevice(DeviceIdentity identity, DeviceIngestCounter ingest, DeviceTwin twin)
     {
@@ -40,4 +41,11 @@ public sealed class RegisteredDevice
     internal DeviceConnectionState Connection { get; } = new();
 
     internal DeviceIngestCounter Ingest { get; }
+
+    /// <summary>Topic (with its property bag) of the last telemetry message: the received string kept, nothing copied.</summary>
+    internal string? LastTelemetryTopic
+    {
+        get => Volatile.Read(ref _lastTelemetryTopic);
+        set => Volatile.Write(ref _lastTelemetryTopic, value);
+    }
 }

@@ -26,5 +26,6 @@ internal static class ServiceApi
         api.MapPost("/fleetsim/faults/{fault}", (HttpRequest request, string fault) => FaultEndpoints.ApplyAsync(hub, request, fault));
         api.MapGet("/fleetsim/stats", () => StatsEndpoint.Get(hub));
         api.MapGet("/fleetsim/devices/{id}/messages", (string id) => StatsEndpoint.RecentTelemetry(hub, id));
+        api.MapGet("/fleetsim/devices/{id}/telemetry/last", (string id) => TelemetryEndpoints.Last(hub, id));
     }
 }

@@ -6,7 +6,7 @@ using FleetSim.Protocol;
 namespace FleetSim.HubEmulator.Twins;
 
 /// <summary>Result of a twin update: the new section version, or why it was rejected.</summary>
-public readonly record struct TwinUpdate(bool Ok, long Version, string? Error, bool PreconditionFailed = false)
+internal readonly record struct TwinUpdate(bool Ok, long Version, string? Error, bool PreconditionFailed = false)
 {
     internal static TwinUpdate Rejected(string error) => new(false, 0, error);
 }
@@ -20,20 +20,20 @@ public readonly record struct TwinUpdate(bool Ok, long Version, string? Error, b
 public sealed class DeviceTwin
 {
     private readonly Lock _gate = new();
-    private JsonObject _tags = [];
-    private JsonObject _desired = [];
-    private JsonObject _reported = [];
-    private JsonObject _desiredMeta;
-    private JsonObject _reportedMeta;
+    // The sections are replaced on every update, never mutated in place, so all new twins can share one empty
+    // object (a fleet of 100k devices mostly never writes its twin).
+    private static readonly JsonObject Empty = [];
+    private JsonObject _tags = Empty;
+    private JsonObject _desired = Empty;
+    private JsonObject _reported = Empty;
+    private readonly DateTimeOffset _created;
+    private JsonObject? _desiredMeta; // created at the first write: most twins of a load test are never written
+    private JsonObject? _reportedMeta;
     private long _desiredVersion = 1;
     private long _reportedVersion = 1;
     private long _version = 1;
 
-    internal DeviceTwin(DateTimeOffset created)
-    {
-        _desiredMeta = new JsonObject { ["$lastUpdated"] = Timestamp(created) };
-        _reportedMeta = new JsonObject { ["$lastUpdated"] = Timestamp(created) };
-    }
+    internal DeviceTwin(DateTimeOffset created) => _created = created;
 
     public long DesiredVersion
     {
@@ -74,14 +74,14 @@ public sealed class DeviceTwin
             target["tags"] = _tags.DeepClone();
             target["properties"] = new JsonObject
             {
-                ["desired"] = Section(_desired, _desiredMeta, _desiredVersion),
-                ["reported"] = Section(_reported, _reportedMeta, _reportedVersion),
+                ["desired"] = Section(_desired, _desiredMeta ?? NewMeta(), _desiredVersion),
+                ["reported"] = Section(_reported, _reportedMeta ?? NewMeta(), _reportedVersion),
             };
         }
     }
 
     /// <summary>A device's reported patch: merged, null deletes; the new reported version on success.</summary>
-    public TwinUpdate PatchReported(JsonObject patch, DateTimeOffset now)
+    internal TwinUpdate PatchReported(JsonObject patch, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(patch);
         lock (_gate)
@@ -96,7 +96,7 @@ public sealed class DeviceTwin
             _reported = merged;
             _reportedVersion++;
             _version++;
-            TwinMetadata.ApplyPatch(_reportedMeta, patch, now, version: null);
+            TwinMetadata.ApplyPatch(_reportedMeta ??= NewMeta(), patch, now, version: null);
             return new TwinUpdate(true, _reportedVersion, null);
         }
     }
@@ -106,7 +106,7 @@ public sealed class DeviceTwin
     /// the update and the desired document to push to the device (patch or full replacement, with <c>$version</c>),
     /// or null when desired did not change.
     /// </summary>
-    public (TwinUpdate Update, JsonObject? DesiredPush) UpdateFromService(
+    internal (TwinUpdate Update, JsonObject? DesiredPush) UpdateFromService(
         JsonObject? tags, JsonObject? desired, bool replace, string? ifMatch, DateTimeOffset now)
     {
         lock (_gate)
@@ -151,7 +151,7 @@ public sealed class DeviceTwin
             }
             else
             {
-                TwinMetadata.ApplyPatch(_desiredMeta, desired!, now, _desiredVersion);
+                TwinMetadata.ApplyPatch(_desiredMeta ??= NewMeta(), desired!, now, _desiredVersion);
             }
 
             var push = (JsonObject)(replace ? newDesired.DeepClone() : desired!.DeepClone());
@@ -169,6 +169,8 @@ public sealed class DeviceTwin
 
     internal static string Timestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private JsonObject NewMeta() => new() { ["$lastUpdated"] = Timestamp(_created) };
 
     private static JsonObject Merge(JsonObject current, JsonObject patch)
     {

@@ -45,4 +45,23 @@ public sealed class IngestOverMqttTests
         Assert.Equal(0, device.Lost);
         Assert.True(client.IsConnected);
     }
+
+    [Fact]
+    public async Task Will_message_on_the_telemetry_topic_is_ingested_when_the_connection_drops()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        var options = hub.DeviceOptions("d1", hub.DeviceToken(device));
+        options.WillTopic = new DeviceTopics("d1").Telemetry(FleetSimProperties.Sequence + "=1");
+        options.WillPayload = "gone"u8.ToArray();
+        options.WillQualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce;
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(options);
+        await TestHub.Eventually(() => hub.Hub.Registry.Find("d1")!.IsConnected, "d1 is connected");
+
+        Assert.True(await hub.Hub.Faults.DropDeviceAsync("d1"));
+
+        await TestHub.Eventually(() => hub.Hub.Ingest.ForDevice("d1")!.Ingested == 1, "the will is ingested as telemetry");
+        Assert.Equal(1, hub.Hub.Ingest.ForDevice("d1")!.HighestSequence);
+    }
 }

@@ -48,4 +48,20 @@ public sealed class TelemetryRecordingTests
         Assert.Empty(plain.Hub.Telemetry.Recent("d1"));
         Assert.Equal(3, plain.Hub.Ingest.ForDevice("d1")!.Ingested);
     }
+
+    [Fact]
+    public async Task Retained_telemetry_is_not_stored_but_marked()
+    {
+        await using var hub = await TestHub.StartAsync(o => o.RecordTelemetryPerDevice = 5);
+        var (_, client) = await hub.ConnectNewDeviceAsync("d1");
+        using var _ = client;
+
+        await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(new DeviceTopics("d1").Telemetry(null)).WithPayload("r"u8.ToArray()).WithRetainFlag()
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        var message = Assert.Single(hub.Hub.Telemetry.Recent("d1"));
+        Assert.Equal("true", message.ApplicationProperties[SystemProperties.MqttRetain]);
+        Assert.Empty(await hub.Hub.Mqtt.Server.GetRetainedMessagesAsync());
+    }
 }
