@@ -20,4 +20,22 @@ public sealed class ReadmeExampleTests(ConformanceFixture fixture)
         await HubAssert.StatsChangedAsync(fixture, before,
             StatChange.Exactly("devicesRegistered", 1), StatChange.Exactly("ingested", 1), StatChange.Exactly("twin.reportedPatches", 1));
     }
+
+    [Fact]
+    public void The_readme_shows_exactly_the_script_this_suite_runs()
+    {
+        var root = Path.GetDirectoryName(fixture.NodeDirectory)!;
+        while (!File.Exists(Path.Combine(root, "README.md")))
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("README.md not found");
+        var readme = File.ReadAllText(Path.Combine(root, "README.md")).Replace("\r\n", "\n");
+        const string open = "cat > device.js <<'EOF'\n";
+        var start = readme.IndexOf(open, StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README has no device.js example");
+        start += open.Length;
+        var shown = readme[start..readme.IndexOf("\nEOF\n", start, StringComparison.Ordinal)];
+
+        var script = File.ReadAllText(Path.Combine(fixture.NodeDirectory, "readme-device.js")).Replace("\r\n", "\n");
+        var withoutComment = script[(script.IndexOf('\n') + 1)..].TrimEnd('\n');
+        Assert.Equal(withoutComment, shown);
+    }
 }
