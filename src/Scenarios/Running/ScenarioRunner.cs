@@ -25,6 +25,17 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private sealed record StopDeadline;
 
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Ticks that came more than <see cref="LateTickThreshold"/> after the previous one: the generator's own
+    /// dispatcher was busy (CPU saturated or a mailbox backlog), so the schedule was followed late.</summary>
+    public const string LateTicks = "generator.lateTicks";
+
+    public const string WorstTickLagMs = "generator.worstTickLagMs";
+
+    /// <summary>Seconds in which this process used (nearly) all cores.</summary>
+    public const string CpuSaturatedSeconds = "generator.cpuSaturatedSeconds";
+
+    public static readonly TimeSpan LateTickThreshold = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -35,6 +46,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly FleetMetrics _metrics;
     private readonly Func<IngestTotals?>? _ingest;
     private readonly Gauge _asked;
+    private readonly Counter _cpuSaturatedSeconds;
     private readonly ServiceLoad? _service;
     private readonly FaultSchedule? _faults;
     private readonly int[] _activeInGroup;
@@ -44,6 +56,10 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
     private TimeSpan _lastTick = TimeSpan.MinValue;
+    private DateTimeOffset _lastTickAt;
+    private readonly Counter _lateTicks;
+    private readonly Gauge _worstTickLagMs;
+    private readonly GeneratorLoad _load = new();
     private int _active;
     private int _started;
     private int _peak;
@@ -61,6 +77,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         for (var g = 0; g < _intervalSeconds.Length; g++)
             _intervalSeconds[g] = scenario.DeviceGroups[g].Telemetry?.Interval.TotalSeconds ?? 0;
         _askedRate = metrics.Gauge(Gauges.TelemetryAskedRate);
+        _lateTicks = metrics.Counter(LateTicks);
+        _worstTickLagMs = metrics.Gauge(WorstTickLagMs);
+        _cpuSaturatedSeconds = metrics.Counter(CpuSaturatedSeconds);
         _fleet = fleet;
         _metrics = metrics;
         _ingest = ingest;
@@ -109,7 +128,20 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 
     private void OnTick()
     {
-        var elapsed = Now - _startedAt;
+        var now = Now;
+        if (_lastTickAt != default)
+        {
+            var gap = now - _lastTickAt;
+            if (gap > LateTickThreshold)
+            {
+                _lateTicks.Increment();
+                if (gap.TotalMilliseconds - TickInterval.TotalMilliseconds > _worstTickLagMs.Value)
+                    _worstTickLagMs.Set((long)(gap.TotalMilliseconds - TickInterval.TotalMilliseconds));
+            }
+        }
+
+        _lastTickAt = now;
+        var elapsed = now - _startedAt;
         if (elapsed >= _schedule.Duration)
         {
             BeginStop("completed", completed: true, breach: null);
@@ -195,6 +227,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 
     private void OnSample()
     {
+        if (_load.SampleIsSaturated())
+            _cpuSaturatedSeconds.Increment();
         _metrics.Sample(Now);
         if (!_scenario.Thresholds.AbortOnBreach || _scenario.Thresholds.Rules.Count == 0)
             return;

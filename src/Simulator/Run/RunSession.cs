@@ -74,6 +74,7 @@ public static class RunSession
 
         // Report whatever was measured, whatever happened above.
         var snapshot = metrics.Snapshot();
+        warnings.AddRange(GeneratorWarnings(snapshot));
         var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
         var thresholdsFailed = thresholds.Any(t => !t.Passed);
         if (exitCode == ExitCodes.Ok && thresholdsFailed)
@@ -97,6 +98,24 @@ public static class RunSession
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);
+    }
+
+    /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
+    public static IEnumerable<string> GeneratorWarnings(MetricsSnapshot snapshot)
+    {
+        var counters = snapshot.Counters;
+        if (counters.GetValueOrDefault(ScenarioRunner.CpuSaturatedSeconds) is > 0 and var cpu)
+            yield return $"load generator saturated: this process used over {GeneratorLoad.SaturatedAbove:P0} of all cores for {cpu} s; latencies include the generator's own queueing (use fewer devices per process or more cores)";
+        if (counters.GetValueOrDefault(ScenarioRunner.LateTicks) is > 0 and var late)
+        {
+            var worst = snapshot.Gauges.TryGetValue(ScenarioRunner.WorstTickLagMs, out var g) ? g.Peak : 0;
+            yield return $"load generator fell behind its schedule {late} times (worst {worst} ms late): its dispatcher was busy; devices and calls were started late and that lateness is in their latency";
+        }
+
+        if (counters.GetValueOrDefault(ServiceLoad.GeneratorOverloaded) is > 0 and var overloaded)
+            yield return $"service-side load: {overloaded} calls were not made because {ServiceLoad.MaxOutstandingPerAction} of the same action were still outstanding (counted as failures 'generatorOverloaded')";
+        if (counters.GetValueOrDefault(ServiceLoad.NoTarget) is > 0 and var noTarget)
+            yield return $"service-side load: {noTarget} calls were skipped because no device of their target was connected at their moment";
     }
 
     private static async Task<HubConnection> ConnectHubAsync(RunRequest request, CancellationToken ct)

@@ -99,6 +99,25 @@ public class ScenarioRunnerTests() : TestKit(Config)
     }
 
     [Fact]
+    public void A_tick_that_comes_late_is_counted_as_the_generator_falling_behind()
+    {
+        var scenario = Parse("""
+            name: late
+            devices: {count: 10, idPrefix: d-, connectRate: 10}
+            duration: 60s
+            """);
+        var (_, fleet, metrics) = StartRunner(scenario);
+        Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, metrics.Counter(ScenarioRunner.LateTicks).Value);
+
+        Clock.Advance(TimeSpan.FromSeconds(2)); // one jump: the next tick arrives 2 s after the previous one
+        AwaitAssert(() => Assert.True(metrics.Counter(ScenarioRunner.LateTicks).Value >= 1));
+        Assert.True(metrics.Gauge(ScenarioRunner.WorstTickLagMs).Value >= 1900);
+        // The devices due during the jump were still started, each with the moment it was due.
+        AwaitAssert(() => Assert.True(fleet.Started.Count >= 30 / 10));
+    }
+
+    [Fact]
     public void Abort_stops_the_fleet_and_reports_an_incomplete_run()
     {
         var scenario = Parse("""
