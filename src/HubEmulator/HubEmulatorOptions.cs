@@ -1,4 +1,5 @@
 using System.Net;
+using FleetSim.HubEmulator.Throttling;
 
 namespace FleetSim.HubEmulator;
 
@@ -34,7 +35,10 @@ public sealed class HubEmulatorOptions
     /// </summary>
     public int RecordTelemetryPerDevice { get; set; }
 
-    /// <summary>Clock for token expiry checks and expiry disconnects.</summary>
+    /// <summary>Hub-wide throttling quotas (connects, telemetry, twin operations per second); all unlimited by default.</summary>
+    public ThrottlingQuotas Quotas { get; set; } = new();
+
+    /// <summary>Clock for token expiry checks, expiry disconnects and the throttling quotas.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
@@ -63,6 +67,8 @@ public sealed class HubEmulatorOptions
             throw new ArgumentException($"RecordTelemetryPerDevice must be between 0 and 10000 (was {RecordTelemetryPerDevice}).", nameof(RecordTelemetryPerDevice));
         }
 
+        ArgumentNullException.ThrowIfNull(Quotas);
+        Quotas.Validate();
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 

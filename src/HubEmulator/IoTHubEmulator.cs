@@ -10,6 +10,7 @@ using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Registry;
 using FleetSim.HubEmulator.Rest;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.HubEmulator.Twins;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -112,10 +113,11 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
         var faults = new FaultInjector(time);
         var hostNames = new HubHostNames(options.HostName);
-        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, time);
+        var throttle = new HubThrottle(options.Quotas, time);
+        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, throttle, time);
         var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
-        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, time, options.SasExpiryGrace, loggerFactory);
-        var twinRequests = new TwinRequestHandler(mqtt, faults, time);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, throttle, time, options.SasExpiryGrace, loggerFactory);
+        var twinRequests = new TwinRequestHandler(mqtt, faults, throttle, time);
         var methods = new DirectMethods(mqtt, time);
         var c2d = new CloudToDeviceMessages(mqtt);
         mqtt.Router.Add(twinRequests);
@@ -138,7 +140,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         };
         var services = new HubServices(
             hostNames, registry, ingest, faults, mqtt, new ServiceAuthorization(hostNames, serviceKey, time), time,
-            new TwinService(mqtt, time), twinRequests, methods, c2d, recorder);
+            new TwinService(mqtt, time), twinRequests, methods, c2d, recorder, throttle);
 
         ListenOptions? mqttListen = null, httpsListen = null;
         var builder = WebApplication.CreateSlimBuilder();

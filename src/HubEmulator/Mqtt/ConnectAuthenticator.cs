@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 using MQTTnet.Formatter;
 
@@ -13,7 +14,8 @@ namespace FleetSim.HubEmulator.Mqtt;
 /// registered, enabled device id, username <c>{host}/{clientId}/?…</c> (any parameters, any order), and a
 /// SAS token signed with one of the device's keys (or the iothubowner policy with skn), not expired, whose
 /// resource covers <c>{host}/devices/{id}</c>; or, for X.509 devices, a client certificate whose thumbprint
-/// matches or that the emulator CA signed for CN = device id.
+/// matches or that the emulator CA signed for CN = device id. A CONNECT that passes all of that and finds the
+/// connects-per-second quota spent is refused as throttled (CONNACK 3); refused ones do not spend the quota.
 /// </summary>
 internal sealed class ConnectAuthenticator
 {
@@ -25,11 +27,14 @@ internal sealed class ConnectAuthenticator
     private readonly string _serviceKey;
     private readonly EmulatorCertificates _certificates;
     private readonly FaultInjector _faults;
+    private readonly HubThrottle _throttle;
     private readonly TimeProvider _time;
 
     public ConnectAuthenticator(
-        HubHostNames hostNames, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults, TimeProvider time)
+        HubHostNames hostNames, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults,
+        HubThrottle throttle, TimeProvider time)
     {
+        _throttle = throttle;
         _hostNames = hostNames;
         _registry = registry;
         _serviceKey = serviceKey;
@@ -39,6 +44,20 @@ internal sealed class ConnectAuthenticator
     }
 
     public ConnectRefusal Validate(
+        MqttProtocolVersion protocol,
+        string? clientId,
+        string? username,
+        string? password,
+        X509Certificate2? clientCertificate,
+        out RegisteredDevice? device,
+        out DateTimeOffset? expiresAt,
+        out string? modelId)
+    {
+        var refusal = Check(protocol, clientId, username, password, clientCertificate, out device, out expiresAt, out modelId);
+        return refusal == ConnectRefusal.None && !_throttle.TryConnect() ? ConnectRefusal.Throttled : refusal;
+    }
+
+    private ConnectRefusal Check(
         MqttProtocolVersion protocol,
         string? clientId,
         string? username,

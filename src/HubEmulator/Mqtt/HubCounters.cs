@@ -1,6 +1,6 @@
 namespace FleetSim.HubEmulator.Mqtt;
 
-/// <summary>Why the hub refused a CONNECT (all but <see cref="ServerUnavailable"/> and <see cref="UnsupportedProtocol"/> answer CONNACK 5).</summary>
+/// <summary>Why the hub refused a CONNECT (all but <see cref="ServerUnavailable"/>, <see cref="Throttled"/> and <see cref="UnsupportedProtocol"/> answer CONNACK 5).</summary>
 public enum ConnectRefusal
 {
     None,
@@ -24,6 +24,8 @@ public enum ConnectRefusal
     CertificateRejected,
     /// <summary>Refused by fault injection (CONNACK 3).</summary>
     ServerUnavailable,
+    /// <summary>A valid CONNECT over the connects-per-second quota (CONNACK 3).</summary>
+    Throttled,
 }
 
 /// <summary>Why a device connection ended.</summary>

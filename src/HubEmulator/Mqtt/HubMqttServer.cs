@@ -1,6 +1,7 @@
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Throttling;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.AspNetCore;
@@ -30,6 +31,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         ConnectAuthenticator authenticator,
         FaultInjector faults,
         TelemetryRecorder recorder,
+        HubThrottle throttle,
         TimeProvider time,
         TimeSpan expiryGrace,
         ILoggerFactory loggerFactory)
@@ -39,7 +41,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         _time = time;
         _expiryGrace = expiryGrace;
         _logger = loggerFactory.CreateLogger("FleetSim.HubEmulator.Mqtt");
-        Router = new PublishRouter(registry, faults, recorder, time, MarkClosing);
+        Router = new PublishRouter(registry, faults, throttle, recorder, time, MarkClosing);
         var rules = new SubscriptionRules(registry);
         rules.Subscribed += (device, kind) => Subscribed?.Invoke(device, kind);
 
@@ -148,7 +150,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
             Counters.Refuse(refusal);
             e.ReasonCode = refusal switch
             {
-                ConnectRefusal.ServerUnavailable => MqttConnectReasonCode.ServerUnavailable,
+                ConnectRefusal.ServerUnavailable or ConnectRefusal.Throttled => MqttConnectReasonCode.ServerUnavailable,
                 ConnectRefusal.UnsupportedProtocol => MqttConnectReasonCode.UnsupportedProtocolVersion,
                 _ => MqttConnectReasonCode.NotAuthorized,
             };

@@ -3,6 +3,7 @@ using System.Globalization;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -15,19 +16,24 @@ namespace FleetSim.HubEmulator.Mqtt;
 /// <c>devices/{id}/messages/events/</c> is counted; <c>$iothub/…</c> requests go to their handlers; anything else,
 /// another device's topic, QoS 2 or a message over 256 KB closes the connection. Nothing is fanned out to
 /// other subscribers (the hub is not a broker), which also keeps MQTTnet from scanning every session per message.
+/// A slow hub (the ack-delay fault) and the telemetry quota both hold a message back before it is routed, so its
+/// PUBACK waits while the message is still ingested exactly once.
 /// </summary>
 internal sealed class PublishRouter
 {
     private readonly DeviceRegistry _registry;
     private readonly FaultInjector _faults;
+    private readonly HubThrottle _throttle;
     private readonly TimeProvider _time;
     private readonly Func<RegisteredDevice, DisconnectReason, bool> _markClosing;
     private readonly TelemetryRecorder _recorder;
     private IDeviceRequestHandler[] _handlers = [];
 
     public PublishRouter(
-        DeviceRegistry registry, FaultInjector faults, TelemetryRecorder recorder, TimeProvider time, Func<RegisteredDevice, DisconnectReason, bool> markClosing)
+        DeviceRegistry registry, FaultInjector faults, HubThrottle throttle, TelemetryRecorder recorder, TimeProvider time,
+        Func<RegisteredDevice, DisconnectReason, bool> markClosing)
     {
+        _throttle = throttle;
         _recorder = recorder;
         _registry = registry;
         _faults = faults;
@@ -49,6 +55,11 @@ internal sealed class PublishRouter
 
         device.Connection.Touch(_time.GetUtcNow().UtcTicks);
         var delay = _faults.AckDelay;
+        if (_throttle.LimitsTelemetry && IsTelemetry(device, e.ApplicationMessage.Topic))
+        {
+            delay += _throttle.TelemetryDelay();
+        }
+
         if (delay > TimeSpan.Zero)
         {
             return DelayedRouteAsync(e, device, delay);
@@ -58,7 +69,7 @@ internal sealed class PublishRouter
         return Task.CompletedTask;
     }
 
-    /// <summary>A slow hub: the PUBACK and any response are held back by the injected delay.</summary>
+    /// <summary>A slow or throttling hub: the PUBACK and any response are held back by the delay.</summary>
     private async Task DelayedRouteAsync(InterceptingPublishEventArgs e, RegisteredDevice device, TimeSpan delay)
     {
         await Task.Delay(delay, _time).ConfigureAwait(false);
@@ -83,8 +94,7 @@ internal sealed class PublishRouter
 
         var topic = message.Topic;
         var prefix = device.Topics.TelemetryPrefix;
-        if (topic.StartsWith(prefix, StringComparison.Ordinal)
-            || (topic.Length == prefix.Length - 1 && prefix.StartsWith(topic, StringComparison.Ordinal)))
+        if (IsTelemetry(device, topic))
         {
             return Ingest(device, message, topic.Length > prefix.Length ? topic.AsSpan(prefix.Length) : []);
         }
@@ -103,6 +113,14 @@ internal sealed class PublishRouter
         }
 
         return DisconnectReason.TopicNotAllowed;
+    }
+
+    /// <summary>The device's own telemetry topic, with or without the trailing slash and property bag.</summary>
+    private static bool IsTelemetry(RegisteredDevice device, string topic)
+    {
+        var prefix = device.Topics.TelemetryPrefix;
+        return topic.StartsWith(prefix, StringComparison.Ordinal)
+               || (topic.Length == prefix.Length - 1 && prefix.StartsWith(topic, StringComparison.Ordinal));
     }
 
     private DisconnectReason? Ingest(RegisteredDevice device, MqttApplicationMessage message, ReadOnlySpan<char> bag)

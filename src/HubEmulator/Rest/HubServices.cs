@@ -4,6 +4,7 @@ using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.HubEmulator.Twins;
 
 namespace FleetSim.HubEmulator.Rest;
@@ -21,7 +22,8 @@ internal sealed record HubServices(
     TwinRequestHandler TwinRequests,
     DirectMethods Methods,
     CloudToDeviceMessages C2d,
-    TelemetryRecorder Telemetry)
+    TelemetryRecorder Telemetry,
+    HubThrottle Throttle)
 {
     /// <summary>C2D messages queued or in flight for the device (cloudToDeviceMessageCount).</summary>
     public int C2dCount(RegisteredDevice device) => C2d.Count(device);

@@ -22,7 +22,10 @@ public sealed record EmulatorStats(
     long ReportedPatches,
     long DesiredPushes,
     long C2dDelivered,
-    long C2dCompleted);
+    long C2dCompleted,
+    long ThrottledConnects,
+    long ThrottledTwinOperations,
+    long ThrottledTelemetryDelayed);
 
 /// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
 internal static class StatsEndpoint
@@ -49,7 +52,10 @@ internal static class StatsEndpoint
             hub.TwinRequests.ReportedPatches,
             hub.Twins.DesiredPushes,
             hub.C2d.Delivered,
-            hub.C2d.Completed);
+            hub.C2d.Completed,
+            hub.Throttle.ThrottledConnects,
+            hub.Throttle.ThrottledTwinOperations,
+            hub.Throttle.DelayedTelemetry);
     }
 
     public static IResult Get(HubServices hub)
@@ -80,6 +86,12 @@ internal static class StatsEndpoint
                 ["desiredPushes"] = s.DesiredPushes,
             },
             ["c2d"] = new JsonObject { ["delivered"] = s.C2dDelivered, ["completed"] = s.C2dCompleted },
+            ["throttling"] = new JsonObject
+            {
+                ["refusedConnects"] = s.ThrottledConnects,
+                ["rejectedTwinOperations"] = s.ThrottledTwinOperations,
+                ["delayedTelemetry"] = s.ThrottledTelemetryDelayed,
+            },
         };
         return DeviceEndpoints.Json(json);
     }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -14,19 +15,21 @@ namespace FleetSim.HubEmulator.Twins;
 /// <summary>
 /// Device twin requests over MQTT (PROTOCOL.md section 3): <c>$iothub/twin/GET/?$rid=</c> answers 200 with
 /// desired and reported; <c>$iothub/twin/PATCH/properties/reported/?$rid=</c> merges and answers 204 with the new
-/// <c>$version</c>, or 400 with <c>{"errorCode":…,"message":…}</c>. Responses go only to a device subscribed to
+/// <c>$version</c>, or 400 with <c>{"errorCode":…,"message":…}</c>; over the twin quota, 429 with errorCode 429001. Responses go only to a device subscribed to
 /// <c>$iothub/twin/res/#</c>.
 /// </summary>
 internal sealed class TwinRequestHandler : IDeviceRequestHandler
 {
     private readonly HubMqttServer _mqtt;
     private readonly FaultInjector _faults;
+    private readonly HubThrottle _throttle;
     private readonly TimeProvider _time;
     private long _gets;
     private long _reportedPatches;
 
-    public TwinRequestHandler(HubMqttServer mqtt, FaultInjector faults, TimeProvider time)
+    public TwinRequestHandler(HubMqttServer mqtt, FaultInjector faults, HubThrottle throttle, TimeProvider time)
     {
+        _throttle = throttle;
         _mqtt = mqtt;
         _faults = faults;
         _time = time;
@@ -48,6 +51,12 @@ internal sealed class TwinRequestHandler : IDeviceRequestHandler
         if (_faults.ShouldFailTwinOperation(out var status))
         {
             Respond(device, TwinTopics.Response(status, rid), ErrorBody(status, "Fault injected by the emulator."));
+            return true;
+        }
+
+        if (!_throttle.TryTwinOperation())
+        {
+            Respond(device, TwinTopics.Response(429, rid), ErrorBody(429, "Throttled: the hub's twin operations per second quota is used up."));
             return true;
         }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text.Json;
 using FleetSim.HubEmulator;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 
 namespace FleetSim.Simulator.Commands;
@@ -17,8 +18,14 @@ public static class HubCommand
         var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var stateFile = new Option<FileInfo?>("--state-file") { Description = "Write a JSON file with the connection string, CA path, host name and ports once listening" };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the CA certificate (ca.pem) is written (default: a new temporary folder)" };
+        var maxConnects = new Option<double?>("--max-connects-per-second") { Description = "Throttle device connects hub-wide: over it CONNACK 3 (default: unlimited)" };
+        var maxTelemetry = new Option<double?>("--max-telemetry-per-second") { Description = "Throttle telemetry hub-wide: over it PUBACKs are held back (default: unlimited)" };
+        var maxTwinOps = new Option<double?>("--max-twin-ops-per-second") { Description = "Throttle device twin GETs and reported patches hub-wide: over it status 429 (default: unlimited)" };
 
-        var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM") { hostName, mqttPort, httpsPort, bind, stateFile, dataDir };
+        var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM")
+        {
+            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps,
+        };
         command.SetAction(async (parse, _) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
@@ -29,6 +36,16 @@ public static class HubCommand
                     return Fail($"{name}: {port} is not a port number (0-65535)");
             }
 
+            foreach (var (name, rate) in new[]
+                     {
+                         ("--max-connects-per-second", parse.GetValue(maxConnects)), ("--max-telemetry-per-second", parse.GetValue(maxTelemetry)),
+                         ("--max-twin-ops-per-second", parse.GetValue(maxTwinOps)),
+                     })
+            {
+                if (rate is { } r && (!double.IsFinite(r) || r <= 0 || r > ThrottlingQuotas.MaxRate))
+                    return Fail($"{name}: {r.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a rate: expected a number more than 0 and at most {ThrottlingQuotas.MaxRate:0} per second (leave it out for unlimited)");
+            }
+
             using var shutdown = new Shutdown();
             var options = new HubEmulatorOptions
             {
@@ -37,6 +54,12 @@ public static class HubCommand
                 MqttPort = parse.GetValue(mqttPort),
                 HttpsPort = parse.GetValue(httpsPort),
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
+                Quotas = new ThrottlingQuotas
+                {
+                    ConnectsPerSecond = parse.GetValue(maxConnects),
+                    TelemetryPerSecond = parse.GetValue(maxTelemetry),
+                    TwinOperationsPerSecond = parse.GetValue(maxTwinOps),
+                },
             };
 
             IoTHubEmulator hub;
@@ -62,6 +85,7 @@ public static class HubCommand
                 Console.WriteLine($"  connection string  {Redaction.Redact(hub.ServiceConnectionString)} (full value in the state file)");
                 Console.WriteLine($"  CA certificate     {hub.CaCertificatePath}");
                 Console.WriteLine($"  state file         {statePath}");
+                Console.WriteLine($"  quotas             {Quotas(options.Quotas)}");
                 Console.WriteLine("Ctrl+C to stop.");
 
                 try
@@ -86,6 +110,13 @@ public static class HubCommand
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(state, HubStateJson.Default.HubState));
         File.Move(temp, path, overwrite: true); // readers polling for the file never see half of it
     }
+
+    private static string Quotas(ThrottlingQuotas q) =>
+        q.ConnectsPerSecond is null && q.TelemetryPerSecond is null && q.TwinOperationsPerSecond is null
+            ? "none"
+            : $"connects/s {Rate(q.ConnectsPerSecond)}, telemetry/s {Rate(q.TelemetryPerSecond)}, twin ops/s {Rate(q.TwinOperationsPerSecond)}";
+
+    private static string Rate(double? perSecond) => perSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited";
 
     private static int Fail(string message)
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator;
+using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
@@ -47,7 +48,7 @@ public sealed class HubConnection : IAsyncDisposable
 
     public IoTHubEmulator? Emulator { get; }
 
-    /// <summary>Starts the embedded emulator on free loopback ports.</summary>
+    /// <summary>Starts the embedded emulator on free loopback ports, with the scenario's throttling quotas.</summary>
     public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct)
     {
         var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions
@@ -56,6 +57,12 @@ public sealed class HubConnection : IAsyncDisposable
             MqttPort = 0,
             HttpsPort = 0,
             SasExpiryGrace = options.SasExpiryGrace,
+            Quotas = new ThrottlingQuotas
+            {
+                ConnectsPerSecond = options.Quotas.ConnectsPerSecond,
+                TelemetryPerSecond = options.Quotas.TelemetryPerSecond,
+                TwinOperationsPerSecond = options.Quotas.TwinOperationsPerSecond,
+            },
         }, null, ct);
         var ca = X509Certificate2.CreateFromPem(hub.CaCertificatePem);
         var connection = ServiceConnectionString.Parse(hub.ServiceConnectionString);
