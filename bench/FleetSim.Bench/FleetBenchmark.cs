@@ -21,7 +21,8 @@ public static class FleetBenchmark
     private sealed record Result(
         string Name, int Devices, double ConnectSeconds, long ConnectRetries, long Sent, long Acked, double AckedPerSecond,
         double TelemetryP50Ms, double TelemetryP99Ms, double ConnectP50Ms, double ConnectP99Ms,
-        long HeapBefore, long HeapConnected, long WorkingSetBefore, long WorkingSetConnected, string Accounting);
+        long HeapBefore, long HeapConnected, long WorkingSetBefore, long WorkingSetConnected, long CommittedBefore, long CommittedConnected,
+        string Accounting);
 
     public static async Task RunAsync(int devices, int seconds)
     {
@@ -53,6 +54,8 @@ public static class FleetBenchmark
         Row("telemetry p50 / p99 (ms)", baseline.TelemetryP50Ms, real.TelemetryP50Ms, "0.00", baseline.TelemetryP99Ms, real.TelemetryP99Ms);
         Row("GC heap per device (KB)", PerDevice(baseline.HeapBefore, baseline.HeapConnected, devices),
             PerDevice(real.HeapBefore, real.HeapConnected, devices), "0.0");
+        Row("GC committed per device (KB)", PerDevice(baseline.CommittedBefore, baseline.CommittedConnected, devices),
+            PerDevice(real.CommittedBefore, real.CommittedConnected, devices), "0.0");
         Row("working set per device (KB)", PerDevice(baseline.WorkingSetBefore, baseline.WorkingSetConnected, devices),
             PerDevice(real.WorkingSetBefore, real.WorkingSetConnected, devices), "0.0");
         Console.WriteLine();
@@ -88,7 +91,7 @@ public static class FleetBenchmark
             await StartSchedulerAsync(system);
             var ingestBefore = hub?.Ingest.Totals ?? default;
             var fleet = system.ActorOf(FleetSupervisor.Props(metrics, hub is null ? new InstantTransportFactory() : null), "fleet");
-            var (heapBefore, wsBefore) = Memory();
+            var (heapBefore, wsBefore, committedBefore) = Memory();
 
             var clock = Stopwatch.StartNew();
             var created = await fleet.Ask<object>(new FleetSupervisor.StartDevices(identities, options, 0), TimeSpan.FromMinutes(2));
@@ -100,7 +103,7 @@ public static class FleetBenchmark
             var connected = metrics.Gauge(Gauges.DevicesConnected);
             await PollAsync(() => connected.Value >= n, TimeSpan.FromMinutes(5), $"{name}: all {n} connected");
             var connectSeconds = clock.Elapsed.TotalSeconds;
-            var (heapConnected, wsConnected) = Memory();
+            var (heapConnected, wsConnected, committedConnected) = Memory();
 
             var acked = metrics.Counter(Counters.TelemetryAcked);
             var windowStart = acked.Value;
@@ -130,7 +133,8 @@ public static class FleetBenchmark
 
             accounting += $"; stop: {stopped.Stopped} stopped, timed out {stopped.TimedOut}";
             return new Result(name, n, connectSeconds, metrics.Counter(Counters.ConnectRetries).Value, sent, ackedTotal, ackedPerSecond,
-                telemetry.P50Ms, telemetry.P99Ms, connect.P50Ms, connect.P99Ms, heapBefore, heapConnected, wsBefore, wsConnected, accounting);
+                telemetry.P50Ms, telemetry.P99Ms, connect.P50Ms, connect.P99Ms, heapBefore, heapConnected, wsBefore, wsConnected,
+                committedBefore, committedConnected, accounting);
         }
         finally
         {
@@ -151,14 +155,14 @@ public static class FleetBenchmark
         return fired.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    private static (long Heap, long WorkingSet) Memory()
+    private static (long Heap, long WorkingSet, long Committed) Memory()
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var heap = GC.GetTotalMemory(forceFullCollection: false);
         using var process = Process.GetCurrentProcess();
-        return (heap, process.WorkingSet64);
+        return (heap, process.WorkingSet64, GC.GetGCMemoryInfo().TotalCommittedBytes);
     }
 
     private static async Task PollAsync(Func<bool> condition, TimeSpan timeout, string what)
@@ -194,5 +198,5 @@ public static class FleetBenchmark
         }
     }
 
-    private static string Ratio(double real, double baseline) => baseline > 0 ? (real / baseline).ToString("0.0") + "x" : "n/a";
+    private static string Ratio(double real, double baseline) => baseline > 0 ? (real / baseline).ToString("0.0##") + "x" : "n/a";
 }
