@@ -24,19 +24,21 @@ public static class FleetBenchmark
         long HeapBefore, long HeapConnected, long WorkingSetBefore, long WorkingSetConnected, long CommittedBefore, long CommittedConnected,
         string Accounting);
 
-    public static async Task RunAsync(int devices, int seconds)
+    /// <param name="connectsPerSecond">The supervisor's connect rate; 0 starts every connect at once.</param>
+    public static async Task RunAsync(int devices, int seconds, int connectsPerSecond)
     {
-        Console.WriteLine($"## Fleet: {devices} devices, telemetry every 1 s for {seconds} s (all connects at once)");
+        var pace = connectsPerSecond > 0 ? $"{connectsPerSecond} connects/s" : "all connects at once";
+        Console.WriteLine($"## Fleet: {devices} devices, telemetry every 1 s for {seconds} s ({pace})");
         // Warm-up (not reported): JIT, TLS and MQTT code paths, thread pool, so N devices pay only for themselves.
-        await RunOnceAsync("warm-up", 50, 1, hub: null);
-        var baseline = await RunOnceAsync("actor + instant fake transport", devices, seconds, hub: null);
+        await RunOnceAsync("warm-up", 50, 1, 0, hub: null);
+        var baseline = await RunOnceAsync("actor + instant fake transport", devices, seconds, connectsPerSecond, hub: null);
         Print(baseline);
         var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0 });
         Result real;
         try
         {
-            await RunOnceAsync("warm-up", 50, 1, hub, "warmup");
-            real = await RunOnceAsync("actor + MQTT/TLS + in-process hub", devices, seconds, hub);
+            await RunOnceAsync("warm-up", 50, 1, 0, hub, "warmup");
+            real = await RunOnceAsync("actor + MQTT/TLS + in-process hub", devices, seconds, connectsPerSecond, hub);
         }
         finally
         {
@@ -65,7 +67,7 @@ public static class FleetBenchmark
         Console.WriteLine();
     }
 
-    private static async Task<Result> RunOnceAsync(string name, int n, int seconds, IoTHubEmulator? hub, string prefix = "bench")
+    private static async Task<Result> RunOnceAsync(string name, int n, int seconds, int rate, IoTHubEmulator? hub, string prefix = "bench")
     {
         using var ca = hub is null ? null : X509Certificate2.CreateFromPem(hub.CaCertificatePem);
         var identities = new DeviceIdentity[n];
@@ -95,7 +97,7 @@ public static class FleetBenchmark
             var (heapBefore, wsBefore, committedBefore) = Memory();
 
             var clock = Stopwatch.StartNew();
-            var created = await fleet.Ask<object>(new FleetSupervisor.StartDevices(identities, options, 0), TimeSpan.FromMinutes(2));
+            var created = await fleet.Ask<object>(new FleetSupervisor.StartDevices(identities, options, rate), TimeSpan.FromMinutes(2));
             if (created is not FleetSupervisor.DevicesCreated)
             {
                 throw new InvalidOperationException($"fleet did not start: {created}");
