@@ -1,6 +1,6 @@
 using FleetSim.Bench;
 
-// Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rounds R]
+// Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
 {
@@ -13,4 +13,4 @@ Console.WriteLine();
 if (what is "micro" or "all")
     MicroBenchmarks.Run(Arg("--rounds", 7));
 if (what is "fleet" or "all")
-    await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20));
+    await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--rate", 0));
