@@ -225,6 +225,7 @@ public sealed partial class DeviceActor
     private void Background()
     {
         Receive<TelemetryTick>(_ => OnTelemetryTick());
+        ReceiveBehaviourControl();
         Receive<TelemetryAcked>(OnTelemetryAcked);
         Receive<TelemetryFailed>(OnTelemetryFailed);
         Receive<TwinTimeout>(OnTwinTimeout);

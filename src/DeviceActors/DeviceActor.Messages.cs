@@ -31,6 +31,12 @@ public sealed partial class DeviceActor
         public static Stop Instance { get; } = new();
     }
 
+    /// <summary>Send telemetry at this interval from now on (a load phase's rate change).</summary>
+    public sealed record SetTelemetryInterval(TimeSpan Interval);
+
+    /// <summary>Pause (or resume) telemetry, reported updates and uploads; the connection stays up.</summary>
+    public sealed record SetPaused(bool Paused);
+
     /// <summary>Sent to the parent (and to whoever asked with <see cref="Stop"/>) when the device reaches Stopped.</summary>
     public sealed record DeviceStopped(string DeviceId, int Index, string Reason);
 

@@ -25,6 +25,8 @@ public sealed partial class DeviceActor
     private long _nextTelemetryTimestamp;
     private long _intervalTimestampTicks;
     private bool _behavioursStarted;
+    private bool _paused;
+    private TimeSpan? _intervalOverride;
     private bool _tooLargeReported;
 
     private sealed record PendingPublish(IActorRef Device, int Generation, long Sequence);
@@ -35,14 +37,59 @@ public sealed partial class DeviceActor
         if (_behavioursStarted)
             return;
         _behavioursStarted = true;
-        if (_options.Telemetry is { } telemetry)
+        if (_paused)
+            return;
+        if (_options.Telemetry is not null)
         {
-            _intervalTimestampTicks = (long)(telemetry.Interval.TotalSeconds * _options.Time.TimestampFrequency);
-            _nextTelemetryTimestamp = _options.Time.GetTimestamp();
+            StartTelemetryTimer();
             Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
-            Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, telemetry.Interval, telemetry.Interval);
         }
 
+        StartPeriodicBehaviours();
+    }
+
+    private void StartTelemetryTimer()
+    {
+        var interval = _intervalOverride ?? _options.Telemetry!.Interval;
+        _intervalTimestampTicks = (long)(interval.TotalSeconds * _options.Time.TimestampFrequency);
+        _nextTelemetryTimestamp = _options.Time.GetTimestamp();
+        Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, interval, interval);
+    }
+
+    private void ReceiveBehaviourControl()
+    {
+        Receive<SetTelemetryInterval>(s =>
+        {
+            _intervalOverride = s.Interval;
+            if (_behavioursStarted && !_paused && _options.Telemetry is not null)
+            {
+                StartTelemetryTimer();
+                _nextTelemetryTimestamp += _intervalTimestampTicks; // next message one new interval from now
+            }
+        });
+        Receive<SetPaused>(s =>
+        {
+            if (s.Paused == _paused)
+                return;
+            _paused = s.Paused;
+            if (!_behavioursStarted)
+                return;
+            if (_paused)
+            {
+                Timers.Cancel(TelemetryTimer);
+                Timers.Cancel(ReportTimer);
+                Timers.Cancel(UploadTimer);
+                return;
+            }
+
+            if (_options.Telemetry is not null)
+                StartTelemetryTimer();
+            StartPeriodicBehaviours();
+        });
+    }
+
+    private void StartPeriodicBehaviours()
+    {
         if (_options.Twin?.ReportedInterval is { } report)
             Timers.StartPeriodicTimer(ReportTimer, ReportTick.Instance, report, report);
         if (_options.FileUpload is { } upload)

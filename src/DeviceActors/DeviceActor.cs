@@ -103,11 +103,20 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Restored>(OnRestored);
         Receive<Stop>(_ => EnterStopped("stopped", Sender));
         Receive<GetStatus>(_ => ReplyStatus());
+        ReceiveBehaviourControl();
         ReceiveAny(IgnoreStale);
     }
 
     private void Stopped()
     {
+        // A device stopped on request (a ramp-down) may be started again; one stopped by the hub (unauthorized) may not.
+        Receive<Start>(_ => _stoppedReason == "stopped", s =>
+        {
+            _stoppedReason = null;
+            _connectIntendedTimestamp = s.IntendedTimestamp;
+            BeginConnect();
+        });
+        ReceiveBehaviourControl();
         Receive<Stop>(_ => Sender.Tell(new DeviceStopped(_identity.DeviceId, _identity.Index, _stoppedReason ?? "stopped")));
         Receive<GetStatus>(_ => ReplyStatus());
         ReceiveAny(IgnoreStale);
@@ -133,6 +142,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
     private void EnterStopped(string reason, IActorRef? requester = null)
     {
         Timers.CancelAll();
+        _behavioursStarted = false; // a device started again after a ramp-down starts its behaviours again
         _stoppedReason = reason;
         if (_generation != 0)
         {

@@ -28,6 +28,12 @@ public sealed class HubEmulatorOptions
     /// <summary>The iothubowner policy key (base64); generated when null. Fixing it lets a restarted hub keep its connection string.</summary>
     public string? ServiceKey { get; set; }
 
+    /// <summary>
+    /// How many recent telemetry messages to keep per device for inspection (<see cref="IoTHubEmulator.Telemetry"/>,
+    /// <c>GET /fleetsim/devices/{id}/messages</c>); 0 (default) keeps none, as a load test should.
+    /// </summary>
+    public int RecordTelemetryPerDevice { get; set; }
+
     /// <summary>Clock for token expiry checks and expiry disconnects.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -50,6 +56,11 @@ public sealed class HubEmulatorOptions
         if (ServiceKey is not null && !IsBase64Key(ServiceKey))
         {
             throw new ArgumentException("ServiceKey must be a base64 key of 16 to 64 bytes.", nameof(ServiceKey));
+        }
+
+        if (RecordTelemetryPerDevice is < 0 or > 10_000)
+        {
+            throw new ArgumentException($"RecordTelemetryPerDevice must be between 0 and 10000 (was {RecordTelemetryPerDevice}).", nameof(RecordTelemetryPerDevice));
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using FleetSim.HubEmulator.C2d;
 using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.FileUpload;
 using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Methods;
 using FleetSim.HubEmulator.Mqtt;
@@ -38,8 +39,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     private IoTHubEmulator(
         HubEmulatorOptions options, WebApplication web, HubMqttServer mqtt, HubServices services, EmulatorCertificates certificates,
-        string serviceKey, string caPath, string? ownedDataDirectory, int mqttPort, int httpsPort)
+        string serviceKey, string caPath, string? ownedDataDirectory, int mqttPort, int httpsPort, FileUploads uploads)
     {
+        FileUploads = uploads;
         _web = web;
         _mqtt = mqtt;
         _services = services;
@@ -72,7 +74,15 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     public FaultInjector Faults => _services.Faults;
 
+    /// <summary>Recent telemetry per device, when <see cref="HubEmulatorOptions.RecordTelemetryPerDevice"/> is set.</summary>
+    public TelemetryRecorder Telemetry => _services.Telemetry;
+
     public DeviceRegistry Registry => _services.Registry;
+
+    /// <summary>File uploads requested, stored and notified (blobs live under {DataDirectory}/blobs).</summary>
+    public FileUploads FileUploads { get; }
+
+    internal HubMqttServer Mqtt => _mqtt;
 
     /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
     public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
@@ -101,8 +111,10 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var registry = new DeviceRegistry(
             time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
         var faults = new FaultInjector(time);
-        var authenticator = new ConnectAuthenticator(options.HostName, registry, serviceKey, certificates, faults, time);
-        var mqtt = new HubMqttServer(registry, authenticator, faults, time, options.SasExpiryGrace, loggerFactory);
+        var hostNames = new HubHostNames(options.HostName);
+        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, time);
+        var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, time, options.SasExpiryGrace, loggerFactory);
         var twinRequests = new TwinRequestHandler(mqtt, faults, time);
         var methods = new DirectMethods(mqtt, time);
         var c2d = new CloudToDeviceMessages(mqtt);
@@ -125,8 +137,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             }
         };
         var services = new HubServices(
-            options.HostName, registry, ingest, faults, mqtt, new ServiceAuthorization(options.HostName, serviceKey, time), time,
-            new TwinService(mqtt, time), twinRequests, methods, c2d);
+            hostNames, registry, ingest, faults, mqtt, new ServiceAuthorization(hostNames, serviceKey, time), time,
+            new TwinService(mqtt, time), twinRequests, methods, c2d, recorder);
 
         ListenOptions? mqttListen = null, httpsListen = null;
         var builder = WebApplication.CreateSlimBuilder();
@@ -147,6 +159,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
                 httpsListen = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(TlsOptions(certificates));
+                listen.Use(next => connection => ProtocolSniffer.RouteAsync(connection, next, mqtt.TcpAdapter));
             });
         });
 
@@ -154,6 +167,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         web.UseWebSockets();
         WebSocketEndpoint.Map(web, mqtt);
         ServiceApi.Map(web, services);
+        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time);
+        var blobHost = options.HostName;
+        FileUploadEndpoints.Map(web, services, uploads, () => blobHost);
         await mqtt.StartAsync().ConfigureAwait(false);
         try
         {
@@ -167,9 +183,12 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             throw;
         }
 
+        var httpsPort = BoundPort(httpsListen);
+        hostNames.AddPorts(BoundPort(mqttListen), httpsPort);
+        blobHost = httpsPort == 443 ? options.HostName : $"{options.HostName}:{httpsPort}";
         return new IoTHubEmulator(
             options, web, mqtt, services, certificates, serviceKey, caPath, ownedDirectory,
-            BoundPort(mqttListen), BoundPort(httpsListen));
+            BoundPort(mqttListen), httpsPort, uploads);
     }
 
     public async ValueTask DisposeAsync()

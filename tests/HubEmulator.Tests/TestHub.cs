@@ -101,10 +101,22 @@ internal sealed class TestHub : IAsyncDisposable
     public async Task<byte> RawConnectAsync(string clientId, string username, string? password)
     {
         using var tcp = new TcpClient();
+        await using var tls = await RawOpenAsync(tcp, clientId, username, password, keepAliveSeconds: 60);
+        return await ReadConnackAsync(tls);
+    }
+
+    /// <summary>Opens TLS to the MQTT port and sends a hand-built CONNECT; the caller reads the answer.</summary>
+    public async Task<SslStream> RawOpenAsync(TcpClient tcp, string clientId, string username, string? password, byte keepAliveSeconds)
+    {
         await tcp.ConnectAsync("127.0.0.1", Hub.MqttPort);
-        await using var tls = new SslStream(tcp.GetStream(), false, ValidateServer);
+        var tls = new SslStream(tcp.GetStream(), false, ValidateServer);
         await tls.AuthenticateAsClientAsync("localhost");
-        await tls.WriteAsync(ConnectPacket(clientId, username, password));
+        await tls.WriteAsync(ConnectPacket(clientId, username, password, keepAliveSeconds));
+        return tls;
+    }
+
+    public static async Task<byte> ReadConnackAsync(SslStream tls)
+    {
         var connack = new byte[4];
         await tls.ReadExactlyAsync(connack).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0x20, connack[0]);
@@ -134,14 +146,14 @@ internal sealed class TestHub : IAsyncDisposable
         }
     }
 
-    private static byte[] ConnectPacket(string clientId, string username, string? password)
+    private static byte[] ConnectPacket(string clientId, string username, string? password, byte keepAliveSeconds)
     {
         var body = new List<byte>();
         WriteString(body, "MQTT");
         body.Add(4); // protocol level 3.1.1
         body.Add((byte)(0x80 | (password is null ? 0 : 0x40))); // username, password, CleanSession=0
         body.Add(0);
-        body.Add(60); // keep-alive
+        body.Add(keepAliveSeconds);
         WriteString(body, clientId);
         WriteString(body, username);
         if (password is not null)

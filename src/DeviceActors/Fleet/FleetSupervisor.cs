@@ -10,7 +10,7 @@ namespace FleetSim.DeviceActors.Fleet;
 /// device restarts alone, with its state handed over, and restarts are counted; the fleet never dies) and stops
 /// them all cleanly on request.
 /// </summary>
-public sealed class FleetSupervisor : ReceiveActor, IWithTimers
+public sealed partial class FleetSupervisor : ReceiveActor, IWithTimers
 {
     /// <summary>Pacing tick; at rates above 50/s several devices start per tick.</summary>
     private static readonly TimeSpan MinTick = TimeSpan.FromMilliseconds(20);
@@ -38,9 +38,14 @@ public sealed class FleetSupervisor : ReceiveActor, IWithTimers
         Receive<StartDevices>(OnStartDevices);
         Receive<PaceTick>(_ => Pace());
         Receive<DeviceActor.DeviceStopped>(OnDeviceStopped);
-        Receive<Terminated>(t => MarkStopped(t.ActorRef, "crashed"));
+        Receive<Terminated>(t =>
+        {
+            MarkStopped(t.ActorRef, "crashed");
+            ForgetDevice(t.ActorRef);
+        });
         Receive<StopAll>(OnStopAll);
         Receive<StopDeadline>(_ => ReplyAllStopped(timedOut: true));
+        ReceiveScenarioControl();
         Receive<GetFleetStatus>(_ => Sender.Tell(new FleetStatus(_created, _running.Count, StoppedCount, _notStarted, Pending)));
     }
 

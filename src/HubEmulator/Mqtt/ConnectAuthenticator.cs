@@ -20,7 +20,7 @@ internal sealed class ConnectAuthenticator
     /// <summary>The one shared access policy the emulator has; it may connect devices, as on a real hub.</summary>
     public const string OwnerPolicy = "iothubowner";
 
-    private readonly string _hostName;
+    private readonly HubHostNames _hostNames;
     private readonly DeviceRegistry _registry;
     private readonly string _serviceKey;
     private readonly EmulatorCertificates _certificates;
@@ -28,9 +28,9 @@ internal sealed class ConnectAuthenticator
     private readonly TimeProvider _time;
 
     public ConnectAuthenticator(
-        string hostName, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults, TimeProvider time)
+        HubHostNames hostNames, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults, TimeProvider time)
     {
-        _hostName = hostName;
+        _hostNames = hostNames;
         _registry = registry;
         _serviceKey = serviceKey;
         _certificates = certificates;
@@ -67,7 +67,7 @@ internal sealed class ConnectAuthenticator
         }
 
         if (!MqttUsername.TryParse(username, out var host, out var userClientId, out var parameters)
-            || !string.Equals(host, _hostName, StringComparison.OrdinalIgnoreCase)
+            || !_hostNames.Matches(host)
             || !string.Equals(userClientId, clientId, StringComparison.Ordinal))
         {
             return ConnectRefusal.BadUsername;
@@ -109,7 +109,7 @@ internal sealed class ConnectAuthenticator
             return ConnectRefusal.TokenExpired;
         }
 
-        if (!token.Covers(_hostName, "devices/" + identity.DeviceId))
+        if (!_hostNames.Covers(token, "devices/" + identity.DeviceId))
         {
             return ConnectRefusal.WrongScope;
         }

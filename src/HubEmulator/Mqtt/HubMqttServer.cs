@@ -1,4 +1,5 @@
 using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Registry;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -28,6 +29,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         DeviceRegistry registry,
         ConnectAuthenticator authenticator,
         FaultInjector faults,
+        TelemetryRecorder recorder,
         TimeProvider time,
         TimeSpan expiryGrace,
         ILoggerFactory loggerFactory)
@@ -37,7 +39,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         _time = time;
         _expiryGrace = expiryGrace;
         _logger = loggerFactory.CreateLogger("FleetSim.HubEmulator.Mqtt");
-        Router = new PublishRouter(registry, faults, time, MarkClosing);
+        Router = new PublishRouter(registry, faults, recorder, time, MarkClosing);
         var rules = new SubscriptionRules(registry);
         rules.Subscribed += (device, kind) => Subscribed?.Invoke(device, kind);
 
@@ -94,8 +96,15 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
     /// </summary>
     public async Task<bool> EnqueueAsync(string deviceId, MqttApplicationMessage message)
     {
-        var session = await _server.GetSessionAsync(deviceId).ConfigureAwait(false);
-        return session is not null && session.TryEnqueueApplicationMessage(message, out _);
+        try
+        {
+            var session = await _server.GetSessionAsync(deviceId).ConfigureAwait(false);
+            return session is not null && session.TryEnqueueApplicationMessage(message, out _);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return false; // no session (never connected, or deleted meanwhile), or the hub is stopping
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using FleetSim.HubEmulator.Faults;
+using FleetSim.HubEmulator.Ingest;
 using FleetSim.HubEmulator.Registry;
 using FleetSim.Protocol;
 using MQTTnet;
@@ -20,10 +22,13 @@ internal sealed class PublishRouter
     private readonly FaultInjector _faults;
     private readonly TimeProvider _time;
     private readonly Func<RegisteredDevice, DisconnectReason, bool> _markClosing;
+    private readonly TelemetryRecorder _recorder;
     private IDeviceRequestHandler[] _handlers = [];
 
-    public PublishRouter(DeviceRegistry registry, FaultInjector faults, TimeProvider time, Func<RegisteredDevice, DisconnectReason, bool> markClosing)
+    public PublishRouter(
+        DeviceRegistry registry, FaultInjector faults, TelemetryRecorder recorder, TimeProvider time, Func<RegisteredDevice, DisconnectReason, bool> markClosing)
     {
+        _recorder = recorder;
         _registry = registry;
         _faults = faults;
         _time = time;
@@ -100,7 +105,7 @@ internal sealed class PublishRouter
         return DisconnectReason.TopicNotAllowed;
     }
 
-    private static DisconnectReason? Ingest(RegisteredDevice device, MqttApplicationMessage message, ReadOnlySpan<char> bag)
+    private DisconnectReason? Ingest(RegisteredDevice device, MqttApplicationMessage message, ReadOnlySpan<char> bag)
     {
         var bodyBytes = message.Payload.Length;
         if (bodyBytes + bag.Length > MessageLimits.MaxMessageBytes
@@ -117,6 +122,11 @@ internal sealed class PublishRouter
         else
         {
             device.Ingest.Record();
+        }
+
+        if (_recorder.Enabled)
+        {
+            _recorder.Record(device.DeviceId, bag, message.Payload.ToArray(), message.Retain);
         }
 
         return null;

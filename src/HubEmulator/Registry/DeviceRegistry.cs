@@ -42,8 +42,6 @@ public sealed class DeviceRegistry
 
     public DeviceIdentity? Get(string deviceId) => Find(deviceId)?.Identity;
 
-    internal ICollection<RegisteredDevice> Devices => _devices.Values;
-
     /// <summary>Registers a new symmetric-key device with generated keys; throws if the id is invalid or taken.</summary>
     public DeviceIdentity Add(string deviceId)
     {

@@ -8,8 +8,8 @@ namespace FleetSim.HubEmulator.Rest;
 /// Emulator extension <c>POST /devices/{id}/messages/deviceBound</c> (service SAS): the real hub sends C2D over
 /// AMQP only, which the emulator does not speak. The request body is the message body; headers
 /// <c>iothub-messageid</c>, <c>iothub-correlationid</c>, <c>iothub-userid</c>, <c>iothub-ack</c>, <c>iothub-expiry</c>,
-/// <c>Content-Type</c>, <c>Content-Encoding</c> set the system properties and <c>iothub-app-{name}</c> headers the
-/// application properties. 204 with <c>iothub-messageid</c>; 403004 when the device queue holds 50 messages.
+/// <c>iothub-contenttype</c>, <c>iothub-contentencoding</c> set the system properties and <c>iothub-app-{name}</c>
+/// headers the application properties (the HTTP Content-Type of the request is not a message property). 204 with <c>iothub-messageid</c>; 403004 when the device queue holds 50 messages.
 /// </summary>
 internal static class C2dEndpoints
 {
@@ -36,8 +36,8 @@ internal static class C2dEndpoints
         Add(properties, SystemProperties.CorrelationId, Header(request, "iothub-correlationid"));
         Add(properties, SystemProperties.UserId, Header(request, "iothub-userid"));
         Add(properties, SystemProperties.ExpiryTime, Header(request, "iothub-expiry"));
-        Add(properties, SystemProperties.ContentType, request.ContentType);
-        Add(properties, SystemProperties.ContentEncoding, Header(request, "Content-Encoding"));
+        Add(properties, SystemProperties.ContentType, Header(request, "iothub-contenttype"));
+        Add(properties, SystemProperties.ContentEncoding, Header(request, "iothub-contentencoding"));
         Add(properties, SystemProperties.Ack, Header(request, "iothub-ack"));
         foreach (var (name, value) in headers)
         {

@@ -10,7 +10,7 @@ namespace FleetSim.HubEmulator.Rest;
 
 /// <summary>What the REST endpoints work with; one instance per emulator.</summary>
 internal sealed record HubServices(
-    string HostName,
+    HubHostNames HostNames,
     DeviceRegistry Registry,
     IngestAccounting Ingest,
     FaultInjector Faults,
@@ -20,7 +20,8 @@ internal sealed record HubServices(
     TwinService Twins,
     TwinRequestHandler TwinRequests,
     DirectMethods Methods,
-    CloudToDeviceMessages C2d)
+    CloudToDeviceMessages C2d,
+    TelemetryRecorder Telemetry)
 {
     /// <summary>C2D messages queued or in flight for the device (cloudToDeviceMessageCount).</summary>
     public int C2dCount(RegisteredDevice device) => C2d.Count(device);

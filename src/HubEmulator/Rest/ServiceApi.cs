@@ -25,5 +25,6 @@ internal static class ServiceApi
         api.MapPost("/devices/{id}/messages/deviceBound", (HttpRequest request, string id) => C2dEndpoints.SendAsync(hub, request, id));
         api.MapPost("/fleetsim/faults/{fault}", (HttpRequest request, string fault) => FaultEndpoints.ApplyAsync(hub, request, fault));
         api.MapGet("/fleetsim/stats", () => StatsEndpoint.Get(hub));
+        api.MapGet("/fleetsim/devices/{id}/messages", (string id) => StatsEndpoint.RecentTelemetry(hub, id));
     }
 }

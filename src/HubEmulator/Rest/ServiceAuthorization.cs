@@ -11,14 +11,14 @@ namespace FleetSim.HubEmulator.Rest;
 /// </summary>
 internal sealed class ServiceAuthorization
 {
-    private readonly string _hostName;
+    private readonly HubHostNames _hostNames;
     private readonly string _key;
     private readonly TimeProvider _time;
     private AcceptedToken? _last;
 
-    public ServiceAuthorization(string hostName, string key, TimeProvider time)
+    public ServiceAuthorization(HubHostNames hostNames, string key, TimeProvider time)
     {
-        _hostName = hostName;
+        _hostNames = hostNames;
         _key = key;
         _time = time;
     }
@@ -32,7 +32,7 @@ internal sealed class ServiceAuthorization
         var last = Volatile.Read(ref _last);
         if (last is not null && string.Equals(last.Header, header, StringComparison.Ordinal) && now < last.ExpiresAt)
         {
-            return last.Token.Covers(_hostName, path) ? null : Unauthorized("the token's resource does not cover this path");
+            return _hostNames.Covers(last.Token, path) ? null : Unauthorized("the token's resource does not cover this path");
         }
 
         var error = Validate(header, path, now, out var token);
@@ -73,7 +73,7 @@ internal sealed class ServiceAuthorization
             return "the signature does not match";
         }
 
-        return token.Covers(_hostName, path) ? null : "the token's resource does not cover this path";
+        return _hostNames.Covers(token, path) ? null : "the token's resource does not cover this path";
     }
 
     private static IResult Unauthorized(string reason) =>

@@ -84,6 +84,36 @@ internal static class StatsEndpoint
         return DeviceEndpoints.Json(json);
     }
 
+    /// <summary><c>GET /fleetsim/devices/{id}/messages</c>: the recorded telemetry (body as text and base64, properties).</summary>
+    public static IResult RecentTelemetry(HubServices hub, string id)
+    {
+        var list = new JsonArray();
+        foreach (var m in hub.Telemetry.Recent(id))
+        {
+            list.Add(new JsonObject
+            {
+                ["receivedAt"] = Twins.DeviceTwin.Timestamp(m.ReceivedAt),
+                ["body"] = System.Text.Encoding.UTF8.GetString(m.Body),
+                ["bodyBase64"] = Convert.ToBase64String(m.Body),
+                ["systemProperties"] = Strings(m.SystemProperties),
+                ["properties"] = Strings(m.ApplicationProperties),
+            });
+        }
+
+        return DeviceEndpoints.Json(new JsonObject { ["recording"] = hub.Telemetry.Enabled, ["messages"] = list });
+    }
+
+    private static JsonObject Strings(IReadOnlyDictionary<string, string?> values)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            obj[key] = value;
+        }
+
+        return obj;
+    }
+
     private static JsonObject Map(IReadOnlyDictionary<string, long> values)
     {
         var obj = new JsonObject();

@@ -26,6 +26,18 @@ public sealed class FleetMetrics
     /// <summary>When this instance was created (the time provider's clock).</summary>
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>The most recent time-series point (for a live view or exporter), null before the first sample.</summary>
+    public MetricsSample? LatestSample
+    {
+        get
+        {
+            lock (_readLock)
+            {
+                return _series.Count == 0 ? null : _series[^1];
+            }
+        }
+    }
+
     public OperationMetrics Operation(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);

@@ -87,10 +87,12 @@ public sealed record LatencyStats(
             Ms(h.GetValueAtPercentile(99)),
             Ms(h.GetValueAtPercentile(99.9)),
             Ms(h.GetMaxValue()),
-            h.GetMean() / 1000.0,
-            h.GetStdDeviation() / 1000.0,
+            WholeMicrosToMs(h.GetMean()),
+            WholeMicrosToMs(h.GetStdDeviation()),
             curve);
     }
 
     private static double Ms(long micros) => micros / 1000.0;
+
+    private static double WholeMicrosToMs(double micros) => Math.Round(micros, MidpointRounding.AwayFromZero) / 1000.0;
 }

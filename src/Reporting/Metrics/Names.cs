@@ -36,4 +36,24 @@ public static class Counters
 public static class Gauges
 {
     public const string DevicesConnected = "devices.connected";
+
+    /// <summary>Telemetry messages per second the load simulation currently asks for (set by the runner).</summary>
+    public const string TelemetryAskedRate = "telemetry.askedRate";
+}
+
+/// <summary>
+/// Per device-group metric names. Devices of group g bump these alongside the fleet-wide ones; the report's
+/// per-group table is built from them (see <see cref="ReportInputs.GroupTargets"/>).
+/// </summary>
+public static class GroupMetrics
+{
+    public static string TelemetrySent(string group) => "group." + group + ".telemetry.sent";
+
+    public static string TelemetryAcked(string group) => "group." + group + ".telemetry.acked";
+
+    /// <summary>Counter: failed operations of any kind in the group.</summary>
+    public static string Errors(string group) => "group." + group + ".errors";
+
+    /// <summary>Gauge: connected devices of the group.</summary>
+    public static string DevicesConnected(string group) => "group." + group + ".devices.connected";
 }

@@ -31,9 +31,11 @@ public sealed class OperationMetrics
     internal OperationMetrics(string name)
     {
         Name = name;
-        _recorder = new Recorder(1, HighestTrackableMicros, SignificantDigits, CreateHistogram);
-        _cumulative = CreateHistogram(0, 1, HighestTrackableMicros, SignificantDigits);
-        _pending = CreateHistogram(0, 1, HighestTrackableMicros, SignificantDigits);
+        // The recorder's active histogram takes writes from every device thread at once: it must be the
+        // concurrent kind (a LongHistogram there loses counts under contention). The reader-side ones are not shared.
+        _recorder = new Recorder(1, HighestTrackableMicros, SignificantDigits, CreateConcurrentHistogram);
+        _cumulative = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
+        _pending = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
     }
 
     public string Name { get; }
@@ -124,11 +126,9 @@ public sealed class OperationMetrics
         return new OperationSnapshot(Name, OkCount, FailedCount, failures, LatencyStats.From(_cumulative));
     }
 
-    internal static double MicrosToMs(long micros) => micros / 1000.0;
-
     private static double? PercentileMs(HistogramBase h, double percentile) =>
-        h.TotalCount == 0 ? null : MicrosToMs(h.GetValueAtPercentile(percentile));
+        h.TotalCount == 0 ? null : h.GetValueAtPercentile(percentile) / 1000.0;
 
-    private static HistogramBase CreateHistogram(long instanceId, long lowest, long highest, int digits) =>
-        new LongHistogram(instanceId, lowest, highest, digits);
+    private static HistogramBase CreateConcurrentHistogram(long instanceId, long lowest, long highest, int digits) =>
+        new LongConcurrentHistogram(instanceId, lowest, highest, digits);
 }

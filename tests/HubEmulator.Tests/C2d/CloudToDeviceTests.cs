@@ -19,6 +19,7 @@ public sealed class CloudToDeviceTests
         request.Content = new StringContent("hello");
         request.Headers.TryAddWithoutValidation("iothub-messageid", "m-1");
         request.Headers.TryAddWithoutValidation("iothub-app-color", "blue/green");
+        request.Headers.TryAddWithoutValidation("iothub-contenttype", "text/plain");
         using var response = await hub.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
 
@@ -30,6 +31,7 @@ public sealed class CloudToDeviceTests
         Assert.Equal("m-1", properties["$.mid"]);
         Assert.Equal("/devices/d1/messages/deviceBound", properties["$.to"]);
         Assert.Equal("blue/green", properties["color"]);
+        Assert.Equal("text/plain", properties["$.ct"]);
         Assert.DoesNotContain("blue/green", topic, StringComparison.Ordinal); // '/' in values is percent-encoded
         await TestHub.Eventually(() => hub.Hub.Stats().C2dCompleted == 1, "the PUBACK completes the message");
         Assert.Equal(0, await CountOfAsync(hub, "d1"));

@@ -185,4 +185,21 @@ public sealed class ConnectTests
         await TestHub.Eventually(() => !client.IsConnected, "the hub closes the connection at token expiry");
         Assert.Equal(1, hub.Hub.Stats().DisconnectsByReason["sasTokenExpired"]);
     }
+
+    [Fact]
+    public async Task Silent_client_is_closed_after_its_keep_alive()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await using var tls = await hub.RawOpenAsync(tcp, "d1", MqttUsername.Build(hub.Hub.HostName, "d1"), hub.DeviceToken(device), keepAliveSeconds: 1);
+        Assert.Equal(Accepted, await TestHub.ReadConnackAsync(tls));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var read = await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(0, read); // the hub closed the connection: no PINGREQ within 1.5 x keep-alive
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1), $"closed after {watch.Elapsed}, before the keep-alive ran out");
+        await TestHub.Eventually(() => hub.Hub.Stats().DisconnectsByReason.ContainsKey("connectionLost"), "the hub counts the lost connection");
+    }
 }

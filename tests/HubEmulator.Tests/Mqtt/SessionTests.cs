@@ -48,6 +48,7 @@ public sealed class SessionTests
         await first.SubscribeAsync(TwinTopics.DesiredSubscription, MqttQualityOfServiceLevel.AtMostOnce);
         await first.DisconnectAsync();
         first.Dispose();
+        await TestHub.Eventually(() => !hub.Hub.Registry.Find("d1")!.IsConnected, "the hub has closed the clean session");
 
         using var second = new MqttClientFactory().CreateMqttClient();
         var result = await second.ConnectAsync(hub.DeviceOptions("d1", hub.DeviceToken(device), cleanSession: false));

@@ -68,4 +68,29 @@ public sealed class TransportTests
         Assert.Equal(MqttClientConnectResultCode.NotAuthorized, refused.ResultCode);
         Assert.Equal(1, hub.Hub.Stats().RefusedByReason["certificateRejected"]);
     }
+
+    [Fact]
+    public async Task Https_port_also_speaks_mqtt_for_a_host_name_with_that_port()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        var hostWithPort = $"localhost:{hub.Hub.HttpsPort}";
+        var token = SasToken.Create($"{hostWithPort}/devices/d1", device.PrimaryKey!, DateTimeOffset.UtcNow.AddHours(1));
+        var options = hub.DeviceOptions("d1", token);
+        options.Credentials = new MqttClientCredentials(MqttUsername.Build(hostWithPort, "d1"), System.Text.Encoding.UTF8.GetBytes(token));
+        options.ChannelOptions = new MqttClientTcpOptions
+        {
+            RemoteEndpoint = new System.Net.DnsEndPoint("localhost", hub.Hub.HttpsPort),
+            TlsOptions = ((MqttClientTcpOptions)options.ChannelOptions).TlsOptions,
+        };
+        using var client = new MqttClientFactory().CreateMqttClient();
+
+        var result = await client.ConnectAsync(options);
+        var ack = await client.PublishStringAsync(new DeviceTopics("d1").Telemetry(null), "{}", MqttQualityOfServiceLevel.AtLeastOnce);
+        using var http = await hub.Http.SendAsync(hub.ServiceRequest(HttpMethod.Get, "devices/d1"));
+
+        Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
+        Assert.True(ack.IsSuccess);
+        Assert.Equal(System.Net.HttpStatusCode.OK, http.StatusCode);
+    }
 }

@@ -26,8 +26,8 @@ public sealed class FleetMetricsTests
         Assert.Equal(0.990, stats.P99Ms);
         Assert.Equal(0.999, stats.P999Ms);
         Assert.Equal(1.000, stats.MaxMs);
-        Assert.Equal(0.5005, stats.MeanMs, 6);
-        Assert.Equal(0.288675, stats.StdDevMs, 4);
+        Assert.Equal(0.501, stats.MeanMs, 6); // 0.5005 rounded to whole microseconds
+        Assert.Equal(0.289, stats.StdDevMs, 6);
         Assert.Equal(LatencyStats.CurvePercentiles.Count, stats.Distribution.Count);
         Assert.Equal(1.000, stats.Distribution[^1].ValueMs);
     }
@@ -179,6 +179,21 @@ public sealed class FleetMetricsTests
     }
 
     [Fact]
+    public void Latest_sample_is_the_last_point_or_null_before_any()
+    {
+        var time = new ManualTime(T0);
+        var metrics = new FleetMetrics(time);
+        Assert.Null(metrics.LatestSample);
+        metrics.Counter(Counters.TelemetrySent).Add(3);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Counter(Counters.TelemetrySent).Add(4);
+        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(T0.AddSeconds(2), metrics.LatestSample!.At);
+        Assert.Equal(7, metrics.LatestSample.Counters[Counters.TelemetrySent]);
+    }
+
+    [Fact]
     public void A_snapshot_between_samples_does_not_steal_the_next_interval()
     {
         var time = new ManualTime(T0);
@@ -231,6 +246,31 @@ public sealed class FleetMetricsTests
         Assert.Equal(Threads * PerThread, snapshot.Operations[Operations.Telemetry].OkCount);
         Assert.Equal(Threads * PerThread, snapshot.Counters[Counters.TelemetrySent]);
         Assert.Equal(Threads * PerThread, snapshot.Series.Sum(s => s.Operations[Operations.Telemetry].Ok));
+    }
+
+    [Fact]
+    public void Recording_on_the_hot_path_allocates_nothing()
+    {
+        var metrics = new FleetMetrics();
+        var op = metrics.Operation(Operations.Telemetry);
+        var sent = metrics.Counter(Counters.TelemetrySent);
+        var connected = metrics.Gauge(Gauges.DevicesConnected);
+        op.RecordOkTicks(1);
+        op.RecordOk(TimeSpan.FromMilliseconds(1));
+        op.RecordFailure("timeout");
+        metrics.Sample(DateTimeOffset.UtcNow);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            op.RecordOkTicks(i * 100L);
+            op.RecordOk(TimeSpan.FromTicks(i));
+            op.RecordFailure("timeout");
+            sent.Increment();
+            connected.Increment();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     private static void AssertClose(double expected, double actual) =>

@@ -1,0 +1,16 @@
+using FleetSim.Bench;
+
+// Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rounds R]
+var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}
+
+Console.WriteLine($"# FleetSim benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
+Console.WriteLine();
+if (what is "micro" or "all")
+    MicroBenchmarks.Run(Arg("--rounds", 7));
+if (what is "fleet" or "all")
+    await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20));

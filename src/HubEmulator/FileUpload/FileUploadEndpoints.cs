@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using FleetSim.HubEmulator.Registry;
+using FleetSim.HubEmulator.Rest;
+using FleetSim.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FleetSim.HubEmulator.FileUpload;
+
+/// <summary>
+/// File upload endpoints. Device-authorized (device SAS in <c>Authorization</c>): <c>POST /devices/{id}/files</c>,
+/// <c>POST /devices/{id}/files/notifications</c> and the Node SDK's <c>…/notifications/{correlationId}</c>.
+/// Blob store (SAS query from the first call): <c>PUT /fleetsim-uploads/{blob}</c> (whole blob), with
+/// <c>?comp=block&amp;blockid=</c> and <c>?comp=blocklist</c> (staged upload, as the storage SDKs do for streams), and GET.
+/// </summary>
+internal static class FileUploadEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, HubServices hub, FileUploads uploads, Func<string> blobHost)
+    {
+        app.MapPost("/devices/{id}/files", async (HttpRequest request, string id) =>
+        {
+            if (Authorize(hub, request, id) is { } denied)
+            {
+                return denied;
+            }
+
+            var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+            var blobName = body?["blobName"] is JsonValue v && v.TryGetValue<string>(out var name) ? name : null;
+            if (string.IsNullOrEmpty(blobName) || uploads.SafePathFor($"{id}/{blobName}") is null)
+            {
+                return RestErrors.BadRequest("blobName is required and must be a relative name without '..'.");
+            }
+
+            var (correlationId, fullName, sas) = uploads.Start(id, blobName);
+            return DeviceEndpoints.Json(new JsonObject
+            {
+                ["correlationId"] = correlationId,
+                ["hostName"] = blobHost(),
+                ["containerName"] = FileUploads.Container,
+                ["blobName"] = fullName,
+                ["sasToken"] = sas,
+            });
+        });
+        app.MapPost("/devices/{id}/files/notifications", (HttpRequest request, string id) => NotifyAsync(hub, uploads, request, id, null));
+        app.MapPost("/devices/{id}/files/notifications/{correlationId}", (HttpRequest request, string id, string correlationId) =>
+            NotifyAsync(hub, uploads, request, id, correlationId));
+        app.MapPut($"/{FileUploads.Container}/{{**blob}}", (HttpRequest request, string blob) => PutBlobAsync(uploads, request, blob));
+        app.MapGet($"/{FileUploads.Container}/{{**blob}}", (HttpRequest request, string blob) =>
+            !uploads.IsBlobAccessAllowed(blob, request.Query["se"], request.Query["sig"]) ? Forbidden()
+            : uploads.SafePathFor(blob) is { } path && File.Exists(path) ? Results.File(path, "application/octet-stream")
+            : Results.NotFound());
+    }
+
+    private static async Task<IResult> NotifyAsync(HubServices hub, FileUploads uploads, HttpRequest request, string id, string? correlationId)
+    {
+        if (Authorize(hub, request, id) is { } denied)
+        {
+            return denied;
+        }
+
+        var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+        correlationId ??= body?["correlationId"] is JsonValue c && c.TryGetValue<string>(out var cid) ? cid : null;
+        if (body is null || correlationId is null || body["isSuccess"] is not JsonValue success || !success.TryGetValue<bool>(out var isSuccess))
+        {
+            return RestErrors.BadRequest("The notification needs correlationId and isSuccess.");
+        }
+
+        int? status = body["statusCode"] is JsonValue s && s.TryGetValue<int>(out var code) ? code : null;
+        var description = body["statusDescription"] is JsonValue d && d.TryGetValue<string>(out var text) ? text : null;
+        return uploads.Notify(id, correlationId, isSuccess, status, description)
+            ? Results.NoContent()
+            : RestErrors.BadRequest($"Unknown correlationId '{correlationId}' for device {id}.");
+    }
+
+    private static async Task<IResult> PutBlobAsync(FileUploads uploads, HttpRequest request, string blob)
+    {
+        if (!uploads.IsBlobAccessAllowed(blob, request.Query["se"], request.Query["sig"]))
+        {
+            return Forbidden();
+        }
+
+        var path = uploads.SafePathFor(blob);
+        if (path is null)
+        {
+            return Results.BadRequest();
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var comp = request.Query["comp"].ToString();
+        if (comp == "block")
+        {
+            uploads.StagedBlocks[blob + "\n" + request.Query["blockid"]] = buffer.ToArray();
+            return Created(request, blob);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (comp == "blocklist")
+        {
+            buffer.Position = 0;
+            var ids = XDocument.Load(buffer).Root?.Elements().Select(e => e.Value).ToList() ?? [];
+            await using var file = File.Create(path);
+            foreach (var blockId in ids)
+            {
+                if (!uploads.StagedBlocks.TryRemove(blob + "\n" + blockId, out var block))
+                {
+                    return Results.BadRequest();
+                }
+
+                await file.WriteAsync(block, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+
+            return Created(request, blob);
+        }
+
+        await File.WriteAllBytesAsync(path, buffer.ToArray(), request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return Created(request, blob);
+    }
+
+    private static IResult Created(HttpRequest request, string blob)
+    {
+        var headers = request.HttpContext.Response.Headers;
+        headers.ETag = "\"0x" + DateTime.UtcNow.Ticks.ToString("X", CultureInfo.InvariantCulture) + "\"";
+        headers.LastModified = DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture);
+        headers["x-ms-request-id"] = Guid.NewGuid().ToString();
+        headers["x-ms-version"] = "2018-03-28";
+        headers["x-ms-request-server-encrypted"] = "false";
+        return Results.StatusCode(StatusCodes.Status201Created);
+    }
+
+    private static IResult Forbidden() => Results.StatusCode(StatusCodes.Status403Forbidden);
+
+    /// <summary>Device SAS: resource covers devices/{id}, signed with one of its keys, not expired.</summary>
+    private static IResult? Authorize(HubServices hub, HttpRequest request, string id)
+    {
+        var device = hub.Registry.Find(id);
+        if (device is null)
+        {
+            return RestErrors.DeviceNotFound(id);
+        }
+
+        var identity = device.Identity;
+        if (identity.AuthenticationType == DeviceAuthenticationType.Sas
+            && SasToken.TryParse(request.Headers.Authorization.ToString(), out var token, out _)
+            && !token.IsExpired(hub.Time.GetUtcNow())
+            && hub.HostNames.Covers(token, "devices/" + id)
+            && token.KeyName is null
+            && (token.IsSignatureValid(identity.PrimaryKey!) || token.IsSignatureValid(identity.SecondaryKey!)))
+        {
+            return null;
+        }
+
+        return RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess, "Unauthorized: a device SAS token for this device is required.");
+    }
+}

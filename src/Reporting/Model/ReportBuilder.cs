@@ -1,0 +1,115 @@
+using FleetSim.Protocol;
+
+namespace FleetSim.Reporting;
+
+/// <summary>Turns a <see cref="MetricsSnapshot"/> and the runner's <see cref="ReportInputs"/> into a <see cref="RunReport"/>.</summary>
+public static class ReportBuilder
+{
+    public static RunReport Build(MetricsSnapshot metrics, ReportInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(inputs);
+        // Secrets never reach a report: the scenario text, an exit reason quoting an error, and warnings are
+        // redacted here even when the caller already did.
+        var run = inputs.Run with { ExitReason = Redaction.Redact(inputs.Run.ExitReason) };
+        var environment = inputs.Environment ?? EnvironmentInfo.Capture();
+        environment = environment with
+        {
+            Warnings = [.. environment.Warnings.Concat(inputs.Warnings).Select(static w => Redaction.Redact(w))],
+        };
+
+        var scenario = inputs.Scenario;
+        if (scenario.Text is not null)
+        {
+            scenario = scenario with { Text = Redaction.Redact(scenario.Text) };
+        }
+
+        metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);
+        var ingest = inputs.Ingest;
+        var telemetry = new TelemetrySection(
+            CounterOf(metrics, Counters.TelemetrySent),
+            CounterOf(metrics, Counters.TelemetryAcked),
+            CounterOf(metrics, Counters.TelemetryDropped),
+            ingest?.Ingested,
+            ingest?.Lost,
+            ingest?.Duplicated,
+            ingest?.OutOfOrder);
+
+        return new RunReport(
+            RunReport.CurrentSchemaVersion,
+            scenario,
+            run,
+            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, BuildGroups(metrics, inputs)),
+            telemetry,
+            BuildLatency(metrics, run.DurationSeconds),
+            metrics.Counters,
+            TimeSeriesBuilder.Build(metrics, run.Start),
+            inputs.Thresholds,
+            environment);
+    }
+
+    /// <summary>Every known operation (zeros when unused, so reports are comparable), plus any others recorded.</summary>
+    private static SortedDictionary<string, OperationReport> BuildLatency(MetricsSnapshot metrics, double seconds)
+    {
+        var latency = new SortedDictionary<string, OperationReport>(StringComparer.Ordinal);
+        foreach (var name in Operations.All)
+        {
+            latency[name] = ToReport(null, seconds);
+        }
+
+        foreach (var (name, op) in metrics.Operations)
+        {
+            latency[name] = ToReport(op, seconds);
+        }
+
+        return latency;
+    }
+
+    private static OperationReport ToReport(OperationSnapshot? op, double seconds)
+    {
+        var s = op?.Latency ?? LatencyStats.Empty;
+        var ok = op?.OkCount ?? 0;
+        return new OperationReport(
+            ok,
+            op?.FailedCount ?? 0,
+            op?.FailuresByReason ?? new Dictionary<string, long>(),
+            s.P50Ms,
+            s.P75Ms,
+            s.P90Ms,
+            s.P95Ms,
+            s.P99Ms,
+            s.P999Ms,
+            s.MaxMs,
+            s.MeanMs,
+            s.StdDevMs,
+            seconds > 0 ? ok / seconds : 0,
+            s.Distribution);
+    }
+
+    private static IReadOnlyList<DeviceGroupReport> BuildGroups(MetricsSnapshot metrics, ReportInputs inputs)
+    {
+        if (inputs.Groups.Count > 0)
+        {
+            return inputs.Groups;
+        }
+
+        var groups = new DeviceGroupReport[inputs.GroupTargets.Count];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var (name, target) = inputs.GroupTargets[i];
+            metrics.Gauges.TryGetValue(GroupMetrics.DevicesConnected(name), out var connected);
+            groups[i] = new DeviceGroupReport(
+                name,
+                target,
+                connected?.Peak ?? 0,
+                CounterOf(metrics, GroupMetrics.TelemetrySent(name)),
+                CounterOf(metrics, GroupMetrics.TelemetryAcked(name)),
+                CounterOf(metrics, GroupMetrics.Errors(name)));
+        }
+
+        return groups;
+    }
+
+    private static long CounterOf(MetricsSnapshot metrics, string name) =>
+        metrics.Counters.TryGetValue(name, out var value) ? value : 0;
+}

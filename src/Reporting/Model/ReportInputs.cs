@@ -1,0 +1,54 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace FleetSim.Reporting;
+
+/// <summary>What the runner knows that the metrics do not: the scenario, how the run went, hub accounting.</summary>
+public sealed record ReportInputs
+{
+    public required ScenarioSection Scenario { get; init; }
+
+    public required RunSection Run { get; init; }
+
+    /// <summary>How many devices the scenario asked for.</summary>
+    public required long DeviceTarget { get; init; }
+
+    /// <summary>The hub's ingest accounting; null when the hub cannot report it.</summary>
+    public IngestAccounting? Ingest { get; init; }
+
+    /// <summary>Per-group rows given directly; when empty, rows are built from <see cref="GroupTargets"/>.</summary>
+    public IReadOnlyList<DeviceGroupReport> Groups { get; init; } = [];
+
+    /// <summary>
+    /// Device target per group, in table order; each row's numbers come from the <see cref="GroupMetrics"/>
+    /// counters and gauge of that group (zero when never recorded).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> GroupTargets { get; init; } = [];
+
+    public IReadOnlyList<ThresholdResult> Thresholds { get; init; } = [];
+
+    /// <summary>Defaults to <see cref="EnvironmentInfo.Capture"/> of this process.</summary>
+    public EnvironmentSection? Environment { get; init; }
+
+    /// <summary>Added to the environment's warnings (e.g. "load generator saturated").</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+/// <summary>Describes the machine and runtime generating the load.</summary>
+public static class EnvironmentInfo
+{
+    public static EnvironmentSection Capture(IReadOnlyList<string>? warnings = null)
+    {
+        var assembly = Assembly.GetEntryAssembly() ?? typeof(EnvironmentInfo).Assembly;
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? assembly.GetName().Version?.ToString()
+            ?? "unknown";
+        return new EnvironmentSection(
+            Environment.MachineName,
+            RuntimeInformation.OSDescription,
+            Environment.ProcessorCount,
+            RuntimeInformation.FrameworkDescription,
+            version,
+            warnings ?? []);
+    }
+}

@@ -1,0 +1,173 @@
+namespace FleetSim.Reporting;
+
+/// <summary>
+/// Everything a run produced, as written to report.json (docs/report.md documents every field). Latencies are
+/// milliseconds, rates are per second, times are ISO 8601. <see cref="SchemaVersion"/> changes whenever a field
+/// changes meaning or disappears, so old files are refused with a clear message instead of misread.
+/// </summary>
+public sealed record RunReport(
+    int SchemaVersion,
+    ScenarioSection Scenario,
+    RunSection Run,
+    DevicesSection Devices,
+    TelemetrySection Telemetry,
+    IReadOnlyDictionary<string, OperationReport> Latency,
+    IReadOnlyDictionary<string, long> Counters,
+    IReadOnlyList<TimePoint> TimeSeries,
+    IReadOnlyList<ThresholdResult> Thresholds,
+    EnvironmentSection Environment)
+{
+    /// <summary>The schema version this build writes and reads.</summary>
+    public const int CurrentSchemaVersion = 1;
+}
+
+/// <summary>The scenario that ran; <see cref="Text"/> is the scenario file with secrets redacted.</summary>
+public sealed record ScenarioSection(string Name, string? File, string? Text);
+
+/// <summary>When and how the run went. <see cref="ExitReason"/>: "completed", "cancelled" or "failed: why".</summary>
+public sealed record RunSection(
+    DateTimeOffset Start,
+    DateTimeOffset End,
+    string HubKind,
+    string Verdict,
+    string ExitReason)
+{
+    public double DurationSeconds => Math.Max(0, (End - Start).TotalSeconds);
+}
+
+/// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>
+public static class HubKinds
+{
+    public const string Embedded = "embedded";
+    public const string External = "external";
+}
+
+/// <summary>Usual values of <see cref="RunSection.Verdict"/>.</summary>
+public static class Verdicts
+{
+    /// <summary>The run completed and every threshold held.</summary>
+    public const string Passed = "passed";
+
+    /// <summary>The run completed but a threshold failed.</summary>
+    public const string Failed = "failed";
+
+    /// <summary>The run itself failed (could not connect, crashed) or was cancelled.</summary>
+    public const string Error = "error";
+
+    /// <summary>
+    /// <see cref="Passed"/> when the run completed and every threshold held, <see cref="Failed"/> when it completed
+    /// but a threshold failed, <see cref="Error"/> otherwise (cancelled or failed).
+    /// </summary>
+    public static string Decide(string exitReason, IReadOnlyList<ThresholdResult> thresholds)
+    {
+        if (exitReason != ExitReasons.Completed)
+        {
+            return Error;
+        }
+
+        foreach (var threshold in thresholds)
+        {
+            if (!threshold.Passed)
+            {
+                return Failed;
+            }
+        }
+
+        return Passed;
+    }
+}
+
+/// <summary>Values of <see cref="RunSection.ExitReason"/>.</summary>
+public static class ExitReasons
+{
+    public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
+
+    public static string Failed(string why) => "failed: " + why;
+}
+
+/// <summary>Device counts: the scenario's target, the most connected at once, and per-group tables.</summary>
+public sealed record DevicesSection(
+    long Target,
+    long ConnectedPeak,
+    long ConnectedAtEnd,
+    IReadOnlyList<DeviceGroupReport> Groups);
+
+/// <summary>One row of the per-group table (supplied by the scenario runner).</summary>
+public sealed record DeviceGroupReport(
+    string Name,
+    long Target,
+    long ConnectedPeak,
+    long TelemetrySent,
+    long TelemetryAcked,
+    long Errors);
+
+/// <summary>
+/// Telemetry accounting. Sent/acked/dropped are counted by the devices; ingested, lost, duplicated and
+/// out-of-order come from the hub and are null when the hub cannot report them (a real IoT Hub).
+/// </summary>
+public sealed record TelemetrySection(
+    long Sent,
+    long Acked,
+    long Dropped,
+    long? Ingested,
+    long? Lost,
+    long? Duplicated,
+    long? OutOfOrder);
+
+/// <summary>The hub's ingest accounting, read by the runner at the end of a run.</summary>
+public sealed record IngestAccounting(long Ingested, long Lost, long Duplicated, long OutOfOrder);
+
+/// <summary>
+/// One operation's outcome: <see cref="Count"/> ok, <see cref="Failed"/> failed (by reason in
+/// <see cref="Failures"/>), latency of the ok ones in milliseconds, <see cref="Throughput"/> in ok per second.
+/// </summary>
+public sealed record OperationReport(
+    long Count,
+    long Failed,
+    IReadOnlyDictionary<string, long> Failures,
+    double P50,
+    double P75,
+    double P90,
+    double P95,
+    double P99,
+    double P999,
+    double Max,
+    double Mean,
+    double StdDev,
+    double Throughput,
+    IReadOnlyList<PercentilePoint> Distribution)
+{
+    /// <summary>Failed / (ok + failed), 0 when nothing happened.</summary>
+    public double ErrorRate => Count + Failed == 0 ? 0 : (double)Failed / (Count + Failed);
+}
+
+/// <summary>
+/// One second of the run. Rates are per second over the interval that ended at <see cref="Seconds"/>;
+/// <see cref="Errors"/> is keyed "operation/reason" and holds only non-zero entries.
+/// </summary>
+public sealed record TimePoint(
+    double Seconds,
+    long Connected,
+    double SentPerSecond,
+    double AckedPerSecond,
+    double? AskedRate,
+    long Reconnects,
+    long ConnectionsLost,
+    IReadOnlyDictionary<string, OperationPoint> Operations,
+    IReadOnlyDictionary<string, long> Errors);
+
+/// <summary>One operation in one second: counts and that second's latency percentiles (ms, null when idle).</summary>
+public sealed record OperationPoint(long Ok, long Failed, double? P50, double? P95, double? P99);
+
+/// <summary>One evaluated threshold, e.g. name "telemetry p99", expression "p99 &lt; 200ms", actual 123.4.</summary>
+public sealed record ThresholdResult(string Name, string Expression, double? Actual, bool Passed);
+
+/// <summary>Where the load was generated; <see cref="Warnings"/> say when numbers deserve doubt.</summary>
+public sealed record EnvironmentSection(
+    string MachineName,
+    string Os,
+    int Cores,
+    string DotnetVersion,
+    string FleetSimVersion,
+    IReadOnlyList<string> Warnings);

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+
+namespace FleetSim.Reporting;
+
+/// <summary>summary.md: a short Markdown summary for CI job pages (e.g. $GITHUB_STEP_SUMMARY).</summary>
+public static class MarkdownReportWriter
+{
+    public static void Write(RunReport report, string path, ComparisonResult? comparison = null) =>
+        File.WriteAllText(path, Render(report, comparison), new UTF8Encoding(false));
+
+    public static string Render(RunReport report, ComparisonResult? comparison = null)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var md = new StringBuilder();
+        var run = report.Run;
+        var t = report.Telemetry;
+        md.Append("# FleetSim: ").Append(Cell(report.Scenario.Name)).Append("\n\n")
+            .Append("**Verdict: ").Append(Cell(run.Verdict)).Append("** · duration ").Append(F(run.DurationSeconds))
+            .Append(" s · hub ").Append(Cell(run.HubKind)).Append(" · exit ").Append(Cell(run.ExitReason)).Append("\n\n");
+        foreach (var warning in report.Environment.Warnings)
+        {
+            md.Append("> Warning: ").Append(Cell(warning)).Append('\n');
+        }
+
+        md.Append("\n| devices (target / peak) | sent | acked | ingested | lost | duplicated | out of order | dropped |\n")
+            .Append("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+            .Append("| ").Append(N(report.Devices.Target)).Append(" / ").Append(N(report.Devices.ConnectedPeak))
+            .Append(" | ").Append(N(t.Sent)).Append(" | ").Append(N(t.Acked)).Append(" | ").Append(Opt(t.Ingested))
+            .Append(" | ").Append(Opt(t.Lost)).Append(" | ").Append(Opt(t.Duplicated)).Append(" | ").Append(Opt(t.OutOfOrder))
+            .Append(" | ").Append(N(t.Dropped)).Append(" |\n\n");
+
+        md.Append("| operation | ok | failed | ok/s | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var (name, op) in report.Latency)
+        {
+            if (op.Count + op.Failed == 0)
+            {
+                continue;
+            }
+
+            md.Append("| ").Append(Cell(name)).Append(" | ").Append(N(op.Count)).Append(" | ").Append(N(op.Failed))
+                .Append(" | ").Append(F(op.Throughput)).Append(" | ").Append(F(op.P50)).Append(" | ").Append(F(op.P95))
+                .Append(" | ").Append(F(op.P99)).Append(" | ").Append(F(op.Max)).Append(" |\n");
+        }
+
+        var failures = report.Latency.SelectMany(static o => o.Value.Failures.Select(f => (Op: o.Key, f.Key, f.Value))).ToList();
+        if (failures.Count > 0)
+        {
+            md.Append("\n| operation | failure reason | count |\n|---|---|---:|\n");
+            foreach (var (op, reason, count) in failures)
+            {
+                md.Append("| ").Append(Cell(op)).Append(" | ").Append(Cell(reason)).Append(" | ").Append(N(count)).Append(" |\n");
+            }
+        }
+
+        if (report.Thresholds.Count > 0)
+        {
+            md.Append("\n| threshold | expression | actual | result |\n|---|---|---:|---|\n");
+            foreach (var th in report.Thresholds)
+            {
+                md.Append("| ").Append(Cell(th.Name)).Append(" | ").Append(Cell(th.Expression)).Append(" | ")
+                    .Append(th.Actual is { } a ? F(a) : "n/a").Append(" | ").Append(th.Passed ? "passed" : "**failed**").Append(" |\n");
+            }
+        }
+
+        if (comparison is not null)
+        {
+            Comparison(md, comparison);
+        }
+
+        return md.ToString();
+    }
+
+    private static void Comparison(StringBuilder md, ComparisonResult comparison)
+    {
+        md.Append("\n## Comparison with baseline ").Append(Cell(comparison.BaselineName)).Append("\n\n")
+            .Append(comparison.HasRegressions ? $"**{comparison.Regressions.Count} regression(s)**\n\n" : "No regressions.\n\n")
+            .Append("| metric | baseline | current | delta | delta % | limit | |\n|---|---:|---:|---:|---:|---:|---|\n");
+        foreach (var row in comparison.Rows)
+        {
+            md.Append("| ").Append(Cell(row.Metric)).Append(" | ").Append(F(row.Baseline)).Append(" | ").Append(F(row.Current))
+                .Append(" | ").Append(F(row.Delta)).Append(" | ").Append(row.RelativeDelta is { } r ? F(r * 100) + " %" : "n/a")
+                .Append(" | ").Append(row.Limit is { } l ? F(l * 100) + " %" : "").Append(" | ")
+                .Append(row.Regression ? "**regression**" : "ok").Append(" |\n");
+        }
+    }
+
+    /// <summary>Text safe in a table cell: no pipes, line breaks or raw HTML.</summary>
+    public static string Cell(string text) => text
+        .Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
+        .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Opt(long? value) => value is { } v ? N(v) : "n/a";
+
+    private static string F(double value) =>
+        double.IsFinite(value) ? value.ToString("0.###", CultureInfo.InvariantCulture) : "n/a";
+}

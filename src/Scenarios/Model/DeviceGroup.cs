@@ -1,0 +1,95 @@
+using FleetSim.Scenarios.Templates;
+
+namespace FleetSim.Scenarios.Model;
+
+/// <summary>A group of identical devices and their behaviours. Absent behaviours are null (off).</summary>
+public sealed record DeviceGroup(
+    string Name,
+    int Count,
+    DeviceIdPattern Ids,
+    CredentialKind Credential,
+    TransportKind Transport,
+    TimeSpan KeepAlive,
+    string? ModelId,
+    string? ProductInfo,
+    RetrySpec Retry,
+    TimeSpan SasTtl,
+    TimeSpan SasRenewalMargin,
+    TelemetrySpec? Telemetry,
+    ReportedSpec? Reported,
+    IReadOnlyDictionary<string, MethodHandlerSpec> Methods,
+    MethodHandlerSpec UnknownMethod,
+    DesiredSpec? Desired,
+    C2dSpec? C2d,
+    FileUploadSpec? FileUpload)
+{
+    public static readonly TimeSpan DefaultKeepAlive = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultSasTtl = TimeSpan.FromHours(1);
+    public static readonly TimeSpan DefaultSasRenewalMargin = TimeSpan.FromMinutes(2);
+
+    /// <summary>Device id of the device with this 0-based index in the group.</summary>
+    public string DeviceId(int index) => Ids.Format(index);
+}
+
+public enum CredentialKind { SymmetricKey, SasToken, X509 }
+
+public enum TransportKind { Mqtt, MqttWebSockets }
+
+public enum RetryPolicyKind { Exponential, Fixed, None }
+
+/// <summary>Reconnect policy. BaseDelay/MaxDelay apply to Exponential (full jitter), Interval to Fixed.</summary>
+public sealed record RetrySpec(RetryPolicyKind Policy, TimeSpan BaseDelay, TimeSpan MaxDelay, TimeSpan Interval)
+{
+    public static RetrySpec Default { get; } =
+        new(RetryPolicyKind.Exponential, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+}
+
+public enum DisconnectedPolicy { Queue, Drop }
+
+/// <summary>Telemetry kept while disconnected: up to Capacity messages (Queue) or none (Drop); overflow is counted as dropped.</summary>
+public sealed record TelemetryQueue(int Capacity, DisconnectedPolicy WhenDisconnected)
+{
+    public static TelemetryQueue Default { get; } = new(1000, DisconnectedPolicy.Queue);
+}
+
+/// <summary>
+/// Device-to-cloud telemetry. Interval is per device; Jitter delays each device's first send by a seeded
+/// random 0..Jitter. Properties values are templates rendered per message.
+/// </summary>
+public sealed record TelemetrySpec(
+    TimeSpan Interval,
+    TimeSpan Jitter,
+    PayloadTemplate Payload,
+    IReadOnlyList<KeyValuePair<string, PayloadTemplate>> Properties,
+    string? ContentType,
+    string? ContentEncoding,
+    TelemetryQueue Queue,
+    int InFlight)
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
+    public const int DefaultInFlight = 16;
+    public const string DefaultPayload = "{\"n\": \"{{counter}}\"}";
+
+    public double RatePerSecond => TimeSpan.TicksPerSecond / (double)Interval.Ticks;
+}
+
+/// <summary>Reported-property patches at an interval (Template renders a JSON object).</summary>
+public sealed record ReportedSpec(TimeSpan Interval, PayloadTemplate Template);
+
+/// <summary>How a device answers a direct method: status, optional payload template, delay before answering.</summary>
+public sealed record MethodHandlerSpec(int Status, PayloadTemplate? Payload, TimeSpan Delay)
+{
+    public static MethodHandlerSpec DefaultUnknown { get; } = new(404, null, TimeSpan.Zero);
+}
+
+/// <summary>Desired-property handling: ReportBack reports each received desired value back.</summary>
+public sealed record DesiredSpec(bool ReportBack);
+
+/// <summary>C2D handling: Ack completes each message (PUBACK); false leaves it to be redelivered.</summary>
+public sealed record C2dSpec(bool Ack);
+
+/// <summary>File uploads of SizeBytes every Interval.</summary>
+public sealed record FileUploadSpec(TimeSpan Interval, int SizeBytes)
+{
+    public const int MaxSizeBytes = 256 * 1024 * 1024;
+}

@@ -1,0 +1,44 @@
+using FleetSim.Protocol;
+
+namespace FleetSim.Scenarios.Model;
+
+/// <summary>Where the devices connect: the embedded emulator (default) or an existing hub.</summary>
+public abstract record HubSpec;
+
+/// <summary>The in-process emulator, with its throttling quotas and scheduled faults.</summary>
+public sealed record EmbeddedHub(EmulatorOptions Options) : HubSpec
+{
+    public static EmbeddedHub Default { get; } = new(EmulatorOptions.Default);
+}
+
+/// <summary>
+/// An existing hub, named by its SERVICE connection string (used to register devices and drive service
+/// actions). <see cref="ServiceConnectionString.ToString"/> is redacted, so the record prints safely.
+/// </summary>
+public sealed record ConnectionStringHub(ServiceConnectionString ConnectionString) : HubSpec;
+
+public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
+{
+    public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
+}
+
+/// <summary>Per-second quotas; null means unlimited.</summary>
+public sealed record HubQuotas(double? ConnectsPerSecond, double? TelemetryPerSecond, double? TwinOperationsPerSecond)
+{
+    public static HubQuotas Unlimited { get; } = new(null, null, null);
+}
+
+/// <summary>A fault the emulator injects at <see cref="At"/> (time from the start of the run).</summary>
+public abstract record FaultSpec(TimeSpan At);
+
+/// <summary>Close connections: a fraction of the connected devices, or one device when DeviceId is set.</summary>
+public sealed record DropConnectionsFault(TimeSpan At, double Fraction, string? DeviceId) : FaultSpec(At);
+
+/// <summary>Answer every CONNECT with CONNACK 3 (server unavailable) for a period.</summary>
+public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At);
+
+/// <summary>Fail a ratio of twin operations with a status for a period.</summary>
+public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At);
+
+/// <summary>Delay every PUBACK by a fixed time for a period.</summary>
+public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At);

@@ -1,0 +1,35 @@
+namespace FleetSim.Scenarios.Model;
+
+/// <summary>Pass/fail rules; AbortOnBreach asks the runner to check them during the run too.</summary>
+public sealed record Thresholds(IReadOnlyList<ThresholdRule> Rules, bool AbortOnBreach)
+{
+    public static Thresholds None { get; } = new([], false);
+}
+
+public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated }
+
+public enum Comparison { Less, LessOrEqual, Greater, GreaterOrEqual, Equal, NotEqual }
+
+/// <summary>
+/// One rule such as "p99 &lt; 200ms" on an operation (FleetSim.Reporting.Operations names). Value is
+/// normalised: latency metrics in milliseconds, ErrorRate as a fraction 0..1 (failed / (ok + failed)),
+/// Throughput in ok operations per second, the others as counts. Text is the rule as written.
+/// </summary>
+public sealed record ThresholdRule(string Operation, ThresholdMetric Metric, Comparison Comparison, double Value, string Text)
+{
+    public bool IsLatency => Metric is ThresholdMetric.P50 or ThresholdMetric.P75 or ThresholdMetric.P90
+        or ThresholdMetric.P95 or ThresholdMetric.P99 or ThresholdMetric.Max or ThresholdMetric.Mean;
+
+    /// <summary>True when <paramref name="actual"/> (in this rule's unit) satisfies the rule.</summary>
+    public bool IsMet(double actual) => Comparison switch
+    {
+        Comparison.Less => actual < Value,
+        Comparison.LessOrEqual => actual <= Value,
+        Comparison.Greater => actual > Value,
+        Comparison.GreaterOrEqual => actual >= Value,
+        Comparison.Equal => actual == Value,
+        _ => actual != Value,
+    };
+
+    public override string ToString() => $"{Operation}: {Text}";
+}

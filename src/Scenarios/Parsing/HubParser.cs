@@ -1,0 +1,125 @@
+using FleetSim.Protocol;
+using FleetSim.Scenarios.Model;
+using YamlDotNet.RepresentationModel;
+
+namespace FleetSim.Scenarios.Parsing;
+
+/// <summary>hub: embedded (default), a service connection string, or {embedded: {...}} / {connectionString: ...}.</summary>
+internal static class HubParser
+{
+    private const string ConnectionStringHint =
+        "the hub's SERVICE connection string, e.g. HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=...; keep it in ${ENV_VAR}";
+
+    public static HubSpec? Parse(ParseContext ctx, YamlNode? node)
+    {
+        if (node is null)
+        {
+            return EmbeddedHub.Default;
+        }
+        if (node is YamlScalarNode)
+        {
+            var text = ctx.Text(node, "embedded or a connection string");
+            return text is null ? null : text.Trim() == "embedded" ? EmbeddedHub.Default : ConnectionString(ctx, node, text);
+        }
+        var hub = ObjectReader.Open(ctx, node, "hub", "hub");
+        if (hub is null)
+        {
+            return null;
+        }
+        var kind = hub.ExactlyOne("hub", "embedded", "connectionString");
+        if (kind == "connectionString")
+        {
+            var value = hub.Get("connectionString")!;
+            var text = ctx.Text(value, "a connection string");
+            return text is null ? null : ConnectionString(ctx, value, text);
+        }
+        hub.Get("connectionString");
+        return kind == "embedded" ? Embedded(ctx, hub.Get("embedded")!) : null;
+    }
+
+    private static ConnectionStringHub? ConnectionString(ParseContext ctx, YamlNode node, string text)
+    {
+        if (ServiceConnectionString.TryParse(text, out var parsed, out var error))
+        {
+            return new ConnectionStringHub(parsed);
+        }
+        ctx.Error(node, "invalid hub connection string: " + Redaction.Redact(error), ConnectionStringHint);
+        return null;
+    }
+
+    private static EmbeddedHub? Embedded(ParseContext ctx, YamlNode node)
+    {
+        var embedded = ObjectReader.Open(ctx, node, "embeddedHub", "hub.embedded");
+        if (embedded is null)
+        {
+            return null;
+        }
+        var quotas = HubQuotas.Unlimited;
+        if (embedded.Get("quotas") is { } quotasNode && ObjectReader.Open(ctx, quotasNode, "quotas", "quotas") is { } q)
+        {
+            quotas = new HubQuotas(q.Rate("connectsPerSecond"), q.Rate("telemetryPerSecond"), q.Rate("twinOperationsPerSecond"));
+        }
+        var faults = new List<FaultSpec>();
+        if (embedded.Get("faults") is { } faultsNode)
+        {
+            if (faultsNode is YamlSequenceNode sequence)
+            {
+                foreach (var item in sequence.Children)
+                {
+                    if (Fault(ctx, item) is { } fault)
+                    {
+                        faults.Add(fault);
+                    }
+                }
+            }
+            else if (!ParseContext.IsNull(faultsNode))
+            {
+                ctx.Error(faultsNode, $"faults: expected a list, found {ParseContext.Describe(faultsNode)}");
+            }
+        }
+        var grace = embedded.Duration("sasExpiryGrace") ?? TimeSpan.Zero;
+        return new EmbeddedHub(new EmulatorOptions(quotas, faults, grace));
+    }
+
+    private static FaultSpec? Fault(ParseContext ctx, YamlNode node)
+    {
+        var fault = ObjectReader.Open(ctx, node, "fault", "fault");
+        if (fault is null)
+        {
+            return null;
+        }
+        var at = fault.Duration("at");
+        var kind = fault.ExactlyOne("fault", "dropConnections", "refuseConnects", "failTwin", "delayAcks");
+        if (kind is null || at is null)
+        {
+            return null;
+        }
+        var body = ObjectReader.Open(ctx, fault.Get(kind)!, kind, kind);
+        if (body is null)
+        {
+            return null;
+        }
+        switch (kind)
+        {
+            case "dropConnections":
+                var fraction = body.Fraction("fraction");
+                var deviceId = body.String("deviceId");
+                if (body.Has("fraction") && body.Has("deviceId"))
+                {
+                    ctx.Error(body.KeyNode("deviceId")!, "dropConnections: fraction and deviceId cannot be used together", "drop a fraction of the fleet, or one device");
+                    return null;
+                }
+                return new DropConnectionsFault(at.Value, fraction ?? 1.0, deviceId);
+            case "refuseConnects":
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } refuseFor ? new RefuseConnectsFault(at.Value, refuseFor) : null;
+            case "failTwin":
+                var status = body.Int("status", 400, 599) ?? 500;
+                var ratio = body.Fraction("ratio") ?? 1.0;
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } failFor ? new FailTwinFault(at.Value, status, ratio, failFor) : null;
+            default:
+                var by = body.Duration("by", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
+                var delayFor = body.Duration("for", TimeSpan.FromMilliseconds(1));
+                return by is null || delayFor is null ? null : new DelayAcksFault(at.Value, by.Value, delayFor.Value);
+        }
+    }
+}

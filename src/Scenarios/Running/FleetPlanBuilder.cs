@@ -1,0 +1,118 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using FleetSim.DeviceActors;
+using FleetSim.DeviceActors.Files;
+using FleetSim.DeviceActors.Methods;
+using FleetSim.DeviceActors.Telemetry;
+using FleetSim.DeviceActors.Twin;
+using FleetSim.Protocol;
+using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Templates;
+using DeviceGroup = FleetSim.Scenarios.Model.DeviceGroup;
+
+namespace FleetSim.Scenarios.Running;
+
+/// <summary>Where the devices connect, as the run resolved it (embedded emulator or a real hub).</summary>
+public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPort, int HttpsPort, X509Certificate2? TrustedCa);
+
+/// <summary>
+/// Turns each scenario device group into the device side's <see cref="DeviceOptions"/>, once per group: templates
+/// adapted to payload factories, retry and SAS settings, behaviours. Everything per device stays out of here.
+/// </summary>
+public static class FleetPlanBuilder
+{
+    public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, string[][] keys, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var groups = new List<GroupPlan>(scenario.DeviceGroups.Count);
+        var offset = 0;
+        for (var g = 0; g < scenario.DeviceGroups.Count; g++)
+        {
+            var group = scenario.DeviceGroups[g];
+            var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
+            groups.Add(new GroupPlan(Options(group, endpoint, seed, time), group.DeviceId, keys[g]));
+            offset += group.Count;
+        }
+
+        return new FleetPlan(groups);
+    }
+
+    public static DeviceOptions Options(DeviceGroup group, DeviceEndpoint endpoint, int seed, TimeProvider time)
+    {
+        var ws = group.Transport == TransportKind.MqttWebSockets;
+        return new DeviceOptions
+        {
+            HostName = endpoint.HostName,
+            EndpointHost = endpoint.MqttHost,
+            EndpointPort = ws ? endpoint.HttpsPort : endpoint.MqttPort,
+            TrustedCa = endpoint.TrustedCa,
+            Transport = ws ? DeviceTransportKind.MqttWebSockets : DeviceTransportKind.Mqtt,
+            KeepAlive = group.KeepAlive,
+            SasTtl = group.SasTtl,
+            SasRenewalMargin = group.SasRenewalMargin,
+            Retry = Retry(group.Retry),
+            Seed = seed,
+            ProductInfo = group.ProductInfo ?? "FleetSim/1.0",
+            ModelId = group.ModelId,
+            Telemetry = group.Telemetry is { } t ? Telemetry(group, t, seed, time) : null,
+            Twin = group.Reported is not null || group.Desired is not null
+                ? new TwinOptions
+                {
+                    ReportDesiredBack = group.Desired?.ReportBack ?? false,
+                    ReportedInterval = group.Reported?.Interval,
+                    ReportedPatch = group.Reported is { } r ? new TemplatePayload(r.Template, group.Count, group.DeviceId, seed, DeviceSeed.Reported, time) : null,
+                }
+                : null,
+            Methods = group.Methods.Count > 0 ? Methods(group) : null,
+            C2d = group.C2d is not null ? new C2dOptions() : null,
+            FileUpload = group.FileUpload is { } f ? new FileUploadOptions { Interval = f.Interval, SizeBytes = f.SizeBytes, HttpsPort = endpoint.HttpsPort } : null,
+            Time = time,
+        };
+    }
+
+    private static TelemetryOptions Telemetry(DeviceGroup group, TelemetrySpec t, int seed, TimeProvider time)
+    {
+        var properties = new List<KeyValuePair<string, string?>>(t.Properties.Count);
+        foreach (var (name, template) in t.Properties)
+        {
+            // Property values are rendered once per group (they go into the topic, which is built once per group).
+            var state = template.CreateState(group.DeviceId(0), DeviceSeed.Derive(seed, 0, DeviceSeed.Properties), time.GetUtcNow());
+            properties.Add(new(name, template.RenderToString(state, time.GetUtcNow())));
+        }
+
+        return new TelemetryOptions
+        {
+            Interval = t.Interval,
+            Payload = new TemplatePayload(t.Payload, group.Count, group.DeviceId, seed, DeviceSeed.Telemetry, time),
+            ContentType = t.ContentType,
+            ContentEncoding = t.ContentEncoding,
+            Properties = properties,
+            InFlightWindow = t.InFlight,
+            OfflineQueueCapacity = t.Queue.Capacity,
+            OfflinePolicy = t.Queue.WhenDisconnected == DisconnectedPolicy.Drop ? OfflinePolicy.Drop : OfflinePolicy.Queue,
+        };
+    }
+
+    private static MethodOptions Methods(DeviceGroup group)
+    {
+        var handlers = new Dictionary<string, MethodBehavior>(StringComparer.Ordinal);
+        foreach (var (name, spec) in group.Methods)
+            handlers[name] = Behavior(group, spec);
+        return new MethodOptions { Handlers = handlers, Unknown = Behavior(group, group.UnknownMethod) };
+    }
+
+    private static MethodBehavior Behavior(DeviceGroup group, MethodHandlerSpec spec)
+    {
+        string? payload = null;
+        if (spec.Payload is { } template)
+            payload = template.RenderToString(template.CreateState(group.DeviceId(0), 1, DateTimeOffset.UtcNow), DateTimeOffset.UtcNow);
+        return new MethodBehavior(spec.Status, payload, spec.Delay);
+    }
+
+    private static RetryPolicy Retry(RetrySpec spec) => spec.Policy switch
+    {
+        RetryPolicyKind.None => RetryPolicy.None,
+        RetryPolicyKind.Fixed => RetryPolicy.Fixed with { FixedInterval = spec.Interval },
+        _ => RetryPolicy.Exponential with { Base = spec.BaseDelay, Cap = spec.MaxDelay },
+    };
+}

@@ -1,0 +1,198 @@
+using Akka.Actor;
+using Akka.Event;
+using FleetSim.Reporting;
+using FleetSim.Scenarios.Load;
+using FleetSim.Scenarios.Model;
+
+namespace FleetSim.Scenarios.Running;
+
+/// <summary>
+/// Drives one run through its load phases: on every tick it asks the <see cref="LoadSchedule"/> how many devices
+/// should be active and starts or stops the difference (each start carrying the moment the schedule asked for it),
+/// applies each phase's telemetry rate and pauses, samples the metrics once a second, checks thresholds when the
+/// scenario aborts on a breach, and at the end stops the fleet and tells whoever started it how the run ended.
+/// States: Idle -> Running -> Stopping -> (stopped).
+/// </summary>
+public sealed class ScenarioRunner : ReceiveActor, IWithTimers
+{
+    public sealed record Start;
+    public sealed record Abort(string Reason);
+    public sealed record Finished(string Outcome, bool Completed, ThresholdOutcome? Breach, int Started, int Peak);
+    public sealed record FleetStopped;
+
+    private sealed record Tick;
+    private sealed record SampleTick;
+    private sealed record StopDeadline;
+
+    public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Scenario _scenario;
+    private readonly LoadSchedule _schedule;
+    private readonly DeviceOrder _order;
+    private readonly IFleetDriver _fleet;
+    private readonly FleetMetrics _metrics;
+    private readonly Func<IngestTotals?>? _ingest;
+    private readonly Gauge _asked;
+    private readonly ServiceLoad? _service;
+    private readonly int[] _activeInGroup;
+    private IActorRef _requester = ActorRefs.Nobody;
+    private DateTimeOffset _startedAt;
+    private DateTimeOffset _lastStopAt;
+    private TimeSpan _lastTick = TimeSpan.MinValue;
+    private int _active;
+    private int _started;
+    private int _peak;
+    private int _phase = int.MinValue;
+    private bool _paused;
+
+    public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null)
+    {
+        _scenario = scenario;
+        _service = service;
+        _activeInGroup = new int[scenario.DeviceGroups.Count];
+        _fleet = fleet;
+        _metrics = metrics;
+        _ingest = ingest;
+        _asked = metrics.Gauge("devices.asked");
+        var sizes = new int[scenario.DeviceGroups.Count];
+        for (var i = 0; i < sizes.Length; i++)
+            sizes[i] = scenario.DeviceGroups[i].Count;
+        _order = new DeviceOrder(sizes);
+        _schedule = new LoadSchedule(scenario.Load, scenario.Duration, _order.Count);
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null) =>
+        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service));
+
+    public LoadSchedule Schedule => _schedule;
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    private void Idle()
+    {
+        Receive<Start>(_ =>
+        {
+            _requester = Sender;
+            _startedAt = Now;
+            _lastStopAt = _startedAt;
+            _log.Info("run {0}: {1} devices in {2} groups, {3} phases, {4}", _scenario.Name, _order.Count,
+                _scenario.DeviceGroups.Count, _scenario.Load.Count, _schedule.Duration);
+            Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, TickInterval);
+            Timers.StartPeriodicTimer("sample", new SampleTick(), TimeSpan.FromSeconds(1));
+            Become(Running);
+            Self.Tell(new Tick());
+        });
+        Receive<Abort>(a => Finish($"aborted before start: {a.Reason}", completed: false, breach: null));
+    }
+
+    private void Running()
+    {
+        Receive<Tick>(_ => OnTick());
+        Receive<SampleTick>(_ => OnSample());
+        Receive<Abort>(a => BeginStop(a.Reason, completed: false, breach: null));
+    }
+
+    private void OnTick()
+    {
+        var elapsed = Now - _startedAt;
+        if (elapsed >= _schedule.Duration)
+        {
+            BeginStop("completed", completed: true, breach: null);
+            return;
+        }
+
+        ApplyPhase(elapsed);
+        var peak = Math.Min(_schedule.MaxTargetBetween(_lastTick, elapsed), _order.Count);
+        var target = Math.Min(_schedule.TargetAt(elapsed), _order.Count);
+        _lastTick = elapsed;
+        _asked.Set(target);
+        while (_active < peak)
+        {
+            var due = _startedAt + _schedule.DueAt(_active + 1, _lastStopAt - _startedAt);
+            var (group, index) = _order[_active];
+            _fleet.Start(group, index, due);
+            _activeInGroup[group]++;
+            _active++;
+            _started++;
+        }
+
+        while (_active > target)
+        {
+            _active--;
+            var (group, index) = _order[_active];
+            _fleet.Stop(group, index);
+            _activeInGroup[group]--;
+            _lastStopAt = Now;
+        }
+
+        _peak = Math.Max(_peak, _active);
+        _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
+    }
+
+    private void ApplyPhase(TimeSpan elapsed)
+    {
+        var current = _schedule.PhaseAt(elapsed);
+        var index = current?.Index ?? -1;
+        if (index == _phase)
+            return;
+        _phase = index;
+        var phase = current?.Phase;
+        var paused = phase is PausePhase;
+        if (paused != _paused)
+        {
+            _paused = paused;
+            _fleet.SetPaused(paused);
+        }
+
+        if (phase?.Telemetry is { } change)
+        {
+            for (var g = 0; g < _scenario.DeviceGroups.Count; g++)
+            {
+                if (_scenario.DeviceGroups[g].Telemetry is { } telemetry)
+                    _fleet.SetTelemetryInterval(g, change.Apply(telemetry.Interval));
+            }
+        }
+
+        if (phase is not null)
+            _log.Info("phase {0}: {1}", index + 1, phase.GetType().Name.Replace("Phase", "").ToLowerInvariant());
+    }
+
+    private void OnSample()
+    {
+        _metrics.Sample(Now);
+        if (!_scenario.Thresholds.AbortOnBreach || _scenario.Thresholds.Rules.Count == 0)
+            return;
+        var breach = ThresholdEvaluator.FirstBreach(_scenario.Thresholds.Rules, _metrics.Snapshot(), _ingest?.Invoke());
+        if (breach is not null)
+            BeginStop($"aborted: threshold breached ({breach.Rule})", completed: false, breach);
+    }
+
+    private void BeginStop(string outcome, bool completed, ThresholdOutcome? breach)
+    {
+        Timers.Cancel("tick");
+        _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
+        _fleet.StopAll(Self);
+        Timers.StartSingleTimer("stop-deadline", new StopDeadline(), StopTimeout);
+        Become(() =>
+        {
+            Receive<SampleTick>(_ => _metrics.Sample(Now));
+            Receive<Tick>(_ => { });
+            Receive<Abort>(_ => { }); // already stopping
+            Receive<FleetStopped>(_ => Finish(outcome, completed, breach));
+            Receive<StopDeadline>(_ => Finish(outcome + $" (devices did not all stop within {StopTimeout.TotalSeconds:0} s)", completed, breach));
+        });
+    }
+
+    private void Finish(string outcome, bool completed, ThresholdOutcome? breach)
+    {
+        Timers.CancelAll();
+        _metrics.Sample(Now);
+        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak));
+        Become(() => ReceiveAny(_ => { }));
+    }
+}

@@ -1,0 +1,227 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FleetSim.Protocol;
+using FleetSim.Reporting;
+using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Service;
+using FleetSim.Scenarios.Templates;
+
+namespace FleetSim.Scenarios.Running;
+
+/// <summary>
+/// Service-side load (invoke methods, patch desired properties, send C2D) as an open model: call n of an action at
+/// rate r is due n/r seconds after the start and its latency is measured from that moment, so a slow hub shows up as
+/// latency, not as a lower rate. Calls run concurrently up to a bound per action; past it the generator itself is
+/// the bottleneck, which is counted (and reported as a warning) instead of silently slowing the schedule.
+/// Driven by the scenario runner's tick; not thread-safe except for the completions, which only touch metrics.
+/// </summary>
+public sealed class ServiceLoad
+{
+    public const int MaxOutstandingPerAction = 512;
+    public const string MethodService = "methodRoundTrip";
+    public const string DesiredPatch = "desiredPatch";
+    public const string C2dSend = "c2dSend";
+    public const string GeneratorOverloaded = "generator.overloaded";
+
+    private readonly Scenario _scenario;
+    private readonly IServiceActions _actions;
+    private readonly TimeProvider _time;
+    private readonly ActionState[] _states;
+    private readonly Counter _overloaded;
+    private readonly Random _random;
+    private readonly CancellationToken _cancel;
+
+    public ServiceLoad(Scenario scenario, IServiceActions actions, FleetMetrics metrics, TimeProvider? time = null, CancellationToken cancel = default)
+    {
+        _scenario = scenario;
+        _actions = actions;
+        _time = time ?? TimeProvider.System;
+        _cancel = cancel;
+        _random = new Random(DeviceSeed.Derive(scenario.Seed, 0, DeviceSeed.Service));
+        _overloaded = metrics.Counter(GeneratorOverloaded);
+        _states = new ActionState[scenario.Service.Count];
+        for (var i = 0; i < _states.Length; i++)
+        {
+            var action = scenario.Service[i];
+            var op = metrics.Operation(action switch
+            {
+                InvokeMethodAction => MethodService,
+                PatchDesiredAction => DesiredPatch,
+                _ => C2dSend,
+            });
+            var template = action switch
+            {
+                InvokeMethodAction m => m.Payload,
+                PatchDesiredAction p => p.Template,
+                SendC2dAction c => c.Template,
+                _ => null,
+            };
+            _states[i] = new ActionState(action, op, template?.CreateState("service", DeviceSeed.Derive(scenario.Seed, i, DeviceSeed.Service), _time.GetUtcNow()));
+        }
+    }
+
+    /// <summary>Calls issued so far (all actions).</summary>
+    public long Issued { get; private set; }
+
+    /// <summary>
+    /// Issues every call due by <paramref name="elapsed"/>. <paramref name="activeInGroup"/> says how many devices of each
+    /// group are running (devices of a group start in index order, so those are indexes 0..n-1). While
+    /// <paramref name="paused"/>, due calls are skipped, not queued.
+    /// </summary>
+    public void Tick(DateTimeOffset runStart, TimeSpan elapsed, IReadOnlyList<int> activeInGroup, bool paused)
+    {
+        foreach (var state in _states)
+        {
+            var rate = state.Action.RatePerSecond;
+            if (rate <= 0)
+                continue;
+            while (true)
+            {
+                var due = TimeSpan.FromSeconds(state.Next / rate);
+                if (due > elapsed)
+                    break;
+                state.Next++;
+                if (paused)
+                    continue;
+                Issue(state, runStart + due, activeInGroup);
+            }
+        }
+    }
+
+    private void Issue(ActionState state, DateTimeOffset intended, IReadOnlyList<int> activeInGroup)
+    {
+        var target = state.Action.Target;
+        if (target.Kind == ServiceTargetKind.All)
+        {
+            for (var g = 0; g < activeInGroup.Count; g++)
+            {
+                for (var i = 0; i < activeInGroup[g]; i++)
+                    Call(state, _scenario.DeviceGroups[g].DeviceId(i), intended);
+            }
+
+            return;
+        }
+
+        var group = target.Kind == ServiceTargetKind.Group ? GroupIndex(target.GroupName!) : PickGroup(activeInGroup);
+        if (group < 0 || activeInGroup[group] == 0)
+        {
+            state.Operation.RecordFailure("noConnectedDevice");
+            return;
+        }
+
+        Call(state, _scenario.DeviceGroups[group].DeviceId(_random.Next(activeInGroup[group])), intended);
+    }
+
+    private void Call(ActionState state, string deviceId, DateTimeOffset intended)
+    {
+        if (Volatile.Read(ref state.Outstanding) >= MaxOutstandingPerAction)
+        {
+            _overloaded.Increment();
+            state.Operation.RecordFailure("generatorOverloaded");
+            return;
+        }
+
+        Interlocked.Increment(ref state.Outstanding);
+        Issued++;
+        var task = Start(state, deviceId);
+        _ = task.ContinueWith(static (t, o) =>
+        {
+            var (s, intendedAt, time) = ((ActionState, DateTimeOffset, TimeProvider))o!;
+            Interlocked.Decrement(ref s.Outstanding);
+            if (t.IsCompletedSuccessfully && t.Result is null)
+                s.Operation.RecordOk(time.GetUtcNow() - intendedAt);
+            else
+                s.Operation.RecordFailure(t.IsCompletedSuccessfully ? t.Result! : Reason(t.Exception?.GetBaseException()));
+        }, (state, intended, _time), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Starts the call; the task's result is null on success, else the failure reason (a device's error status).</summary>
+    private async Task<string?> Start(ActionState state, string deviceId)
+    {
+        var now = _time.GetUtcNow();
+        switch (state.Action)
+        {
+            case InvokeMethodAction m:
+                var payload = m.Payload is null ? null : JsonNode.Parse(Render(state, now));
+                var status = await _actions.InvokeMethodAsync(deviceId, m.MethodName, payload, m.ResponseTimeout, m.ConnectTimeout, _cancel);
+                return status is >= 200 and < 300 ? null : "status" + status;
+            case PatchDesiredAction:
+                var patch = JsonNode.Parse(Render(state, now)) as JsonObject ?? new JsonObject();
+                patch[FleetSimProperties.SentAt] = now.ToUnixTimeMilliseconds(); // the device measures delivery from here
+                await _actions.PatchDesiredAsync(deviceId, patch, _cancel);
+                return null;
+            case SendC2dAction c:
+                var properties = new List<KeyValuePair<string, string?>>(c.Properties.Count + 1);
+                foreach (var (name, template) in c.Properties)
+                    properties.Add(new(name, template.RenderToString(template.CreateState(deviceId, 1, now), now)));
+                properties.Add(new(FleetSimProperties.SentAt, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                await _actions.SendC2dAsync(deviceId, Encoding.UTF8.GetBytes(Render(state, now)), properties, _cancel);
+                return null;
+            default:
+                return "unknownAction";
+        }
+    }
+
+    private static string Render(ActionState state, DateTimeOffset now)
+    {
+        var template = state.Action switch
+        {
+            InvokeMethodAction m => m.Payload,
+            PatchDesiredAction p => p.Template,
+            SendC2dAction c => c.Template,
+            _ => null,
+        };
+        if (template is null || state.Template is null)
+            return "{}";
+        lock (state.Template) // rendering happens on the runner, the lock only guards against a future caller elsewhere
+            return template.RenderToString(state.Template, now);
+    }
+
+    private static string Reason(Exception? e) => e switch
+    {
+        HubServiceException h when h.ErrorCode.Length > 0 => h.ErrorCode,
+        HubServiceException h => "http" + (int)h.Status,
+        TaskCanceledException or OperationCanceledException => "timeout",
+        HttpRequestException => "network",
+        null => "unknown",
+        _ => e.GetType().Name,
+    };
+
+    private int GroupIndex(string name)
+    {
+        for (var g = 0; g < _scenario.DeviceGroups.Count; g++)
+        {
+            if (_scenario.DeviceGroups[g].Name == name)
+                return g;
+        }
+
+        return -1;
+    }
+
+    private int PickGroup(IReadOnlyList<int> activeInGroup)
+    {
+        var total = 0;
+        foreach (var n in activeInGroup)
+            total += n;
+        if (total == 0)
+            return -1;
+        var pick = _random.Next(total);
+        for (var g = 0; g < activeInGroup.Count; g++)
+        {
+            if (pick < activeInGroup[g])
+                return g;
+            pick -= activeInGroup[g];
+        }
+
+        return -1;
+    }
+
+    private sealed class ActionState(ServiceAction action, OperationMetrics operation, TemplateDeviceState? template)
+    {
+        public ServiceAction Action { get; } = action;
+        public OperationMetrics Operation { get; } = operation;
+        public TemplateDeviceState? Template { get; } = template;
+        public long Next;
+        public int Outstanding;
+    }
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using FleetSim.HubEmulator;
+using FleetSim.Protocol;
+
+namespace FleetSim.Simulator.Commands;
+
+/// <summary><c>fleetsim hub</c>: the emulator alone, for scripts, other tools and the official SDKs.</summary>
+public static class HubCommand
+{
+    public static Command Create()
+    {
+        var hostName = new Option<string>("--host-name") { Description = "Host name devices and services use (in SAS tokens and the certificate)", DefaultValueFactory = _ => "localhost" };
+        var mqttPort = new Option<int>("--mqtt-port") { Description = "MQTT over TLS port (0 picks a free one)", DefaultValueFactory = _ => 8883 };
+        var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port: service REST API, file upload, MQTT over WebSockets (0 picks a free one)", DefaultValueFactory = _ => 443 };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+        var stateFile = new Option<FileInfo?>("--state-file") { Description = "Write a JSON file with the connection string, CA path, host name and ports once listening" };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the CA certificate (ca.pem) is written (default: a new temporary folder)" };
+
+        var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM") { hostName, mqttPort, httpsPort, bind, stateFile, dataDir };
+        command.SetAction(async (parse, _) =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
+                return Fail($"--bind: '{parse.GetValue(bind)}' is not an IP address");
+            foreach (var (name, port) in new[] { ("--mqtt-port", parse.GetValue(mqttPort)), ("--https-port", parse.GetValue(httpsPort)) })
+            {
+                if (port is < 0 or > 65535)
+                    return Fail($"{name}: {port} is not a port number (0-65535)");
+            }
+
+            using var shutdown = new Shutdown();
+            var options = new HubEmulatorOptions
+            {
+                HostName = parse.GetValue(hostName)!,
+                BindAddress = address,
+                MqttPort = parse.GetValue(mqttPort),
+                HttpsPort = parse.GetValue(httpsPort),
+                DataDirectory = parse.GetValue(dataDir)?.FullName,
+            };
+
+            IoTHubEmulator hub;
+            try
+            {
+                hub = await IoTHubEmulator.StartAsync(options, null, shutdown.Token);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: the emulator could not start: {Redaction.Redact(e.Message)}");
+                Console.Error.WriteLine("hint: ports below 1024 need root; use --mqtt-port 0 --https-port 0 for free ports");
+                return ExitCodes.RunFailed;
+            }
+
+            await using (hub)
+            {
+                var state = new HubState(hub.ServiceConnectionString, hub.CaCertificatePath, hub.HostName, hub.MqttPort, hub.HttpsPort);
+                var statePath = parse.GetValue(stateFile)?.FullName ?? Path.Combine(Path.GetDirectoryName(hub.CaCertificatePath)!, "hub-state.json");
+                await WriteStateAsync(statePath, state);
+
+                Console.WriteLine($"IoT Hub emulator listening: MQTT/TLS {address}:{hub.MqttPort}, HTTPS {address}:{hub.HttpsPort}");
+                Console.WriteLine($"  host name          {hub.HostName}");
+                Console.WriteLine($"  connection string  {Redaction.Redact(hub.ServiceConnectionString)} (full value in the state file)");
+                Console.WriteLine($"  CA certificate     {hub.CaCertificatePath}");
+                Console.WriteLine($"  state file         {statePath}");
+                Console.WriteLine("Ctrl+C to stop.");
+
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, shutdown.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.WriteLine($"{shutdown.Reason}: stopping the emulator");
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task WriteStateAsync(string path, HubState state)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(state, HubStateJson.Default.HubState));
+        File.Move(temp, path, overwrite: true); // readers polling for the file never see half of it
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return ExitCodes.BadInput;
+    }
+}
+
+public sealed record HubState(string ServiceConnectionString, string CaCertificatePath, string HostName, int MqttPort, int HttpsPort);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HubState))]
+internal sealed partial class HubStateJson : System.Text.Json.Serialization.JsonSerializerContext;

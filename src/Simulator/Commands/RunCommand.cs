@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using FleetSim.Protocol;
+using FleetSim.Reporting;
+using FleetSim.Simulator.Live;
+using FleetSim.Simulator.Run;
+
+namespace FleetSim.Simulator.Commands;
+
+/// <summary><c>fleetsim run SCENARIO.yaml</c>: validate, run against the embedded or a named hub, write the reports.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var scenarioArg = new Argument<FileInfo>("scenario") { Description = "The scenario file (YAML)" };
+        var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the reports (default reports/<scenario>-<UTC time>)" };
+        var hubOption = new Option<string?>("--hub") { Description = "Service connection string of an existing IoT Hub (default: the embedded emulator)" };
+        var setOption = new Option<string[]>("--set") { Description = "Override a scenario value: --set path=value (repeatable), e.g. --set devices.count=10", AllowMultipleArgumentsPerToken = false };
+        var durationOption = new Option<string?>("--duration") { Description = "Override the scenario's duration, e.g. 10s or 2m" };
+        var scaleOption = new Option<double?>("--scale") { Description = "Multiply device counts and rates by this factor (e.g. 0.1 to run small)" };
+        var quietOption = new Option<bool>("--quiet") { Description = "No live progress, only the final summary" };
+
+        var command = new Command("run", "Run a scenario and write the reports")
+        {
+            scenarioArg, outOption, hubOption, setOption, durationOption, scaleOption, quietOption,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var path = parse.GetValue(scenarioArg)!.FullName;
+            var overrides = new List<string>(parse.GetValue(setOption) ?? []);
+            if (parse.GetValue(durationOption) is { } duration)
+                overrides.Add("duration=" + duration);
+
+            var loaded = ScenarioInput.Load(path, overrides, parse.GetValue(scaleOption));
+            if (loaded.Scenario is null)
+                return ScenarioInput.PrintErrors(loaded);
+
+            ServiceConnectionString? hub = null;
+            if (parse.GetValue(hubOption) is { } hubText)
+            {
+                hubText = ScenarioInput.Interpolate(hubText);
+                if (!ServiceConnectionString.TryParse(hubText, out hub, out var error))
+                {
+                    Console.Error.WriteLine($"error: --hub: {error}");
+                    return ExitCodes.BadInput;
+                }
+            }
+
+            var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
+            using var shutdown = new Shutdown();
+            var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)));
+            var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
+            PrintSummary(result);
+            return result.ExitCode;
+        });
+        return command;
+    }
+
+    private static string DefaultOutDir(string scenarioName)
+    {
+        var safe = string.Concat(scenarioName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-'));
+        return Path.GetFullPath(Path.Combine("reports", $"{safe}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+    }
+
+    private static void PrintSummary(RunResult result)
+    {
+        var r = result.Report;
+        var o = Console.Out;
+        if (r is not null)
+        {
+            o.WriteLine();
+            o.WriteLine($"{r.Scenario.Name}: {r.Run.Verdict} ({r.Run.ExitReason}) in {r.Run.DurationSeconds:0.0} s");
+            o.WriteLine($"  devices    target {r.Devices.Target:N0}, connected peak {r.Devices.ConnectedPeak:N0}");
+            var t = r.Telemetry;
+            o.WriteLine($"  telemetry  sent {t.Sent:N0}, acked {t.Acked:N0}, ingested {Show(t.Ingested)}, lost {Show(t.Lost)}, duplicated {Show(t.Duplicated)}, dropped {t.Dropped:N0}");
+            foreach (var (name, op) in r.Latency)
+            {
+                if (op.Count + op.Failed == 0)
+                    continue;
+                o.WriteLine($"  {name,-16} ok {op.Count:N0} failed {op.Failed:N0}  p50 {op.P50:0.0} ms  p95 {op.P95:0.0} ms  p99 {op.P99:0.0} ms  max {op.Max:0.0} ms");
+            }
+
+            foreach (var th in r.Thresholds)
+                o.WriteLine($"  threshold  {(th.Passed ? "ok  " : "FAIL")} {th.Name}: {th.Expression} (actual {th.Actual?.ToString("0.###", CultureInfo.InvariantCulture) ?? "n/a"})");
+        }
+
+        if (result.Files is not null)
+            o.WriteLine($"report: {result.Files.Html}");
+    }
+
+    private static string Show(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "n/a";
+}

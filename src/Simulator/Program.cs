@@ -1,0 +1,27 @@
+using System.CommandLine;
+using FleetSim.Protocol;
+using FleetSim.Simulator;
+using FleetSim.Simulator.Commands;
+
+var root = new RootCommand("FleetSim: load and soak tests for Azure IoT Hub with simulated device fleets")
+{
+    RunCommand.Create(),
+    ValidateCommand.Create(),
+    HubCommand.Create(),
+    ReportCommand.Create(),
+};
+
+try
+{
+    // Ctrl+C and SIGTERM are handled by the commands themselves (a run still writes its report).
+    var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+    return await root.Parse(args).InvokeAsync(configuration);
+}
+catch (Exception e)
+{
+    // The last line of defence: a clear message, never a stack trace (set FLEETSIM_DEBUG=1 to see one).
+    Console.Error.WriteLine($"error: {Redaction.Redact(e.Message)}");
+    if (Environment.GetEnvironmentVariable("FLEETSIM_DEBUG") == "1")
+        Console.Error.WriteLine(Redaction.Redact(e.ToString()));
+    return ExitCodes.RunFailed;
+}

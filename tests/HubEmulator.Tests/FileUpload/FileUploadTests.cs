@@ -1,0 +1,97 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using FleetSim.HubEmulator.Registry;
+
+namespace FleetSim.HubEmulator.Tests.FileUpload;
+
+public sealed class FileUploadTests
+{
+    [Fact]
+    public async Task Storage_info_upload_and_notification_work_end_to_end()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+
+        var info = await StartUploadAsync(hub, device, "logs/today.txt");
+        Assert.Equal("fleetsim-uploads", (string)info["containerName"]!);
+        Assert.Equal("d1/logs/today.txt", (string)info["blobName"]!);
+        Assert.Equal($"localhost:{hub.Hub.HttpsPort}", (string)info["hostName"]!);
+
+        var url = $"https://{info["hostName"]}/{info["containerName"]}/{info["blobName"]}{info["sasToken"]}";
+        using var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent("file body") };
+        put.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
+        using var uploaded = await hub.Http.SendAsync(put);
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+
+        using var notify = DeviceRequest(hub, device, HttpMethod.Post, "devices/d1/files/notifications",
+            $$"""{"correlationId":"{{info["correlationId"]}}","isSuccess":true,"statusCode":200,"statusDescription":"done"}""");
+        using var notified = await hub.Http.SendAsync(notify);
+        Assert.Equal(HttpStatusCode.NoContent, notified.StatusCode);
+
+        var record = hub.Hub.FileUploads.Find((string)info["correlationId"]!)!;
+        Assert.True(record.Notified);
+        Assert.True(record.IsSuccess);
+        Assert.Equal("file body", await File.ReadAllTextAsync(record.FilePath));
+    }
+
+    [Fact]
+    public async Task Staged_block_upload_and_node_style_notification_are_supported()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        var info = await StartUploadAsync(hub, device, "big.bin");
+        var baseUrl = $"https://{info["hostName"]}/{info["containerName"]}/{info["blobName"]}{info["sasToken"]}";
+
+        foreach (var (id, text) in new[] { ("YQ==", "hello "), ("Yg==", "world") })
+        {
+            using var block = await hub.Http.PutAsync($"{baseUrl}&comp=block&blockid={Uri.EscapeDataString(id)}", new StringContent(text));
+            Assert.Equal(HttpStatusCode.Created, block.StatusCode);
+        }
+
+        using var list = await hub.Http.PutAsync($"{baseUrl}&comp=blocklist",
+            new StringContent("""<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>YQ==</Latest><Latest>Yg==</Latest></BlockList>""", Encoding.UTF8, "application/xml"));
+        Assert.Equal(HttpStatusCode.Created, list.StatusCode);
+
+        var correlationId = (string)info["correlationId"]!;
+        using var notify = DeviceRequest(hub, device, HttpMethod.Post, $"devices/d1/files/notifications/{Uri.EscapeDataString(correlationId)}",
+            """{"isSuccess":false,"statusCode":500,"statusDescription":"failed"}""");
+        using var notified = await hub.Http.SendAsync(notify);
+        Assert.Equal(HttpStatusCode.NoContent, notified.StatusCode);
+
+        var record = hub.Hub.FileUploads.Find(correlationId)!;
+        Assert.Equal("hello world", await File.ReadAllTextAsync(record.FilePath));
+        Assert.False(record.IsSuccess);
+        Assert.Equal(500, record.StatusCode);
+    }
+
+    [Fact]
+    public async Task Blob_put_without_a_valid_sas_is_403_and_file_calls_need_the_device_token()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        var info = await StartUploadAsync(hub, device, "a.txt");
+
+        using var forged = await hub.Http.PutAsync($"https://{info["hostName"]}/fleetsim-uploads/d1/a.txt?se=99999999999&sig=forged", new StringContent("x"));
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+
+        using var serviceTokenRequest = hub.ServiceRequest(HttpMethod.Post, "devices/d1/files", """{"blobName":"b.txt"}""");
+        using var refused = await hub.Http.SendAsync(serviceTokenRequest);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    private static async Task<JsonNode> StartUploadAsync(TestHub hub, DeviceIdentity device, string blobName)
+    {
+        using var request = DeviceRequest(hub, device, HttpMethod.Post, "devices/d1/files", $$"""{"blobName":"{{blobName}}"}""");
+        using var response = await hub.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    private static HttpRequestMessage DeviceRequest(TestHub hub, DeviceIdentity device, HttpMethod method, string path, string json)
+    {
+        var request = new HttpRequestMessage(method, path + "?api-version=2021-04-12") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", hub.DeviceToken(device));
+        return request;
+    }
+}

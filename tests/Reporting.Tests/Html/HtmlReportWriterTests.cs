@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+
+namespace FleetSim.Reporting.Tests.Html;
+
+public sealed partial class HtmlReportWriterTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-html-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Page_references_nothing_on_the_network()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Known());
+
+        // Script elements load nothing; outside script bodies (the library mentions URLs in its strings) the
+        // markup has no remote address at all.
+        Assert.All(ScriptTag().Matches(html), tag => Assert.DoesNotContain("src", tag.Value, StringComparison.OrdinalIgnoreCase));
+        var markup = ScriptBody().Replace(html, "<script></script>");
+        Assert.DoesNotContain("http://", markup, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("https://", markup, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<link", markup, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Plotly_js_is_inlined_exactly_once()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Known());
+
+        // The library's banner comment and its global definition appear once, however many charts there are.
+        Assert.Single(Regex.Matches(html, @"plotly\.js v\d+\.\d+\.\d+"));
+        Assert.True(Regex.Matches(html, "Plotly.newPlot").Count >= 5);
+        Assert.True(html.Length > 3_000_000, "the full library is inlined");
+    }
+
+    [Fact]
+    public void Charts_carry_the_report_data()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Known(seconds: 3));
+
+        Assert.Contains("\"name\":\"sent msg/s\"", html, StringComparison.Ordinal);
+        Assert.Contains("\"y\":[101.0,101.0,101.0]", html, StringComparison.Ordinal);
+        Assert.Contains("\"name\":\"asked msg/s\"", html, StringComparison.Ordinal);
+        Assert.Contains("\"name\":\"connect/throttled\"", html, StringComparison.Ordinal);
+        Assert.Contains("Latency over time: telemetry", html, StringComparison.Ordinal);
+        Assert.Contains("Latency distribution by operation", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Script_in_user_strings_is_encoded_everywhere()
+    {
+        const string Evil = "<script>alert(1)</script>";
+        var report = SampleReports.Known(name: Evil, text: "name: x\n# " + Evil);
+        var connect = report.Latency[Operations.Connect];
+        report = report with
+        {
+            Latency = new Dictionary<string, OperationReport>(report.Latency)
+            {
+                [Operations.Connect] = connect with { Failures = new Dictionary<string, long> { [Evil] = 2 } },
+            },
+            TimeSeries = [.. report.TimeSeries.Select(p => p with { Errors = new Dictionary<string, long> { ["connect/" + Evil] = 1 } })],
+            Thresholds = [new ThresholdResult(Evil, Evil, 1, false)],
+        };
+
+        var html = HtmlReportWriter.Render(report);
+
+        Assert.DoesNotContain(Evil, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("alert(1)</script>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("<\\/script>", html, StringComparison.Ordinal); // inside chart data, cannot close the element
+    }
+
+    [Fact]
+    public void Page_shows_header_tables_and_sections()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Known());
+
+        Assert.Contains("<h1>quickstart</h1>", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"verdict passed\">passed<", html, StringComparison.Ordinal);
+        Assert.Contains("hub embedded", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"l\">throttled</td>", html, StringComparison.Ordinal);
+        Assert.Contains("p99 &lt; 200ms", html, StringComparison.Ordinal);
+        Assert.Contains("load generator saturated", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Ingest accounting</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("count: 5", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Comparison with baseline", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Long_series_are_downsampled_to_2000_points()
+    {
+        var report = SampleReports.Known(seconds: 3);
+        var point = report.TimeSeries[0];
+        report = report with
+        {
+            TimeSeries = [.. Enumerable.Range(1, 5000).Select(s => point with { Seconds = s, Connected = 7777 })],
+        };
+
+        var html = HtmlReportWriter.Render(report);
+
+        var connected = Regex.Match(html, "\"name\":\"connected\",\"mode\":\"lines\",\"x\":\\[[^\\]]*\\],\"y\":\\[([^\\]]*)\\]");
+        Assert.True(connected.Success);
+        Assert.Equal(2000, connected.Groups[1].Value.Split(',').Length);
+    }
+
+    [Fact]
+    public void Write_creates_the_file()
+    {
+        var path = Path.Combine(_dir, "out", "report.html");
+
+        HtmlReportWriter.Write(SampleReports.Known(), path);
+
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(path), StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("<script\\b[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex ScriptTag();
+
+    [GeneratedRegex("<script\\b[^>]*>.*?</script>", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex ScriptBody();
+}

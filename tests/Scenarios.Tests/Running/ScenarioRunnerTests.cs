@@ -1,0 +1,192 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using FleetSim.Reporting;
+using FleetSim.Scenarios.Load;
+using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Parsing;
+using FleetSim.Scenarios.Running;
+
+namespace FleetSim.Scenarios.Tests.Running;
+
+public class ScenarioRunnerTests() : TestKit(Config)
+{
+    private static readonly Config Config = ConfigurationFactory.ParseString(
+        """akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """);
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    private static Scenario Parse(string yaml)
+    {
+        var result = ScenarioLoader.LoadFromText(yaml, "test.yaml");
+        Assert.True(result.Success, string.Join("\n", result.Errors));
+        return result.Scenario!;
+    }
+
+    private (IActorRef Runner, RecordingFleet Fleet, FleetMetrics Metrics) StartRunner(Scenario scenario)
+    {
+        var fleet = new RecordingFleet();
+        var metrics = new FleetMetrics();
+        var runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics));
+        runner.Tell(new Identify(1));
+        ExpectMsg<ActorIdentity>();
+        runner.Tell(new ScenarioRunner.Start());
+        runner.Tell(new Identify(2)); // Start is handled (timers registered at virtual time zero) before the clock moves
+        ExpectMsg<ActorIdentity>();
+        return (runner, fleet, metrics);
+    }
+
+    private void Advance(TimeSpan by)
+    {
+        // Step in ticks so each timer fires in order, as it would in real time.
+        for (var t = TimeSpan.Zero; t < by; t += ScenarioRunner.TickInterval)
+            Clock.Advance(ScenarioRunner.TickInterval);
+    }
+
+    [Fact]
+    public void Ramp_starts_devices_at_the_asked_rate_and_the_run_completes()
+    {
+        var scenario = Parse("""
+            name: ramp
+            devices: {count: 100, idPrefix: d-, connectRate: 10}
+            duration: 20s
+            """);
+        var (_, fleet, _) = StartRunner(scenario);
+
+        Advance(TimeSpan.FromSeconds(5));
+        AwaitAssert(() => Assert.InRange(fleet.Started.Count, 49, 51)); // 10 per second for 5 s
+        Advance(TimeSpan.FromSeconds(6));
+        AwaitAssert(() => Assert.Equal(100, fleet.Started.Count));
+
+        // Each device was due when the schedule asked for it: 10 per second, in order.
+        var first = fleet.Started[0].DueAt;
+        Assert.InRange((fleet.Started[99].DueAt - first).TotalSeconds, 9.899, 9.901);
+
+        Advance(TimeSpan.FromSeconds(10));
+        var finished = ExpectMsg<ScenarioRunner.Finished>();
+        Assert.True(finished.Completed);
+        Assert.Equal(100, finished.Peak);
+        Assert.True(fleet.StoppedAll);
+    }
+
+    [Fact]
+    public void Ramp_down_stops_the_newest_devices_and_a_pause_phase_pauses_behaviours()
+    {
+        var scenario = Parse("""
+            name: phases
+            devices: {count: 40, idPrefix: d-}
+            load:
+              - inject: {perSecond: 20, for: 2s}
+              - rampDown: {to: 10, over: 3s}
+              - pause: {for: 2s}
+              - hold: {for: 1s, telemetry: {factor: 2}}
+            telemetry: {interval: 1s}
+            duration: 1s
+            """);
+        var (_, fleet, _) = StartRunner(scenario);
+
+        Advance(TimeSpan.FromSeconds(2.1));
+        AwaitAssert(() => Assert.Equal(40, fleet.Started.Count));
+        Advance(TimeSpan.FromSeconds(3));
+        AwaitAssert(() => Assert.Equal(10, fleet.Active));
+        Assert.Equal(39, fleet.Stopped[0]); // the newest device goes first
+        Advance(TimeSpan.FromSeconds(0.5));
+        AwaitAssert(() => Assert.Equal([true], fleet.PauseChanges));
+        Advance(TimeSpan.FromSeconds(2));
+        AwaitAssert(() => Assert.Equal([true, false], fleet.PauseChanges));
+        AwaitAssert(() => Assert.Equal(TimeSpan.FromMilliseconds(500), fleet.Intervals[0]));
+    }
+
+    [Fact]
+    public void Abort_stops_the_fleet_and_reports_an_incomplete_run()
+    {
+        var scenario = Parse("""
+            name: abort
+            devices: {count: 10, idPrefix: d-, connectRate: 100}
+            duration: 60s
+            """);
+        var (runner, fleet, _) = StartRunner(scenario);
+        Advance(TimeSpan.FromSeconds(1));
+        runner.Tell(new ScenarioRunner.Abort("cancelled"));
+        var finished = ExpectMsg<ScenarioRunner.Finished>();
+        Assert.False(finished.Completed);
+        Assert.Contains("cancelled", finished.Outcome);
+        Assert.True(fleet.StoppedAll);
+    }
+
+    [Fact]
+    public void A_breached_threshold_aborts_the_run_when_asked_to()
+    {
+        var scenario = Parse("""
+            name: breach
+            devices: {count: 5, idPrefix: d-, connectRate: 100}
+            duration: 60s
+            thresholds:
+              abortOnBreach: true
+              connect: ["errorRate < 0.5"]
+            """);
+        var (_, fleet, metrics) = StartRunner(scenario);
+        Advance(TimeSpan.FromSeconds(0.5));
+        metrics.Operation(Operations.Connect).RecordFailure("unauthorized");
+        Advance(TimeSpan.FromSeconds(1));
+        var finished = ExpectMsg<ScenarioRunner.Finished>();
+        Assert.False(finished.Completed);
+        Assert.NotNull(finished.Breach);
+        Assert.Contains("threshold", finished.Outcome);
+    }
+
+    private sealed class RecordingFleet : IFleetDriver
+    {
+        private readonly Lock _lock = new();
+
+        public List<(int Group, int Index, DateTimeOffset DueAt)> Started { get; } = [];
+
+        public List<int> Stopped { get; } = [];
+
+        public List<bool> PauseChanges { get; } = [];
+
+        public Dictionary<int, TimeSpan> Intervals { get; } = [];
+
+        public bool StoppedAll { get; private set; }
+
+        public int Active
+        {
+            get
+            {
+                lock (_lock)
+                    return Started.Count - Stopped.Count;
+            }
+        }
+
+        public void Start(int group, int index, DateTimeOffset dueAt)
+        {
+            lock (_lock)
+                Started.Add((group, index, dueAt));
+        }
+
+        public void Stop(int group, int index)
+        {
+            lock (_lock)
+                Stopped.Add(index);
+        }
+
+        public void SetTelemetryInterval(int group, TimeSpan interval)
+        {
+            lock (_lock)
+                Intervals[group] = interval;
+        }
+
+        public void SetPaused(bool paused)
+        {
+            lock (_lock)
+                PauseChanges.Add(paused);
+        }
+
+        public void StopAll(IActorRef whenStopped)
+        {
+            StoppedAll = true;
+            whenStopped.Tell(new ScenarioRunner.FleetStopped());
+        }
+    }
+}

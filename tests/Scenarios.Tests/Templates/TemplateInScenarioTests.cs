@@ -1,0 +1,64 @@
+using FleetSim.Scenarios.Tests.Parsing;
+
+namespace FleetSim.Scenarios.Tests.Templates;
+
+public sealed class TemplateInScenarioTests
+{
+    private static string Group(string telemetry) => $"name: x\ndeviceGroups:\n  - name: a\n    count: 1\n    telemetry:\n{telemetry}\nduration: 1s\n";
+
+    [Fact]
+    public void Error_in_a_single_line_template_points_at_the_expression()
+    {
+        var error = Loads.One(Group("      payload: '{\"t\": \"{{gausian 1 2}}\"}'"));
+        Assert.Equal((6, 26), (error.Line, error.Column));
+        Assert.Contains("unknown generator 'gausian'", error.Message, StringComparison.Ordinal);
+        Assert.Equal("did you mean 'gaussian'?", error.Hint);
+    }
+
+    [Fact]
+    public void Error_in_a_block_template_points_at_its_line_and_column()
+    {
+        var error = Loads.One(Group("      payload: |\n        {\n          \"t\": \"{{randomInt 5}}\"\n        }"));
+        Assert.Equal((8, 19), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Error_in_a_mapping_template_points_at_the_scalar()
+    {
+        var error = Loads.One(Group("      payload:\n        ok: 1\n        bad: \"{{choise a b}}\""));
+        Assert.Equal((8, 17), (error.Line, error.Column));
+        Assert.Equal("did you mean 'choice'?", error.Hint);
+    }
+
+    [Fact]
+    public void Mapping_templates_become_json_with_typed_scalars()
+    {
+        var scenario = Loads.Ok(Group("      payload:\n        n: \"{{counter}}\"\n        on: true\n        v: 1.5\n        s: text\n        q: '12'\n        list: [1, \"{{randomInt 3 3}}\"]"));
+        var template = scenario.DeviceGroups[0].Telemetry!.Payload;
+        var text = template.RenderToString(template.CreateState("d", 1, DateTimeOffset.UnixEpoch), DateTimeOffset.UnixEpoch);
+        Assert.Equal("{\"n\": 1, \"on\": true, \"v\": 1.5, \"s\": \"text\", \"q\": \"12\", \"list\": [1, 3]}", text);
+    }
+
+    [Fact]
+    public void Json_templates_that_do_not_render_json_are_errors()
+    {
+        Assert.Contains("is not valid JSON", Loads.One(Group("      payload: '{\"t\": }'")).Message, StringComparison.Ordinal);
+        Assert.Contains("must be a JSON object", Loads.One(
+            "name: x\ndeviceGroups:\n  - {name: a, count: 1, reported: {interval: 1s, template: '[1]'}}\nduration: 1s\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Text_content_type_allows_any_text()
+    {
+        var scenario = Loads.Ok(Group("      contentType: text/plain\n      payload: 'reading {{counter}}'"));
+        Assert.Equal("text/plain", scenario.DeviceGroups[0].Telemetry!.ContentType);
+    }
+
+    [Fact]
+    public void Default_telemetry_is_json_with_a_counter_at_one_per_second()
+    {
+        var telemetry = Loads.Ok(Group("      inFlight: 2")).DeviceGroups[0].Telemetry!;
+        Assert.Equal(("application/json", "utf-8", TimeSpan.FromSeconds(1), 2), (telemetry.ContentType, telemetry.ContentEncoding, telemetry.Interval, telemetry.InFlight));
+        Assert.Equal("{\"n\": 1}", telemetry.Payload.RenderToString(telemetry.Payload.CreateState("d", 1, DateTimeOffset.UnixEpoch), DateTimeOffset.UnixEpoch));
+    }
+}
