@@ -201,4 +201,23 @@ public sealed class HubServiceTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         AwaitCondition(() => _metrics.Counter(Counters.TelemetryAcked).Value >= 3, TimeSpan.FromSeconds(10));
         Assert.True(_hub.Ingest.ForDevice("x509-1")!.Ingested >= 3);
     }
+
+    [Fact]
+    public void A_file_upload_reaches_the_hubs_blob_store_and_is_notified()
+    {
+        var options = Options() with
+        {
+            Twin = null,
+            FileUpload = new Files.FileUploadOptions { Interval = TimeSpan.FromMilliseconds(300), SizeBytes = 4096, HttpsPort = _hub.HttpsPort },
+        };
+        var device = Start(options, "upload-1");
+
+        AwaitCondition(() => _metrics.Operation(Operations.FileUpload).OkCount >= 1, TimeSpan.FromSeconds(15));
+        device.Tell(PoisonPill.Instance);
+        var upload = _hub.FileUploads.All().First(u => u.DeviceId == "upload-1");
+        Assert.True(upload.Notified);
+        Assert.True(upload.IsSuccess);
+        Assert.Equal(4096, new FileInfo(upload.FilePath).Length);
+        Assert.Equal(0, _metrics.Operation(Operations.FileUpload).FailedCount);
+    }
 }
