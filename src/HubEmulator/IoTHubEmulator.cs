@@ -224,6 +224,9 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         // Devices with X.509 identities present a client certificate; CONNECT validation judges it.
         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
         ClientCertificateValidation = static (_, _, _) => true,
+        // A fleet connecting at once queues thousands of handshakes on a few cores; Kestrel's 10 s default then
+        // refuses devices the hub would have served (bench/README.md). Devices wait up to their own connect timeout.
+        HandshakeTimeout = TimeSpan.FromSeconds(60),
     };
 
     private static int BoundPort(ListenOptions? listen) =>
