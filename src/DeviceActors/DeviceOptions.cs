@@ -50,6 +50,9 @@ public sealed record DeviceOptions
 
     public DeviceTransportKind Transport { get; init; } = DeviceTransportKind.Mqtt;
 
+    /// <summary>Proxy for MQTT (TCP or WebSockets) and file-upload HTTPS (the SDKs' proxy_options); null connects directly.</summary>
+    public Proxy.ProxyOptions? Proxy { get; init; }
+
     /// <summary>Path of the WebSocket endpoint (IoT Hub: /$iothub/websocket).</summary>
     public string WebSocketPath { get; init; } = "/$iothub/websocket";
 
@@ -149,6 +152,7 @@ public sealed record DeviceOptions
         if (CipherSuites is { Count: 0 }) errors.Add("device options: cipher suites, when given, must name at least one suite");
         if (CipherSuites is not null && OperatingSystem.IsWindows())
             errors.Add("device options: cipher suites cannot be chosen on Windows (.NET's CipherSuitesPolicy is not supported there)");
+        if (Proxy?.Validate() is { } proxy) errors.Add("device options: " + proxy);
         if (Retry.Validate() is { } retry) errors.Add("device options: " + retry);
         if (Telemetry?.Validate() is { } telemetry) errors.Add("device options: " + telemetry);
         if (Twin?.Validate() is { } twin) errors.Add("device options: " + twin);
