@@ -99,4 +99,12 @@ public class ConnectionStringTests
         var redacted = Redaction.Redact("HostName=h;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=h%2Fdevices%2Fd&sig=abc&se=1");
         Assert.Equal("HostName=h;DeviceId=d;SharedAccessSignature=***", redacted);
     }
+
+    [Theory]
+    [InlineData("proxy: {url: http://p:3128, username: u, password: hunter2}", "proxy: {url: http://p:3128, username: u, password: ***}")]
+    [InlineData("    password: \"hunter2\"", "    password: \"***\"")]
+    [InlineData("{\"password\":\"hunter2\"}", "{\"password\":\"***\"}")]
+    [InlineData("Proxy-Authorization: Basic dTpodW50ZXIy", "Proxy-Authorization: Basic ***")]
+    public void Redaction_masks_proxy_passwords_and_basic_credentials(string text, string expected) =>
+        Assert.Equal(expected, Redaction.Redact(text));
 }

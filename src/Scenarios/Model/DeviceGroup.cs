@@ -1,3 +1,6 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using FleetSim.DeviceActors.Proxy;
 using FleetSim.Scenarios.Templates;
 
 namespace FleetSim.Scenarios.Model;
@@ -27,8 +30,41 @@ public sealed record DeviceGroup(
     public static readonly TimeSpan DefaultSasTtl = TimeSpan.FromHours(1);
     public static readonly TimeSpan DefaultSasRenewalMargin = TimeSpan.FromMinutes(2);
 
+    /// <summary>Connect here instead of the hub's host name (the SDKs' gateway_hostname); the SAS token still names the hub.</summary>
+    public string? GatewayHostName { get; init; }
+
+    /// <summary>TLS versions, cipher suites and the CA the hub's certificate must chain to.</summary>
+    public TlsSpec Tls { get; init; } = TlsSpec.Default;
+
+    /// <summary>Proxy for every connection of the group's devices; null connects directly.</summary>
+    public ProxyOptions? Proxy { get; init; }
+
+    /// <summary>Devices of this group whose transitions and errors go to the run's debug log.</summary>
+    public IReadOnlyList<string> DebugDevices { get; init; } = [];
+
+    /// <summary>Devices created from device connection strings (their ids and keys); null: FleetSim registers the group's devices.</summary>
+    public DeviceConnectionStrings? ConnectionStrings { get; init; }
+
     /// <summary>Device id of the device with this 0-based index in the group.</summary>
     public string DeviceId(int index) => Ids.Format(index);
+}
+
+/// <summary>TLS settings of a group. None/null values let the OS and the system trust store decide.</summary>
+public sealed record TlsSpec(SslProtocols Versions, IReadOnlyList<TlsCipherSuite>? CipherSuites, TrustedCaFile? TrustedCa)
+{
+    public static TlsSpec Default { get; } = new(SslProtocols.None, null, null);
+}
+
+/// <summary>A CA certificate read from a PEM file (the SDKs' server_verification_cert).</summary>
+public sealed record TrustedCaFile(string Path, string Pem);
+
+/// <summary>
+/// Devices given by device connection strings (the SDKs' create_from_connection_string), one per line of a file.
+/// Keys are secrets: <see cref="ToString"/> shows only the file and the count.
+/// </summary>
+public sealed record DeviceConnectionStrings(string Path, IReadOnlyList<FleetSim.Protocol.DeviceConnectionString> Entries)
+{
+    public override string ToString() => $"{Path} ({Entries.Count} devices)";
 }
 
 public enum CredentialKind { SymmetricKey, SasToken, X509 }

@@ -15,7 +15,20 @@ public sealed record EmbeddedHub(EmulatorOptions Options) : HubSpec
 /// An existing hub, named by its SERVICE connection string (used to register devices and drive service
 /// actions). <see cref="ServiceConnectionString.ToString"/> is redacted, so the record prints safely.
 /// </summary>
-public sealed record ConnectionStringHub(ServiceConnectionString ConnectionString) : HubSpec;
+public sealed record ConnectionStringHub(ServiceConnectionString ConnectionString) : HubSpec
+{
+    public const int DefaultMqttPort = 8883;
+    public const int DefaultHttpsPort = 443;
+
+    /// <summary>MQTT over TLS port (IoT Hub: 8883; another port for a hub such as <c>fleetsim hub</c> elsewhere).</summary>
+    public int MqttPort { get; init; } = DefaultMqttPort;
+
+    /// <summary>HTTPS port: REST API, MQTT over WebSockets, file upload (IoT Hub: 443).</summary>
+    public int HttpsPort { get; init; } = DefaultHttpsPort;
+
+    /// <summary>The CA the hub's certificates chain to; null trusts the system store.</summary>
+    public TrustedCaFile? TrustedCa { get; init; }
+}
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {

@@ -62,7 +62,7 @@ public sealed record Scenario(
     /// The same scenario at another size (CI runs shipped scenarios small): device counts, phase device
     /// targets, inject and service rates, and count/throughput thresholds are multiplied by
     /// <paramref name="factor"/>. Per-device rates, durations and latency rules are unchanged. A group never
-    /// drops below 1 device, and no phase asks for more devices than the scaled fleet has.
+    /// drops below 1 device or grows past its connection-strings list, and no phase asks for more devices than the scaled fleet has.
     /// </summary>
     public Scenario Scale(double factor)
     {
@@ -75,6 +75,10 @@ public sealed record Scenario(
         foreach (var group in DeviceGroups)
         {
             var count = ScaleCount(group.Count, factor, minimum: 1);
+            if (group.ConnectionStrings is { } listed)
+            {
+                count = Math.Min(count, listed.Entries.Count); // a listed group cannot grow past its list
+            }
             groups.Add(group with { Count = count });
             total += count;
         }

@@ -8,7 +8,7 @@ internal static class DeviceGroupParser
 {
     private static readonly TimeSpan MaxKeepAlive = TimeSpan.FromSeconds(1177);
 
-    public static DeviceGroup? Parse(ParseContext ctx, YamlNode node, string what)
+    public static DeviceGroup? Parse(ParseContext ctx, YamlNode node, string what, HubSpec? hub)
     {
         var g = ObjectReader.Open(ctx, node, "deviceGroup", what);
         if (g is null)
@@ -21,14 +21,42 @@ internal static class DeviceGroupParser
             ctx.Error(g.Get("name")!, $"group name '{name}' may hold only letters, digits, '_', '.' and '-'");
             name = null;
         }
+        var errorsBefore = ctx.Errors.Count;
+        var connectionStrings = g.Get("connectionStrings") is { } csNode ? ConnectionParser.ConnectionStrings(ctx, csNode) : null;
         var count = g.Int("count", 1);
-        var ids = Ids(ctx, g, name ?? "group", count ?? 1);
+        DeviceIdPattern? ids;
+        if (g.Has("connectionStrings"))
+        {
+            (count, ids) = FromConnectionStrings(ctx, g, connectionStrings, count, hub);
+        }
+        else
+        {
+            if (!g.Has("count"))
+            {
+                ctx.Error(node, $"{what}: missing required key 'count'", "the number of devices in the group (or connectionStrings: FILE to list them)");
+            }
+            ids = Ids(ctx, g, name ?? "group", count ?? 1);
+        }
         var credential = g.Enum("credential", "credential") switch
         {
             "sasToken" => CredentialKind.SasToken,
             "x509" => CredentialKind.X509,
             _ => CredentialKind.SymmetricKey,
         };
+        var gateway = g.Get("gatewayHostName") is { } gw ? ConnectionParser.HostName(ctx, gw, "gatewayHostName") : null;
+        var tls = g.Get("tls") is { } tlsNode ? ConnectionParser.Tls(ctx, tlsNode) : TlsSpec.Default;
+        var proxy = g.Get("proxy") is { } proxyNode ? ConnectionParser.Proxy(ctx, proxyNode) : null;
+        var debug = g.Get("debugDevices") is { } debugNode ? ConnectionParser.DebugDevices(ctx, debugNode) : [];
+        if (debug is not null && ids is not null && count is not null)
+        {
+            foreach (var (id, idNode) in debug)
+            {
+                if (!ids.TryParseIndex(id, count.Value, out _))
+                {
+                    ctx.Error(idNode, $"debugDevices: '{id}' is not a device of group '{name}'", $"its ids are {ids.Format(0)} .. {ids.Format(count.Value - 1)}");
+                }
+            }
+        }
         var transport = g.Enum("transport", "transport") == "mqtt-ws" ? TransportKind.MqttWebSockets : TransportKind.Mqtt;
         var keepAlive = g.Duration("keepAlive", TimeSpan.FromSeconds(1), MaxKeepAlive) ?? DeviceGroup.DefaultKeepAlive;
         var modelId = g.String("modelId");
@@ -62,14 +90,53 @@ internal static class DeviceGroupParser
         var desired = g.Get("desired") is { } d ? BehaviourParser.Desired(ctx, d) : null;
         var c2d = g.Get("c2d") is { } c ? BehaviourParser.C2d(ctx, c) : null;
         var upload = g.Get("fileUpload") is { } f ? BehaviourParser.FileUpload(ctx, f) : null;
-        if (name is null || count is null || ids is null || methods is null || unknown is null
+        if (name is null || count is null || ids is null || methods is null || unknown is null || tls is null || debug is null
+            || ctx.Errors.Count > errorsBefore
             || (g.Has("telemetry") && telemetry is null) || (g.Has("reported") && reported is null) || (g.Has("desired") && desired is null)
             || (g.Has("c2d") && c2d is null) || (g.Has("fileUpload") && upload is null))
         {
             return null;
         }
         return new DeviceGroup(name, count.Value, ids, credential, transport, keepAlive, modelId, productInfo, retry, sasTtl, margin,
-            telemetry, reported, methods, unknown, desired, c2d, upload);
+            telemetry, reported, methods, unknown, desired, c2d, upload)
+        {
+            GatewayHostName = gateway,
+            Tls = tls,
+            Proxy = proxy,
+            DebugDevices = [.. debug.Select(d => d.Id).Distinct(StringComparer.Ordinal)],
+            ConnectionStrings = connectionStrings,
+        };
+    }
+
+    /// <summary>
+    /// A group listed in a connection-strings file: ids and keys come from the file (so idPattern, idPrefix and credential
+    /// do not apply), count defaults to the number of devices and may not exceed it, and an existing hub must be the one
+    /// the strings name.
+    /// </summary>
+    private static (int? Count, DeviceIdPattern? Ids) FromConnectionStrings(ParseContext ctx, ObjectReader g, DeviceConnectionStrings? strings, int? count, HubSpec? hub)
+    {
+        foreach (var key in new[] { "idPattern", "idPrefix", "credential" })
+        {
+            if (g.KeyNode(key) is { } keyNode)
+            {
+                ctx.Error(keyNode, $"{key} cannot be used with connectionStrings", "the connection strings give each device its id and key");
+            }
+        }
+        if (strings is null)
+        {
+            return (null, null);
+        }
+        if (count > strings.Entries.Count)
+        {
+            ctx.Error(g.Get("count")!, $"count is {count}, but {strings.Path} lists {strings.Entries.Count} devices", "leave count out to use them all");
+            return (null, null);
+        }
+        if (hub is ConnectionStringHub external && !string.Equals(external.ConnectionString.HostName, strings.Entries[0].HostName, StringComparison.OrdinalIgnoreCase))
+        {
+            ctx.Error(g.Get("connectionStrings")!, $"{strings.Path} names hub '{strings.Entries[0].HostName}', but the scenario's hub is '{external.ConnectionString.HostName}'",
+                "the devices must belong to the hub named by hub.connectionString");
+        }
+        return (count ?? strings.Entries.Count, DeviceIdPattern.FromList("connectionStrings:" + strings.Path, [.. strings.Entries.Select(e => e.DeviceId)]));
     }
 
     /// <summary>The issue-2 short form: devices {count, idPrefix | idPattern} and top-level telemetry make one group.</summary>

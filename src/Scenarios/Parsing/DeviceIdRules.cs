@@ -25,6 +25,23 @@ internal static class DeviceIdRules
         return true;
     }
 
+    /// <summary>Whether <paramref name="id"/> is a valid IoT Hub device id.</summary>
+    public static bool IsDeviceId(string id)
+    {
+        if (id.Length is 0 or > MaxLength)
+        {
+            return false;
+        }
+        foreach (var c in id)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && !Specials.Contains(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static bool TryCompile(string pattern, int count, [NotNullWhen(true)] out DeviceIdPattern? compiled, [NotNullWhen(false)] out string? error)
     {
         compiled = null;

@@ -31,7 +31,27 @@ internal static class HubParser
         {
             var value = hub.Get("connectionString")!;
             var text = ctx.Text(value, "a connection string");
-            return text is null ? null : ConnectionString(ctx, value, text);
+            var mqttPort = hub.Int("mqttPort", 1, 65535);
+            var httpsPort = hub.Int("httpsPort", 1, 65535);
+            var ca = hub.Get("trustedCa") is { } caNode ? ConnectionParser.TrustedCa(ctx, caNode, "hub.trustedCa") : null;
+            if (text is null || ConnectionString(ctx, value, text) is not { } external || (hub.Has("trustedCa") && ca is null))
+            {
+                return null;
+            }
+            return external with
+            {
+                MqttPort = mqttPort ?? ConnectionStringHub.DefaultMqttPort,
+                HttpsPort = httpsPort ?? ConnectionStringHub.DefaultHttpsPort,
+                TrustedCa = ca,
+            };
+        }
+        foreach (var key in new[] { "mqttPort", "httpsPort", "trustedCa" })
+        {
+            if (hub.KeyNode(key) is { } keyNode)
+            {
+                hub.Get(key);
+                ctx.Error(keyNode, $"hub.{key} applies only to a hub named by connectionString", "the embedded hub picks its own ports and CA");
+            }
         }
         hub.Get("connectionString");
         return kind == "embedded" ? Embedded(ctx, hub.Get("embedded")!) : null;

@@ -27,7 +27,7 @@ internal static class ScenarioParser
         var duration = top.Duration("duration", TimeSpan.FromMilliseconds(1));
 
         var errorsBeforeGroups = ctx.Errors.Count;
-        var (groups, connectRate) = Groups(ctx, top);
+        var (groups, connectRate) = Groups(ctx, top, hub);
         var groupsValid = ctx.Errors.Count == errorsBeforeGroups && groups.Count > 0;
         var total = 0;
         foreach (var group in groups)
@@ -132,7 +132,7 @@ internal static class ScenarioParser
         return total;
     }
 
-    private static (List<DeviceGroup> Groups, double? ConnectRate) Groups(ParseContext ctx, ObjectReader top)
+    private static (List<DeviceGroup> Groups, double? ConnectRate) Groups(ParseContext ctx, ObjectReader top, HubSpec? hub)
     {
         var groups = new List<DeviceGroup>();
         var devicesNode = top.Get("devices");
@@ -154,7 +154,7 @@ internal static class ScenarioParser
             }
             for (var i = 0; i < sequence.Children.Count; i++)
             {
-                if (DeviceGroupParser.Parse(ctx, sequence.Children[i], $"deviceGroups[{i}]") is { } group)
+                if (DeviceGroupParser.Parse(ctx, sequence.Children[i], $"deviceGroups[{i}]", hub) is { } group)
                 {
                     groups.Add(group);
                 }
@@ -199,6 +199,30 @@ internal static class ScenarioParser
             {
                 ctx.Error(sequence.Children[i], $"group '{groups[i].Name}' has the same device ids ({groups[i].Ids.Pattern}) as group '{groups[patterns[groups[i].Ids.Pattern]].Name}'",
                     "give each group its own idPattern or idPrefix");
+            }
+        }
+        // A device listed in a connection-strings file must not also be made by another group's pattern.
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (groups[i].ConnectionStrings is not { } listed)
+            {
+                continue;
+            }
+            for (var j = 0; j < groups.Count; j++)
+            {
+                if (j == i)
+                {
+                    continue;
+                }
+                for (var k = 0; k < groups[i].Count; k++)
+                {
+                    var id = listed.Entries[k].DeviceId;
+                    if (groups[j].Ids.TryParseIndex(id, groups[j].Count, out _))
+                    {
+                        ctx.Error(sequence.Children[i], $"device '{id}' of group '{groups[i].Name}' is also a device of group '{groups[j].Name}'", "each device belongs to one group");
+                        return;
+                    }
+                }
             }
         }
     }

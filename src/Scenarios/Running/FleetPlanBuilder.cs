@@ -47,9 +47,14 @@ public static class FleetPlanBuilder
         return new DeviceOptions
         {
             HostName = endpoint.HostName,
-            EndpointHost = endpoint.MqttHost,
+            // The scenario's gateway wins over the connection strings' GatewayHostName, which wins over the hub itself.
+            EndpointHost = group.GatewayHostName ?? group.ConnectionStrings?.Entries[0].GatewayHostName ?? endpoint.MqttHost,
             EndpointPort = ws ? endpoint.HttpsPort : endpoint.MqttPort,
-            TrustedCa = endpoint.TrustedCa,
+            TrustedCa = group.Tls.TrustedCa is { } ca ? X509Certificate2.CreateFromPem(ca.Pem) : endpoint.TrustedCa,
+            TlsProtocols = group.Tls.Versions,
+            CipherSuites = group.Tls.CipherSuites,
+            Proxy = group.Proxy,
+            DebugDeviceIds = new HashSet<string>(group.DebugDevices, StringComparer.Ordinal),
             Transport = ws ? DeviceTransportKind.MqttWebSockets : DeviceTransportKind.Mqtt,
             KeepAlive = group.KeepAlive,
             SasTtl = group.SasTtl,

@@ -60,13 +60,13 @@ public sealed partial class HubServiceClient : IDisposable
     }
 
     /// <summary>
-    /// Creates the device with hub-generated keys (or, given a certificate thumbprint, as a self-signed X.509 device), or
+    /// Creates the device with hub-generated keys (or the given primary key; or, given a certificate thumbprint, as a self-signed X.509 device), or
     /// returns the existing one (a second run reuses identities).
     /// </summary>
-    public async Task<RegisteredDevice> CreateOrGetDeviceAsync(string deviceId, CancellationToken ct, string? x509Thumbprint = null)
+    public async Task<RegisteredDevice> CreateOrGetDeviceAsync(string deviceId, CancellationToken ct, string? x509Thumbprint = null, string? primaryKey = null)
     {
         var authentication = x509Thumbprint is null
-            ? new JsonObject { ["type"] = "sas", ["symmetricKey"] = new JsonObject { ["primaryKey"] = null, ["secondaryKey"] = null } }
+            ? new JsonObject { ["type"] = "sas", ["symmetricKey"] = new JsonObject { ["primaryKey"] = primaryKey, ["secondaryKey"] = null } }
             : new JsonObject { ["type"] = "selfSigned", ["x509Thumbprint"] = new JsonObject { ["primaryThumbprint"] = x509Thumbprint, ["secondaryThumbprint"] = x509Thumbprint } };
         var body = new JsonObject
         {

@@ -71,9 +71,17 @@ public sealed class HubConnection : IAsyncDisposable
             "127.0.0.1", hub.MqttPort, hub.HttpsPort, ca, hub);
     }
 
-    /// <summary>An existing hub: REST on https://{HostName}, MQTT on {HostName}:8883, system trust store.</summary>
-    public static HubConnection External(ServiceConnectionString connection) =>
-        new(HubKinds.External, connection, HubEndpoint.ForHost(connection.HostName), connection.HostName, 8883, 443, null, null);
+    /// <summary>An existing hub: REST on https://{HostName}:{httpsPort}, MQTT on {HostName}:{mqttPort}, the given CA or the system trust store.</summary>
+    public static HubConnection External(ServiceConnectionString connection, int mqttPort = ConnectionStringHub.DefaultMqttPort,
+        int httpsPort = ConnectionStringHub.DefaultHttpsPort, string? trustedCaPem = null)
+    {
+        var ca = trustedCaPem is null ? null : X509Certificate2.CreateFromPem(trustedCaPem);
+        return new(HubKinds.External, connection, HubEndpoint.ForHost(connection.HostName, httpsPort, ca), connection.HostName, mqttPort, httpsPort, ca, null);
+    }
+
+    /// <summary>The hub a scenario names by its service connection string, on its ports, trusting its CA.</summary>
+    public static HubConnection External(ConnectionStringHub hub) =>
+        External(hub.ConnectionString, hub.MqttPort, hub.HttpsPort, hub.TrustedCa?.Pem);
 
     public async ValueTask DisposeAsync()
     {

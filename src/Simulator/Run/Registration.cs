@@ -10,18 +10,32 @@ namespace FleetSim.Simulator.Run;
 /// Creates (or finds) every device identity of the scenario through the hub's registry REST API, a bounded number
 /// of requests at a time: symmetric-key devices get the hub's generated keys (kept for the run, never logged);
 /// X.509 devices get a self-signed certificate made here, registered by thumbprint, as a real fleet would.
+/// Devices given by connection strings already exist on a real hub and keep their keys; the embedded hub, which
+/// starts empty, gets them registered with those keys.
 /// </summary>
 public static class Registration
 {
     public const int Concurrency = 32;
 
-    public static async Task<GroupCredentials[]> RegisterAsync(HubServiceClient service, Scenario scenario, CancellationToken ct)
+    public static async Task<GroupCredentials[]> RegisterAsync(HubServiceClient service, Scenario scenario, string hubHostName, bool embeddedHub, CancellationToken ct)
     {
         var credentials = new GroupCredentials[scenario.DeviceGroups.Count];
         var work = new List<(int Group, int Index)>(scenario.TotalDevices);
         for (var g = 0; g < scenario.DeviceGroups.Count; g++)
         {
             var group = scenario.DeviceGroups[g];
+            if (group.ConnectionStrings is { } listed)
+            {
+                if (!embeddedHub && !string.Equals(listed.Entries[0].HostName, hubHostName, StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidOperationException($"group '{group.Name}': {listed.Path} names hub '{listed.Entries[0].HostName}', but the run's hub is '{hubHostName}'");
+                credentials[g] = new GroupCredentials([.. listed.Entries.Take(group.Count).Select(e => e.SharedAccessKey!)], null);
+                if (!embeddedHub)
+                    continue; // they exist already: "create from connection string" registers nothing
+                for (var i = 0; i < group.Count; i++)
+                    work.Add((g, i));
+                continue;
+            }
+
             var x509 = group.Credential == CredentialKind.X509;
             credentials[g] = new GroupCredentials(x509 ? null : new string[group.Count], x509 ? new X509Certificate2[group.Count] : null);
             for (var i = 0; i < group.Count; i++)
@@ -37,6 +51,15 @@ public static class Registration
                 var certificate = CreateDeviceCertificate(id);
                 certificates[item.Index] = certificate;
                 await service.CreateOrGetDeviceAsync(id, token, certificate.Thumbprint);
+                return;
+            }
+
+            if (scenario.DeviceGroups[item.Group].ConnectionStrings is not null)
+            {
+                var given = creds.Keys![item.Index];
+                var registered = await service.CreateOrGetDeviceAsync(id, token, primaryKey: given);
+                if (registered.PrimaryKey != given)
+                    throw new InvalidOperationException($"device '{id}' exists on the hub with another key than its connection string's");
                 return;
             }
 

@@ -47,7 +47,7 @@ public static class RunSession
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
 
             output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, cancel);
+            var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
 
             var faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
                 ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
@@ -124,7 +124,7 @@ public static class RunSession
             return HubConnection.External(request.Hub);
         return request.Scenario.Hub switch
         {
-            ConnectionStringHub external => HubConnection.External(external.ConnectionString),
+            ConnectionStringHub external => HubConnection.External(external),
             EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
@@ -142,7 +142,19 @@ public static class RunSession
         builder.Services.AddSingleton<IHostLifetime, RunLifetime>();
         builder.Services.AddAkka("fleetsim", akka =>
         {
-            akka.ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel);
+            var debugLog = DebugLogPath(request);
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = debugLog is null ? Akka.Event.LogLevel.WarningLevel : Akka.Event.LogLevel.DebugLevel;
+                if (debugLog is not null)
+                {
+                    // Only the listed devices log at debug level (DeviceOptions.DebugDeviceIds); their lines go to a file, not over the live view.
+                    loggers.ClearLoggers();
+                    loggers.AddLogger<Logging.DebugFileLogger>();
+                }
+            });
+            if (debugLog is not null)
+                akka.AddHocon($"{Logging.DebugFileLogger.PathSetting} = {System.Text.Json.JsonSerializer.Serialize(debugLog)}", HoconAddMode.Prepend);
             // Signals belong to the run, which stops the devices cleanly and writes the report before the system stops.
             akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
@@ -184,6 +196,10 @@ public static class RunSession
             await host.StopAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>Where the debug log goes when a group names debugDevices (next to the report), else null.</summary>
+    public static string? DebugLogPath(RunRequest request) =>
+        request.Scenario.DeviceGroups.Any(g => g.DebugDevices.Count > 0) ? Path.Combine(request.OutDir, Logging.DebugFileLogger.FileName) : null;
 
     private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, List<string> warnings)
     {

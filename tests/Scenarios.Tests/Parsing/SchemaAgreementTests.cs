@@ -96,6 +96,38 @@ public sealed class SchemaAgreementTests
         duration: 4s
         """;
 
+    /// <summary>The keys that name files: a hub on other ports with its CA, and a group from connection strings (see <see cref="WriteConnectionFiles"/>).</summary>
+    public const string ConnectionSink = """
+        name: connections
+        hub: {connectionString: "HostName=sink.example;SharedAccessKeyName=service;SharedAccessKey=a2V5", mqttPort: 18883, httpsPort: 18443, trustedCa: ca.pem}
+        deviceGroups:
+          - name: listed
+            connectionStrings: devices.txt
+            count: 2
+            gatewayHostName: gw.sink.example
+            tls: {versions: ["1.2", "1.3"], cipherSuites: [TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], trustedCa: ca.pem}
+            proxy: {url: "http://127.0.0.1:3128", username: me, password: secret}
+            debugDevices: [listed-1]
+        duration: 4s
+        """;
+
+    /// <summary>Writes ca.pem (a fresh self-signed CA) and devices.txt (three devices of sink.example) into <paramref name="dir"/>.</summary>
+    internal static void WriteConnectionFiles(string dir)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=sink CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(Path.Combine(dir, "ca.pem"), ca.ExportCertificatePem());
+        File.WriteAllLines(Path.Combine(dir, "devices.txt"),
+        [
+            "# three devices",
+            "HostName=sink.example;DeviceId=listed-0;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V5",
+            "HostName=sink.example;DeviceId=listed-1;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V6",
+            "",
+            "HostName=sink.example;DeviceId=listed-2;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V7",
+        ]);
+    }
+
     private static string SchemaText => File.ReadAllText(Path.Combine(Loads.ScenariosFolder, "fleetsim.schema.json"));
 
     [Fact]
@@ -106,6 +138,17 @@ public sealed class SchemaAgreementTests
         {
             var result = ScenarioLoader.LoadFromText(text, "sink.yaml", schema: catalog);
             Assert.True(result.Success, string.Join("\n", result.Errors));
+        }
+        var dir = Directory.CreateTempSubdirectory("fleetsim-sink-").FullName;
+        try
+        {
+            WriteConnectionFiles(dir);
+            var result = ScenarioLoader.LoadFromText(ConnectionSink, Path.Combine(dir, "sink.yaml"), schema: catalog);
+            Assert.True(result.Success, string.Join("\n", result.Errors));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
         var schemaKeys = catalog.ObjectNames.SelectMany(o => catalog.Keys(o).Select(k => o + "." + k)).ToHashSet();
         Assert.Empty(schemaKeys.Except(catalog.ConsultedKeys).Order());

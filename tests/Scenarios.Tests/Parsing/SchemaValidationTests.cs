@@ -38,6 +38,24 @@ public sealed class SchemaValidationTests
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
     }
 
+    [Fact]
+    public void A_scenario_naming_files_passes_the_parser_and_the_schema()
+    {
+        var dir = Directory.CreateTempSubdirectory("fleetsim-schema-").FullName;
+        try
+        {
+            SchemaAgreementTests.WriteConnectionFiles(dir);
+            var result = ScenarioLoader.LoadFromText(SchemaAgreementTests.ConnectionSink, Path.Combine(dir, "s.yaml"));
+            Assert.True(result.Success, string.Join("\n", result.Errors));
+            var errors = Schema.Value.Validate(ToJson(SchemaAgreementTests.ConnectionSink));
+            Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("colour: blue")]
     [InlineData("deviceGroups:\n  - {name: a, count: 1, transport: mqtts}")]

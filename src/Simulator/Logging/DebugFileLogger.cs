@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Dispatch;
+using Akka.Event;
+using FleetSim.Protocol;
+
+namespace FleetSim.Simulator.Logging;
+
+/// <summary>
+/// The run's Akka logger when a scenario names debugDevices: every event (those devices' transitions and errors
+/// among them) goes to debug.log in the report folder, redacted; warnings and errors still go to the console, as
+/// without debugging. Each line is flushed, so a crash loses nothing already logged.
+/// </summary>
+public sealed class DebugFileLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+{
+    /// <summary>HOCON key naming the file (set by the run).</summary>
+    public const string PathSetting = "fleetsim.debug-log";
+
+    public const string FileName = "debug.log";
+
+    private StreamWriter? _writer;
+
+    public DebugFileLogger()
+    {
+        Receive<InitializeLogger>(_ =>
+        {
+            var path = Context.System.Settings.Config.GetString(PathSetting, null);
+            if (!string.IsNullOrEmpty(path))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+            }
+
+            Sender.Tell(new LoggerInitialized());
+        });
+        Receive<LogEvent>(Write);
+    }
+
+    private void Write(LogEvent e)
+    {
+        var line = Redaction.Redact($"{e.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level(e.LogLevel())} {e.LogSource}: {e.Message}{(e.Cause is null ? "" : " (" + e.Cause.GetType().Name + ": " + e.Cause.Message + ")")}");
+        _writer?.WriteLine(line);
+        if (e.LogLevel() >= LogLevel.WarningLevel)
+            Console.Error.WriteLine(line);
+    }
+
+    private static string Level(LogLevel level) => level switch
+    {
+        LogLevel.DebugLevel => "DEBUG",
+        LogLevel.InfoLevel => "INFO",
+        LogLevel.WarningLevel => "WARN",
+        _ => "ERROR",
+    };
+
+    protected override void PostStop()
+    {
+        _writer?.Dispose();
+        base.PostStop();
+    }
+}
