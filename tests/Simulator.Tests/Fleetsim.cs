@@ -24,7 +24,11 @@ public static class Fleetsim
         }
     }
 
-    public static async Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, params string[] args)
+    public static Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, params string[] args) =>
+        RunAsync(timeout, workingDirectory, args, null);
+
+    /// <summary>Runs fleetsim with extra environment variables (e.g. secrets a scenario reads as ${NAME}).</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, string[] args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -37,6 +41,8 @@ public static class Fleetsim
         foreach (var a in args)
             start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
         var stdout = new StringBuilder();

@@ -69,7 +69,7 @@ public static class RunCommand
             var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
                 new MetricsExportOptions(otlp, prometheus));
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
-            PrintSummary(result);
+            PrintSummary(result, RunSession.DebugLogPath(request));
             return result.ExitCode;
         });
         return command;
@@ -81,7 +81,7 @@ public static class RunCommand
         return Path.GetFullPath(Path.Combine("reports", $"{safe}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
     }
 
-    private static void PrintSummary(RunResult result)
+    private static void PrintSummary(RunResult result, string? debugLog)
     {
         var r = result.Report;
         var o = Console.Out;
@@ -105,6 +105,8 @@ public static class RunCommand
 
         if (result.Files is not null)
             o.WriteLine($"report: {result.Files.Html}");
+        if (debugLog is not null && File.Exists(debugLog))
+            o.WriteLine($"debug log: {debugLog}");
     }
 
     private static string Show(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "n/a";
