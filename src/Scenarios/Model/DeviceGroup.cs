@@ -64,6 +64,22 @@ public sealed record TrustedCaFile(string Path, string Pem);
 /// </summary>
 public sealed record DeviceConnectionStrings(string Path, IReadOnlyList<FleetSim.Protocol.DeviceConnectionString> Entries)
 {
+    /// <summary>The GatewayHostName the strings share, without a port; null when they name none.</summary>
+    public string? GatewayHost => Entries[0].GatewayHostName is { } gateway ? SplitHostAndPort(gateway).Host : null;
+
+    /// <summary>The port in the strings' GatewayHostName (host:PORT, as the SDKs accept it), if any.</summary>
+    public int? GatewayPort => Entries[0].GatewayHostName is { } gateway ? SplitHostAndPort(gateway).Port : null;
+
+    /// <summary>Splits host:port; a value without one (or an IPv6 address) is all host.</summary>
+    public static (string Host, int? Port) SplitHostAndPort(string gateway)
+    {
+        var colon = gateway.LastIndexOf(':');
+        return colon > 0 && gateway.IndexOf(':') == colon
+            && int.TryParse(gateway.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            ? (gateway[..colon], port)
+            : (gateway, null);
+    }
+
     public override string ToString() => $"{Path} ({Entries.Count} devices)";
 }
 

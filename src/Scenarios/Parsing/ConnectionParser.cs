@@ -237,6 +237,10 @@ internal static class ConnectionParser
             {
                 Fail("HostName=", $"device '{entry.DeviceId}' names hub '{entry.HostName}', line {firstLine} names '{first.HostName}'", "a group connects to one hub; put other hubs' devices in another scenario");
             }
+            else if (entry.GatewayHostName is { } gateway && !IsHostAndPort(gateway))
+            {
+                Fail("GatewayHostName=", $"device '{entry.DeviceId}': GatewayHostName '{gateway}' is not a host name, optionally with :PORT", "e.g. GatewayHostName=edge.local or GatewayHostName=localhost:18883");
+            }
             else if (first is not null && !string.Equals(entry.GatewayHostName, first.GatewayHostName, StringComparison.OrdinalIgnoreCase))
             {
                 Fail(entry.GatewayHostName is null ? "" : "GatewayHostName=", $"device '{entry.DeviceId}' has GatewayHostName '{entry.GatewayHostName ?? "(none)"}', line {firstLine} has '{first.GatewayHostName ?? "(none)"}'",
@@ -262,6 +266,12 @@ internal static class ConnectionParser
             return null;
         }
         return new DeviceConnectionStrings(path, entries);
+    }
+
+    private static bool IsHostAndPort(string gateway)
+    {
+        var (host, port) = DeviceConnectionStrings.SplitHostAndPort(gateway);
+        return Uri.CheckHostName(host) != UriHostNameType.Unknown && port is null or (> 0 and <= 65535) && (port is not null || !gateway.Contains(':', StringComparison.Ordinal) || Uri.CheckHostName(gateway) == UriHostNameType.IPv6);
     }
 
     /// <summary>The nodes of a YAML list (a single scalar counts as a list of one); an error for anything else.</summary>

@@ -48,8 +48,9 @@ public static class FleetPlanBuilder
         {
             HostName = endpoint.HostName,
             // The scenario's gateway wins over the connection strings' GatewayHostName, which wins over the hub itself.
-            EndpointHost = group.GatewayHostName ?? group.ConnectionStrings?.Entries[0].GatewayHostName ?? endpoint.MqttHost,
-            EndpointPort = ws ? endpoint.HttpsPort : endpoint.MqttPort,
+            EndpointHost = group.GatewayHostName ?? group.ConnectionStrings?.GatewayHost ?? endpoint.MqttHost,
+            // A GatewayHostName=host:PORT in the strings moves MQTT over TLS to that port (WebSockets stay on HTTPS).
+            EndpointPort = ws ? endpoint.HttpsPort : group.GatewayHostName is null && group.ConnectionStrings?.GatewayPort is { } port ? port : endpoint.MqttPort,
             TrustedCa = group.Tls.TrustedCa is { } ca ? X509Certificate2.CreateFromPem(ca.Pem) : endpoint.TrustedCa,
             TlsProtocols = group.Tls.Versions,
             CipherSuites = group.Tls.CipherSuites,

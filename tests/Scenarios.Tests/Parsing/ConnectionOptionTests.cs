@@ -158,6 +158,7 @@ public sealed class ConnectionOptionTests : IDisposable
     [InlineData("HostName=sink.example;DeviceId=g;SharedAccessKey=a2V5;GatewayHostName=gw", "has GatewayHostName 'gw'", "GatewayHostName=")]
     [InlineData("  HostName=sink.example;DeviceId=k;SharedAccessKey=not base64!", "SharedAccessKey is not base64", "")]
     [InlineData("HostName=sink.example;DeviceId=bad#id;SharedAccessKey=a2V5", "is not a valid device id", "DeviceId=")]
+    [InlineData("HostName=sink.example;DeviceId=q;SharedAccessKey=a2V5;GatewayHostName=gw:99999", "is not a host name, optionally with :PORT", "GatewayHostName=")]
     public void Bad_connection_strings_are_errors_at_their_line_and_column_in_the_file(string line, string message, string at)
     {
         File.AppendAllLines(Path.Combine(_dir, "devices.txt"), [line]);
@@ -202,6 +203,17 @@ public sealed class ConnectionOptionTests : IDisposable
         Assert.Equal("edge.local", OptionsOf(fromFile).EndpointHost);
         var overridden = Ok("name: cs\ndeviceGroups:\n  - {name: listed, connectionStrings: gw.txt, gatewayHostName: lb.local}\nduration: 2s\n");
         Assert.Equal("lb.local", OptionsOf(overridden).EndpointHost);
+    }
+
+    [Fact]
+    public void A_gateway_with_a_port_in_the_connection_strings_moves_mqtt_to_that_port()
+    {
+        // The form the README gives the official SDKs for `fleetsim hub --mqtt-port`: GatewayHostName=localhost:PORT.
+        File.WriteAllText(Path.Combine(_dir, "port.txt"), "HostName=sink.example;DeviceId=p1;SharedAccessKey=a2V5;GatewayHostName=localhost:18883\n");
+        var options = OptionsOf(Ok("name: cs\ndeviceGroups:\n  - {name: listed, connectionStrings: port.txt}\nduration: 2s\n"));
+        Assert.Equal(("localhost", 18883), (options.EndpointHost, options.MqttPort));
+        var ws = OptionsOf(Ok("name: cs\ndeviceGroups:\n  - {name: listed, connectionStrings: port.txt, transport: mqtt-ws}\nduration: 2s\n"));
+        Assert.Equal(("localhost", 443), (ws.EndpointHost, ws.MqttPort));
     }
 
     [Fact]

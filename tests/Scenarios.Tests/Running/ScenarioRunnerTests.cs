@@ -34,14 +34,24 @@ public class ScenarioRunnerTests() : TestKit(Config)
         runner.Tell(new ScenarioRunner.Start());
         runner.Tell(new Identify(2)); // Start is handled (timers registered at virtual time zero) before the clock moves
         ExpectMsg<ActorIdentity>();
+        _runner = runner;
         return (runner, fleet, metrics);
     }
 
+    private IActorRef _runner = ActorRefs.Nobody;
+
     private void Advance(TimeSpan by)
     {
-        // Step in ticks so each timer fires in order, as it would in real time.
+        // Step in ticks so each timer fires in order, as it would in real time, and let the runner handle each tick
+        // before the clock moves on (the Identify round trip queues behind it): otherwise it could read a clock
+        // already advanced further and count a punctual tick as late.
+        var probe = CreateTestProbe(); // not the test actor, which receives the runner's Finished
         for (var t = TimeSpan.Zero; t < by; t += ScenarioRunner.TickInterval)
+        {
             Clock.Advance(ScenarioRunner.TickInterval);
+            _runner.Tell(new Identify(t), probe.Ref);
+            probe.ExpectMsg<ActorIdentity>();
+        }
     }
 
     [Fact]
