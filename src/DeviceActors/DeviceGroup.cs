@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.Protocol;
@@ -75,8 +76,21 @@ public sealed class DeviceGroup : IDisposable
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null },
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null,
+            },
         };
+        if (options.Proxy is { } proxy)
+        {
+            handler.UseProxy = true;
+            handler.Proxy = new WebProxy(proxy.Address)
+            {
+                BypassProxyOnLocal = false, // a hub on this machine is reached through the proxy too
+                Credentials = proxy.UserName is null ? null : new NetworkCredential(proxy.UserName, proxy.Password),
+            };
+        }
+
         return new HttpClient(handler) { Timeout = options.OperationTimeout };
     }
 }
