@@ -11,11 +11,11 @@ namespace FleetSim.DeviceActors.Proxy;
 /// </summary>
 internal static class ProxyConnection
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ProxyOptions, IMqttClientStreamProvider> Providers = new();
+
     /// <summary>The stream provider for a proxy; one per <see cref="ProxyOptions"/> instance (a group), shared by its devices.</summary>
     public static IMqttClientStreamProvider For(ProxyOptions proxy) =>
         Providers.GetValue(proxy, static p => p.Kind == ProxyKind.Http ? new HttpConnectStreamProvider(p) : new Socks5StreamProvider(p));
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ProxyOptions, IMqttClientStreamProvider> Providers = new();
 
     /// <summary>host:port of the proxy, as the exceptions name it.</summary>
     public static string Name(ProxyOptions proxy) => proxy.Address.Authority;
