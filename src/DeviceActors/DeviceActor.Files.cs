@@ -9,6 +9,13 @@ public sealed partial class DeviceActor
 {
     private bool _uploading;
     private long _uploads;
+    private HttpClient? _ownHttp;
+
+    private void DisposeUploadClient()
+    {
+        _ownHttp?.Dispose();
+        _ownHttp = null;
+    }
 
     private void StartUpload()
     {
@@ -19,14 +26,19 @@ public sealed partial class DeviceActor
             return;
         }
 
-        string authorization;
-        if (_identity.SymmetricKey is { } key)
+        // X.509 devices authenticate their HTTPS by TLS client authentication (no Authorization header), so each needs
+        // a client of its own, made on the first upload (devices that never upload pay nothing) and disposed in PostStop.
+        var http = _group.Http;
+        string? authorization = null;
+        if (_identity.ClientCertificate is { } certificate)
+            http = _ownHttp ??= _group.CreateHttpClient(certificate);
+        else if (_identity.SymmetricKey is { } key)
             authorization = SasToken.Create($"{_options.HostName}/devices/{_identity.DeviceId}", key, _options.Time.GetUtcNow() + _options.SasTtl);
         else if (_userToken is not null)
             authorization = _userToken;
         else
         {
-            _metrics.FileUpload.RecordFailure("x509NotSupported"); // the HTTPS client is shared per group, without client certificates
+            _metrics.FileUpload.RecordFailure("noCredentials");
             return;
         }
 
@@ -34,7 +46,7 @@ public sealed partial class DeviceActor
         var start = _options.Time.GetTimestamp();
         var blobName = $"{upload.BlobNamePrefix}-{_identity.DeviceId}-{++_uploads}.bin";
         var hub = new Uri($"https://{_options.HostName}:{upload.HttpsPort}/");
-        FileUploader.UploadAsync(_group.Http, hub, _identity.DeviceId, authorization, blobName, _group.UploadBody)
+        FileUploader.UploadAsync(http, hub, _identity.DeviceId, authorization, blobName, _group.UploadBody)
             .PipeTo(Self, success: error => new UploadDone(start, error),
                 failure: e => new UploadDone(start, FailureKinds.FromException(e).Label()));
     }

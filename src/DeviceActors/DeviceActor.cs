@@ -91,6 +91,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         _telemetry.Clear();
         _transport?.Dispose();
         _transport = null;
+        DisposeUploadClient();
     }
 
     // ---- States: Idle and Stopped (the connection states are in DeviceActor.Connection.cs) ----

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.Protocol;
@@ -58,7 +60,7 @@ public sealed class DeviceGroup : IDisposable
 
     internal Subscriptions Subscriptions { get; }
 
-    /// <summary>HTTPS client for file uploads, shared by the group, trusting what the MQTT connection trusts.</summary>
+    /// <summary>HTTPS client for the file uploads of SAS devices, shared by the group, trusting what the MQTT connection trusts.</summary>
     internal HttpClient Http => _http.Value;
 
     internal ReadOnlyMemory<byte> UploadBody { get; }
@@ -69,14 +71,35 @@ public sealed class DeviceGroup : IDisposable
             _http.Value.Dispose();
     }
 
-    private static HttpClient CreateHttpClient(DeviceOptions options)
+    /// <summary>
+    /// An HTTPS client trusting what the MQTT connection trusts and going through the group's proxy. With a client
+    /// certificate it authenticates an X.509 device by TLS client authentication, as the SDKs do for file uploads;
+    /// such a client belongs to that one device (the group's shared client has no certificate).
+    /// </summary>
+    internal HttpClient CreateHttpClient(X509Certificate2? clientCertificate) => CreateHttpClient(Options, clientCertificate);
+
+    private static HttpClient CreateHttpClient(DeviceOptions options, X509Certificate2? clientCertificate = null)
     {
         var validator = ServerCertificateValidator.For(options);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null },
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => validator.Check(certificate, errors) is null,
+                ClientCertificates = clientCertificate is null ? null : new X509CertificateCollection { clientCertificate },
+            },
         };
+        if (options.Proxy is { } proxy)
+        {
+            handler.UseProxy = true;
+            handler.Proxy = new WebProxy(proxy.Address)
+            {
+                BypassProxyOnLocal = false, // a hub on this machine is reached through the proxy too
+                Credentials = proxy.UserName is null ? null : new NetworkCredential(proxy.UserName, proxy.Password),
+            };
+        }
+
         return new HttpClient(handler) { Timeout = options.OperationTimeout };
     }
 }

@@ -114,7 +114,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var faults = new FaultInjector(time);
         var hostNames = new HubHostNames(options.HostName);
         var throttle = new HubThrottle(options.Quotas, time);
-        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificates, faults, throttle, time);
+        var certificateCheck = new DeviceCertificateCheck(certificates, time);
+        var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificateCheck, faults, throttle, time);
         var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
         var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, throttle, time, options.SasExpiryGrace, loggerFactory);
         var twinRequests = new TwinRequestHandler(mqtt, faults, throttle, time);
@@ -171,7 +172,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         ServiceApi.Map(web, services);
         var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time);
         var blobHost = options.HostName;
-        FileUploadEndpoints.Map(web, services, uploads, () => blobHost);
+        FileUploadEndpoints.Map(web, services, certificateCheck, uploads, () => blobHost);
         await mqtt.StartAsync().ConfigureAwait(false);
         try
         {
@@ -221,7 +222,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
     {
         ServerCertificate = certificates.Server,
         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-        // Devices with X.509 identities present a client certificate; CONNECT validation judges it.
+        // Devices with X.509 identities present a client certificate; CONNECT validation (MQTT) or the device
+        // endpoints (file upload over HTTPS) judge it.
         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
         ClientCertificateValidation = static (_, _, _) => true,
         // A fleet connecting at once queues thousands of handshakes on a few cores; Kestrel's 10 s default then

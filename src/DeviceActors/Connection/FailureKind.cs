@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -25,11 +26,17 @@ public enum FailureKind
 
     /// <summary>The TLS server certificate was not trusted: never retried (configuration error).</summary>
     Untrusted,
+
+    /// <summary>
+    /// The proxy refused the credentials or every authentication method offered (HTTP 407, SOCKS5 method 0xFF or
+    /// RFC 1929 failure): never retried (configuration error). Other proxy failures are <see cref="Network"/>.
+    /// </summary>
+    ProxyUnauthorized,
 }
 
 public static class FailureKinds
 {
-    public static bool IsRetryable(this FailureKind kind) => kind is not (FailureKind.Unauthorized or FailureKind.Untrusted);
+    public static bool IsRetryable(this FailureKind kind) => kind is not (FailureKind.Unauthorized or FailureKind.Untrusted or FailureKind.ProxyUnauthorized);
 
     /// <summary>The short, stable label used in metrics and in the Stopped reason.</summary>
     public static string Label(this FailureKind kind) => kind switch
@@ -40,6 +47,7 @@ public static class FailureKinds
         FailureKind.Network => "network",
         FailureKind.Refused => "refused",
         FailureKind.Untrusted => "untrustedServer",
+        FailureKind.ProxyUnauthorized => "proxyUnauthorized",
         _ => "unknown",
     };
 
@@ -53,7 +61,10 @@ public static class FailureKinds
         _ => FailureKind.Refused,
     };
 
-    /// <summary>Classifies an exception from a connect attempt or an operation on a connection.</summary>
+    /// <summary>
+    /// Classifies an exception from a connect attempt or an operation on a connection, looking through the
+    /// exceptions MQTTnet, ClientWebSocket and HttpClient wrap around the cause.
+    /// </summary>
     public static FailureKind FromException(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -62,6 +73,14 @@ public static class FailureKinds
             {
                 case ServerCertificateRejectedException:
                     return FailureKind.Untrusted;
+                case MqttProxyException proxy:
+                    return proxy.ErrorCode is MqttProxyErrorCode.ProxyAuthFailed or MqttProxyErrorCode.ProxyAuthMethodRejected
+                        ? FailureKind.ProxyUnauthorized
+                        : FailureKind.Network;
+                case HttpRequestException { StatusCode: HttpStatusCode.ProxyAuthenticationRequired }:
+                    return FailureKind.ProxyUnauthorized; // ClientWebSocket / HttpClient: CONNECT answered 407
+                case IOException when IsSocksAuthenticationFailure(e):
+                    return FailureKind.ProxyUnauthorized;
                 case TimeoutException or OperationCanceledException or MqttCommunicationTimedOutException:
                     return FailureKind.Timeout;
                 case SocketException:
@@ -71,4 +90,12 @@ public static class FailureKinds
 
         return FailureKind.Network;
     }
+
+    /// <summary>
+    /// ClientWebSocket and HttpClient report a SOCKS5 login or method refusal as System.Net.Http.SocksException, an
+    /// internal type whose only distinction is its message ("Failed to authenticate with the SOCKS server.", "…did not
+    /// return a suitable authentication method."). Best effort: a changed message makes it a retried network failure.
+    /// </summary>
+    private static bool IsSocksAuthenticationFailure(Exception e) =>
+        e.GetType().FullName == "System.Net.Http.SocksException" && e.Message.Contains("authenticat", StringComparison.OrdinalIgnoreCase);
 }

@@ -6,20 +6,22 @@ namespace FleetSim.DeviceActors.Files;
 /// <summary>
 /// One file upload as the SDKs do it (PROTOCOL.md section 8): ask the hub for storage (POST /devices/{id}/files),
 /// PUT the blob to the SAS URL it returns, then report the outcome (POST /devices/{id}/files/notifications).
-/// Returns null on success, else a short failure label for metrics.
+/// <paramref name="authorization"/> is the device's SAS token, or null for an X.509 device whose client
+/// authenticates by its TLS client certificate. Returns null on success, else a short failure label for metrics.
 /// </summary>
 internal static class FileUploader
 {
     private const string ApiVersion = "?api-version=2021-04-12";
 
-    public static async Task<string?> UploadAsync(HttpClient http, Uri hub, string deviceId, string authorization, string blobName,
+    public static async Task<string?> UploadAsync(HttpClient http, Uri hub, string deviceId, string? authorization, string blobName,
         ReadOnlyMemory<byte> body)
     {
         var device = Uri.EscapeDataString(deviceId);
         StorageInfo? storage;
         using (var request = new HttpRequestMessage(HttpMethod.Post, new Uri(hub, $"devices/{device}/files{ApiVersion}")))
         {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            if (authorization is not null)
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
             request.Content = JsonContent.Create(new { blobName });
             using var response = await http.SendAsync(request).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
@@ -43,7 +45,8 @@ internal static class FileUploader
         var uploaded = blobStatus is >= 200 and < 300;
         using (var notify = new HttpRequestMessage(HttpMethod.Post, new Uri(hub, $"devices/{device}/files/notifications{ApiVersion}")))
         {
-            notify.Headers.TryAddWithoutValidation("Authorization", authorization);
+            if (authorization is not null)
+                notify.Headers.TryAddWithoutValidation("Authorization", authorization);
             notify.Content = JsonContent.Create(new
             {
                 correlationId = storage.CorrelationId,

@@ -63,15 +63,40 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             .WithKeepAlivePeriod(options.KeepAlive)
             .WithTimeout(options.OperationTimeout)
             .WithTlsOptions(tls.Build());
-        builder = options.Transport == DeviceTransportKind.MqttWebSockets
-            ? builder.WithWebSocketServer(ws => ws
-                .WithUri($"wss://{options.MqttHost}:{options.MqttPort}{options.WebSocketPath}")
-                .WithSubProtocols(["mqtt"]))
-            : builder.WithTcpServer(options.MqttHost, options.MqttPort);
+        var proxy = options.Proxy;
+        if (options.Transport == DeviceTransportKind.MqttWebSockets)
+        {
+            builder = builder.WithWebSocketServer(ws =>
+            {
+                ws.WithUri($"wss://{options.MqttHost}:{options.MqttPort}{options.WebSocketPath}").WithSubProtocols(["mqtt"]);
+                if (proxy is not null)
+                    ws.WithProxyOptions(WebSocketProxy(proxy));
+            });
+        }
+        else
+        {
+            builder = builder.WithTcpServer(options.MqttHost, options.MqttPort);
+            if (proxy is not null) // the channel puts TLS on the tunnel, with the hub's name as SNI
+                builder = builder.WithStreamProvider(Proxy.ProxyConnection.For(proxy));
+        }
+
         _options = builder.Build();
     }
 
     public void Attach(IActorRef device) => _device = device;
+
+    /// <summary>
+    /// ClientWebSocket's own proxy support (SocketsHttpHandler: HTTP CONNECT, or SOCKS5 for a socks5:// address).
+    /// BypassOnLocal is off so that a hub on this machine or the local network is reached through the proxy too.
+    /// MQTTnet passes the credentials only when both the user name and the password are non-empty.
+    /// </summary>
+    private static MqttClientWebSocketProxyOptions WebSocketProxy(Proxy.ProxyOptions proxy) => new()
+    {
+        Address = proxy.Address.ToString(),
+        Username = proxy.UserName,
+        Password = proxy.Password,
+        BypassOnLocal = false,
+    };
 
     public async Task<ConnectOutcome> ConnectAsync(string? password)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Registry;
 using FleetSim.HubEmulator.Rest;
 using FleetSim.Protocol;
@@ -11,18 +12,18 @@ using Microsoft.AspNetCore.Routing;
 namespace FleetSim.HubEmulator.FileUpload;
 
 /// <summary>
-/// File upload endpoints. Device-authorized (device SAS in <c>Authorization</c>): <c>POST /devices/{id}/files</c>,
+/// File upload endpoints. Device-authorized (device SAS in <c>Authorization</c>, or an X.509 device's TLS client certificate): <c>POST /devices/{id}/files</c>,
 /// <c>POST /devices/{id}/files/notifications</c> and the Node SDK's <c>…/notifications/{correlationId}</c>.
 /// Blob store (SAS query from the first call): <c>PUT /fleetsim-uploads/{blob}</c> (whole blob), with
 /// <c>?comp=block&amp;blockid=</c> and <c>?comp=blocklist</c> (staged upload, as the storage SDKs do for streams), and GET.
 /// </summary>
 internal static class FileUploadEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, HubServices hub, FileUploads uploads, Func<string> blobHost)
+    public static void Map(IEndpointRouteBuilder app, HubServices hub, DeviceCertificateCheck certificates, FileUploads uploads, Func<string> blobHost)
     {
         app.MapPost("/devices/{id}/files", async (HttpRequest request, string id) =>
         {
-            if (Authorize(hub, request, id) is { } denied)
+            if (Authorize(hub, certificates, request, id) is { } denied)
             {
                 return denied;
             }
@@ -44,9 +45,9 @@ internal static class FileUploadEndpoints
                 ["sasToken"] = sas,
             });
         });
-        app.MapPost("/devices/{id}/files/notifications", (HttpRequest request, string id) => NotifyAsync(hub, uploads, request, id, null));
+        app.MapPost("/devices/{id}/files/notifications", (HttpRequest request, string id) => NotifyAsync(hub, certificates, uploads, request, id, null));
         app.MapPost("/devices/{id}/files/notifications/{correlationId}", (HttpRequest request, string id, string correlationId) =>
-            NotifyAsync(hub, uploads, request, id, correlationId));
+            NotifyAsync(hub, certificates, uploads, request, id, correlationId));
         app.MapPut($"/{FileUploads.Container}/{{**blob}}", (HttpRequest request, string blob) => PutBlobAsync(uploads, request, blob));
         app.MapGet($"/{FileUploads.Container}/{{**blob}}", (HttpRequest request, string blob) =>
             !uploads.IsBlobAccessAllowed(blob, request.Query["se"], request.Query["sig"]) ? Forbidden()
@@ -54,9 +55,10 @@ internal static class FileUploadEndpoints
             : Results.NotFound());
     }
 
-    private static async Task<IResult> NotifyAsync(HubServices hub, FileUploads uploads, HttpRequest request, string id, string? correlationId)
+    private static async Task<IResult> NotifyAsync(
+        HubServices hub, DeviceCertificateCheck certificates, FileUploads uploads, HttpRequest request, string id, string? correlationId)
     {
-        if (Authorize(hub, request, id) is { } denied)
+        if (Authorize(hub, certificates, request, id) is { } denied)
         {
             return denied;
         }
@@ -133,8 +135,12 @@ internal static class FileUploadEndpoints
 
     private static IResult Forbidden() => Results.StatusCode(StatusCodes.Status403Forbidden);
 
-    /// <summary>Device SAS: resource covers devices/{id}, signed with one of its keys, not expired.</summary>
-    private static IResult? Authorize(HubServices hub, HttpRequest request, string id)
+    /// <summary>
+    /// Device SAS in <c>Authorization</c> (resource covers devices/{id}, signed with one of its keys, not expired), or,
+    /// without that header, the TLS client certificate of an X.509 device judged as MQTT CONNECT judges it (the SDKs
+    /// authenticate X.509 devices' HTTPS that way). A disabled device is refused like an unknown credential.
+    /// </summary>
+    private static IResult? Authorize(HubServices hub, DeviceCertificateCheck certificates, HttpRequest request, string id)
     {
         var device = hub.Registry.Find(id);
         if (device is null)
@@ -143,8 +149,20 @@ internal static class FileUploadEndpoints
         }
 
         var identity = device.Identity;
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.Length == 0)
+        {
+            return identity.AuthenticationType != DeviceAuthenticationType.Sas
+                   && identity.Enabled
+                   && request.HttpContext.Connection.ClientCertificate is { } certificate
+                   && certificates.Authenticates(identity, certificate)
+                ? null
+                : RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess,
+                    "Unauthorized: a device SAS token, or the TLS client certificate of this X.509 device, is required.");
+        }
+
         if (identity.AuthenticationType == DeviceAuthenticationType.Sas
-            && SasToken.TryParse(request.Headers.Authorization.ToString(), out var token, out _)
+            && SasToken.TryParse(authorization, out var token, out _)
             && !token.IsExpired(hub.Time.GetUtcNow())
             && hub.HostNames.Covers(token, "devices/" + id)
             && token.KeyName is null

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator.Certificates;
 using FleetSim.HubEmulator.Faults;
@@ -25,20 +24,20 @@ internal sealed class ConnectAuthenticator
     private readonly HubHostNames _hostNames;
     private readonly DeviceRegistry _registry;
     private readonly string _serviceKey;
-    private readonly EmulatorCertificates _certificates;
+    private readonly DeviceCertificateCheck _certificateCheck;
     private readonly FaultInjector _faults;
     private readonly HubThrottle _throttle;
     private readonly TimeProvider _time;
 
     public ConnectAuthenticator(
-        HubHostNames hostNames, DeviceRegistry registry, string serviceKey, EmulatorCertificates certificates, FaultInjector faults,
+        HubHostNames hostNames, DeviceRegistry registry, string serviceKey, DeviceCertificateCheck certificateCheck, FaultInjector faults,
         HubThrottle throttle, TimeProvider time)
     {
         _throttle = throttle;
         _hostNames = hostNames;
         _registry = registry;
         _serviceKey = serviceKey;
-        _certificates = certificates;
+        _certificateCheck = certificateCheck;
         _faults = faults;
         _time = time;
     }
@@ -153,36 +152,8 @@ internal sealed class ConnectAuthenticator
         return ConnectRefusal.None;
     }
 
-    private ConnectRefusal ValidateCertificate(DeviceIdentity identity, X509Certificate2? certificate)
-    {
-        if (certificate is null)
-        {
-            return ConnectRefusal.MissingCredentials;
-        }
-
-        if (identity.AuthenticationType == DeviceAuthenticationType.SelfSigned)
-        {
-            var now = _time.GetUtcNow();
-            if (now < certificate.NotBefore || now > certificate.NotAfter)
-            {
-                return ConnectRefusal.CertificateRejected;
-            }
-
-            var sha1 = certificate.Thumbprint;
-            var sha256 = Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
-            return Matches(identity.PrimaryThumbprint, sha1, sha256) || Matches(identity.SecondaryThumbprint, sha1, sha256)
-                ? ConnectRefusal.None
-                : ConnectRefusal.CertificateRejected;
-        }
-
-        var commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-        return string.Equals(commonName, identity.DeviceId, StringComparison.Ordinal)
-               && _certificates.IsIssuedByCa(certificate, _time.GetUtcNow())
-            ? ConnectRefusal.None
-            : ConnectRefusal.CertificateRejected;
-    }
-
-    private static bool Matches(string? registered, string sha1, string sha256) =>
-        registered is not null
-        && (string.Equals(registered, sha1, StringComparison.OrdinalIgnoreCase) || string.Equals(registered, sha256, StringComparison.OrdinalIgnoreCase));
+    private ConnectRefusal ValidateCertificate(DeviceIdentity identity, X509Certificate2? certificate) =>
+        certificate is null ? ConnectRefusal.MissingCredentials
+        : _certificateCheck.Authenticates(identity, certificate) ? ConnectRefusal.None
+        : ConnectRefusal.CertificateRejected;
 }

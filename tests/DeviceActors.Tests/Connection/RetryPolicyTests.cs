@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using FleetSim.DeviceActors.Transport;
 using MQTTnet;
+using MQTTnet.Exceptions;
 
 namespace FleetSim.DeviceActors.Tests.Connection;
 
@@ -54,11 +55,12 @@ public sealed class RetryPolicyTests
     [Theory]
     [InlineData(FailureKind.Unauthorized, false)]
     [InlineData(FailureKind.Untrusted, false)]
+    [InlineData(FailureKind.ProxyUnauthorized, false)]
     [InlineData(FailureKind.Throttled, true)]
     [InlineData(FailureKind.Timeout, true)]
     [InlineData(FailureKind.Network, true)]
     [InlineData(FailureKind.Refused, true)]
-    public void Only_credential_and_trust_failures_are_never_retried(FailureKind kind, bool retried)
+    public void Only_credential_trust_and_proxy_credential_failures_are_never_retried(FailureKind kind, bool retried)
     {
         Assert.Equal(retried, RetryPolicy.Exponential.ShouldRetry(kind));
         Assert.False(RetryPolicy.None.ShouldRetry(kind));
@@ -78,5 +80,26 @@ public sealed class RetryPolicyTests
         Assert.Equal(FailureKind.Timeout, FailureKinds.FromException(new MQTTnet.Adapter.MqttConnectingFailedException("x", new TimeoutException())));
         Assert.Equal(FailureKind.Network, FailureKinds.FromException(new IOException("reset", new SocketException())));
         Assert.Equal(FailureKind.Untrusted, FailureKinds.FromException(new ServerCertificateRejectedException("no")));
+    }
+
+    [Theory]
+    [InlineData(MqttProxyErrorCode.ProxyAuthFailed, FailureKind.ProxyUnauthorized)]
+    [InlineData(MqttProxyErrorCode.ProxyAuthMethodRejected, FailureKind.ProxyUnauthorized)]
+    [InlineData(MqttProxyErrorCode.ProxyUnreachable, FailureKind.Network)]
+    [InlineData(MqttProxyErrorCode.ProxyConnectionRefused, FailureKind.Network)]
+    [InlineData(MqttProxyErrorCode.ProxyProtocolError, FailureKind.Network)]
+    public void Proxy_failures_wrapped_by_MQTTnet_are_classified_by_their_code(MqttProxyErrorCode code, FailureKind kind)
+    {
+        var wrapped = new MQTTnet.Adapter.MqttConnectingFailedException("connect failed", new MqttProxyException(code, "proxy said no", "proxy:3128"));
+        Assert.Equal(kind, FailureKinds.FromException(wrapped));
+    }
+
+    [Fact]
+    public void A_407_from_an_http_client_proxy_tunnel_is_proxyUnauthorized()
+    {
+        var error = new System.Net.WebSockets.WebSocketException("Unable to connect",
+            new HttpRequestException(HttpRequestError.ProxyTunnelError, "407", statusCode: System.Net.HttpStatusCode.ProxyAuthenticationRequired));
+        Assert.Equal(FailureKind.ProxyUnauthorized, FailureKinds.FromException(error));
+        Assert.Equal("proxyUnauthorized", FailureKind.ProxyUnauthorized.Label());
     }
 }

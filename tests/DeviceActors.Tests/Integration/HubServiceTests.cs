@@ -220,4 +220,27 @@ public sealed class HubServiceTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
         Assert.Equal(4096, new FileInfo(upload.FilePath).Length);
         Assert.Equal(0, _metrics.Operation(Operations.FileUpload).FailedCount);
     }
+
+    [Fact]
+    public void An_X509_device_uploads_a_file_authenticated_by_its_client_certificate()
+    {
+        using var certificate = _hub.Certificates.CreateDeviceCertificate("x509-upload", TimeSpan.FromDays(1));
+        _hub.Registry.Put(new DeviceSpec("x509-upload", AuthenticationType: DeviceAuthenticationType.CertificateAuthority), ifMatch: null);
+        var options = Options() with
+        {
+            Twin = null,
+            FileUpload = new Files.FileUploadOptions { Interval = TimeSpan.FromMilliseconds(300), SizeBytes = 3000, HttpsPort = _hub.HttpsPort },
+        };
+        var device = ChildActorOf(DeviceActor.Props(new DeviceIdentity("x509-upload", 0, null, ClientCertificate: certificate),
+            new DeviceGroup(options, new DeviceMetrics(_metrics))));
+        device.Tell(new DeviceActor.Start(options.Time.GetTimestamp()));
+
+        AwaitCondition(() => _metrics.Operation(Operations.FileUpload).OkCount >= 2, TimeSpan.FromSeconds(15));
+        device.Tell(DeviceActor.Stop.Instance, TestActor);
+        ExpectMsg<DeviceActor.DeviceStopped>(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, _metrics.Operation(Operations.FileUpload).FailedCount);
+        var uploads = _hub.FileUploads.All().Where(u => u.DeviceId == "x509-upload" && u.Notified).ToList();
+        Assert.True(uploads.Count >= 2);
+        Assert.All(uploads, u => Assert.Equal(3000, new FileInfo(u.FilePath).Length));
+    }
 }
