@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using FleetSim.DeviceActors.Proxy;
+using FleetSim.DeviceActors.Tests.Proxy;
 using FleetSim.HubEmulator;
 
 namespace FleetSim.Simulator.Tests;
@@ -114,5 +116,64 @@ public sealed class ConnectionOptionRunTests : IDisposable
         Assert.Equal(telemetry["sent"]!.GetValue<long>(), telemetry["ingested"]!.GetValue<long>());
         Assert.True(telemetry["sent"]!.GetValue<long>() >= 6 * 3);
         Assert.False(File.Exists(Path.Combine(outDir, "debug.log")), "no debugDevices, no debug log");
+    }
+
+    [Fact]
+    public async Task Devices_reach_the_embedded_hub_through_http_and_socks5_proxies_and_a_wrong_proxy_password_stops_them()
+    {
+        await using var http = new TestProxy(ProxyKind.Http, "fleet", "http-secret");
+        await using var socks = new TestProxy(ProxyKind.Socks5, "fleet", "s0cks-secret");
+        var path = Path.Combine(_dir, "proxies.yaml");
+        await File.WriteAllTextAsync(path, $$"""
+            name: proxies
+            deviceGroups:
+              - name: via-http
+                count: 2
+                idPrefix: http-
+                proxy: {url: "http://127.0.0.1:{{http.Port}}", username: fleet, password: "${FLEETSIM_TEST_PROXY_PASSWORD}"}
+                telemetry: {interval: 1s}
+                fileUpload: {interval: 1s, sizeBytes: 512}
+              - name: via-socks
+                count: 2
+                idPrefix: socks-
+                transport: mqtt-ws
+                proxy: {url: "socks5://127.0.0.1:{{socks.Port}}", username: fleet, password: s0cks-secret}
+                telemetry: {interval: 1s}
+                debugDevices: [socks-0]
+              - name: wrong-password
+                count: 1
+                idPrefix: wrong-
+                proxy: {url: "http://127.0.0.1:{{http.Port}}", username: fleet, password: guessed}
+            duration: 4s
+            """);
+        var outDir = Path.Combine(_dir, "out");
+
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(2), _dir, ["run", path, "--out", outDir, "--quiet"],
+            new Dictionary<string, string> { ["FLEETSIM_TEST_PROXY_PASSWORD"] = "http-secret" });
+
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        var connect = Latency(report, "connect");
+        Assert.True(connect["count"]!.GetValue<long>() == 4, result.All + connect.ToJsonString());
+        // The device with the wrong proxy password was refused by the proxy once and stopped: no retry storm.
+        Assert.Equal(1, connect["failures"]!["proxyUnauthorized"]!.GetValue<long>());
+        Assert.True(http.Refusals >= 1);
+        // Every device that connected went through its proxy: MQTT over TLS and file-upload HTTPS via HTTP CONNECT,
+        // MQTT over WebSockets via SOCKS5.
+        Assert.True(http.Tunnels >= 3, $"http proxy tunnels: {http.Tunnels}"); // two MQTT connections and at least one upload
+        Assert.True(socks.Tunnels >= 2, $"socks proxy tunnels: {socks.Tunnels}");
+        Assert.True(Latency(report, "fileUpload")["count"]!.GetValue<long>() >= 1);
+        var telemetry = report["telemetry"]!;
+        Assert.True(telemetry["sent"]!.GetValue<long>() >= 4 * 3);
+        Assert.Equal(telemetry["sent"]!.GetValue<long>(), telemetry["ingested"]!.GetValue<long>());
+
+        // Proxy passwords appear nowhere: not in the reports (which quote the scenario), the debug log or the output.
+        foreach (var file in Directory.GetFiles(outDir))
+        {
+            var text = await File.ReadAllTextAsync(file);
+            foreach (var secret in new[] { "http-secret", "s0cks-secret", "guessed" })
+                Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{Path.GetFileName(file)} contains a proxy password");
+        }
+        Assert.DoesNotContain("s0cks-secret", result.All);
+        Assert.Contains("device socks-0: Idle -> Connecting", await File.ReadAllTextAsync(Path.Combine(outDir, "debug.log")));
     }
 }
