@@ -143,7 +143,10 @@ public sealed partial class DeviceActor
     {
         if (_options.Retry.Kind == RetryKind.None)
         {
-            EnterStopped(kind.Label());
+            if (_options.AutoConnect)
+                AwaitDemand();
+            else
+                EnterStopped(kind.Label());
             return;
         }
 
@@ -160,6 +163,36 @@ public sealed partial class DeviceActor
         Receive<RetryDue>(_ => BeginConnect());
         Receive<Stop>(_ => EnterStopped("stopped", Sender));
         Background();
+    }
+
+    /// <summary>
+    /// No retry, but auto_connect: stay disconnected until an operation is due, then connect for it. The behaviours run
+    /// (as the application's loop keeps calling the client), so telemetry generated meanwhile is queued or dropped by the
+    /// offline policy and sent once connected.
+    /// </summary>
+    private void AwaitDemand()
+    {
+        Transition(DeviceState.Backoff, AwaitingDemand);
+        StartBehaviours();
+    }
+
+    private void AwaitingDemand()
+    {
+        Receive<TelemetryTick>(_ =>
+        {
+            OnTelemetryTick();
+            ConnectOnDemand();
+        });
+        Receive<ReportTick>(_ => ConnectOnDemand());
+        Receive<UploadTick>(_ => ConnectOnDemand());
+        Receive<Stop>(_ => EnterStopped("stopped", Sender));
+        Background();
+    }
+
+    private void ConnectOnDemand()
+    {
+        _metrics.AutoConnects.Increment();
+        BeginConnect();
     }
 
     private void BeginSubscribing()
@@ -181,7 +214,7 @@ public sealed partial class DeviceActor
 
     private void AfterSubscribed()
     {
-        if (_options.Twin is not null)
+        if (_options.Twin is { EnsureDesiredProperties: true })
             BeginTwinSync();
         else
             EnterRunning();

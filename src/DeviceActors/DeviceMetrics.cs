@@ -12,6 +12,7 @@ public sealed class DeviceMetrics
     public const string TelemetryTooLarge = "telemetry.tooLarge";
     public const string TelemetryUnacked = "telemetry.unackedAtStop";
     public const string RetryWaitMs = "connect.retryWaitMs";
+    public const string AutoConnectsName = "connect.autoConnects";
     public const string DeviceRestarts = "device.restarts";
     public const string TwinDesiredReceived = "twin.desiredReceived";
     public const string TwinDesiredStale = "twin.desiredStale";
@@ -48,6 +49,7 @@ public sealed class DeviceMetrics
         Unacked = metrics.Counter(TelemetryUnacked);
         Retries = metrics.Counter(Counters.ConnectRetries);
         RetryWait = metrics.Counter(RetryWaitMs);
+        AutoConnects = metrics.Counter(AutoConnectsName);
         ConnectionLost = metrics.Counter(Counters.ConnectionLost);
         Restarts = metrics.Counter(DeviceRestarts);
         DesiredReceived = metrics.Counter(TwinDesiredReceived);
@@ -75,6 +77,9 @@ public sealed class DeviceMetrics
     public Counter Unacked { get; }
     public Counter Retries { get; }
     public Counter RetryWait { get; }
+
+    /// <summary>Connects made because an operation was due while disconnected (retry none + auto_connect).</summary>
+    public Counter AutoConnects { get; }
     public Counter ConnectionLost { get; }
     public Counter Restarts { get; }
     public Counter DesiredReceived { get; }

@@ -73,6 +73,14 @@ public sealed record DeviceOptions
 
     public RetryPolicy Retry { get; init; } = RetryPolicy.Exponential;
 
+    /// <summary>
+    /// The SDKs' auto_connect (default true): with <see cref="RetryPolicy.None"/>, a device whose connection failed or
+    /// dropped stays disconnected until its next operation is due (telemetry, reported patch, upload), then connects for
+    /// it, as an application calling send_message on a disconnected client does. False: it stops at the first failure.
+    /// Failures that are never retried (unauthorized, untrusted server, proxy credentials) stop the device either way.
+    /// </summary>
+    public bool AutoConnect { get; init; } = true;
+
     /// <summary>Seed of the run; each device's jitter is seeded from it and its index, so runs reproduce.</summary>
     public long Seed { get; init; } = 1;
 

@@ -27,6 +27,12 @@ public sealed record TwinOptions
     /// <summary>How long a GET or reported patch waits for its response.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The SDKs' ensure_desired_properties (default true): GET the twin after every (re)connect and apply desired state
+    /// missed while offline. False: no GET; patches sent while the device was disconnected are never seen.
+    /// </summary>
+    public bool EnsureDesiredProperties { get; init; } = true;
+
     /// <summary>Report each received desired patch back as reported properties (the SDK samples' acknowledge pattern).</summary>
     public bool ReportDesiredBack { get; init; }
 

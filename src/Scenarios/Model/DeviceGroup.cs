@@ -89,9 +89,12 @@ public enum TransportKind { Mqtt, MqttWebSockets }
 
 public enum RetryPolicyKind { Exponential, Fixed, None }
 
-/// <summary>Reconnect policy. BaseDelay/MaxDelay apply to Exponential (full jitter), Interval to Fixed.</summary>
+/// <summary>Reconnect policy. BaseDelay/MaxDelay apply to Exponential (full jitter), Interval to Fixed, AutoConnect to None.</summary>
 public sealed record RetrySpec(RetryPolicyKind Policy, TimeSpan BaseDelay, TimeSpan MaxDelay, TimeSpan Interval)
 {
+    /// <summary>The SDKs' auto_connect: with policy None, connect again when the next operation is due (instead of stopping).</summary>
+    public bool AutoConnect { get; init; } = true;
+
     public static RetrySpec Default { get; } =
         new(RetryPolicyKind.Exponential, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
 }
@@ -135,7 +138,11 @@ public sealed record MethodHandlerSpec(int Status, PayloadTemplate? Payload, Tim
 }
 
 /// <summary>Desired-property handling: ReportBack reports each received desired value back.</summary>
-public sealed record DesiredSpec(bool ReportBack);
+public sealed record DesiredSpec(bool ReportBack)
+{
+    /// <summary>The SDKs' ensure_desired_properties: GET the twin after every (re)connect.</summary>
+    public bool EnsureDesiredProperties { get; init; } = true;
+}
 
 /// <summary>C2D handling: Ack completes each message (PUBACK); false leaves it to be redelivered.</summary>
 public sealed record C2dSpec(bool Ack);

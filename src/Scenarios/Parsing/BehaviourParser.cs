@@ -149,7 +149,9 @@ internal static class BehaviourParser
     }
 
     public static DesiredSpec? Desired(ParseContext ctx, YamlNode node) =>
-        ObjectReader.Open(ctx, node, "desired", "desired") is { } d ? new DesiredSpec(d.Bool("reportBack") ?? false) : null;
+        ObjectReader.Open(ctx, node, "desired", "desired") is { } d
+            ? new DesiredSpec(d.Bool("reportBack") ?? false) { EnsureDesiredProperties = d.Bool("ensureDesiredProperties") ?? true }
+            : null;
 
     public static C2dSpec? C2d(ParseContext ctx, YamlNode node) =>
         ObjectReader.Open(ctx, node, "c2d", "c2d") is { } c ? new C2dSpec(c.Bool("ack") ?? true) : null;

@@ -61,6 +61,7 @@ public static class FleetPlanBuilder
             SasTtl = group.SasTtl,
             SasRenewalMargin = group.SasRenewalMargin,
             Retry = Retry(group.Retry),
+            AutoConnect = group.Retry.AutoConnect,
             Seed = seed,
             ProductInfo = group.ProductInfo ?? "FleetSim/1.0",
             ModelId = group.ModelId,
@@ -69,6 +70,7 @@ public static class FleetPlanBuilder
                 ? new TwinOptions
                 {
                     ReportDesiredBack = group.Desired?.ReportBack ?? false,
+                    EnsureDesiredProperties = group.Desired?.EnsureDesiredProperties ?? true,
                     ReportedInterval = group.Reported?.Interval,
                     ReportedPatch = group.Reported is { } r ? new TemplatePayload(r.Template, group.Count, group.DeviceId, seed, DeviceSeed.Reported, time) : null,
                 }

@@ -151,13 +151,50 @@ public sealed class ConnectionTests : DeviceTestKit
     }
 
     [Fact]
-    public void Retry_policy_none_stops_the_device_at_the_first_failure()
+    public void Retry_policy_none_without_auto_connect_stops_the_device_at_the_first_failure()
     {
-        var device = StartedDevice(Options() with { Retry = RetryPolicy.None });
+        var device = StartedDevice(Options() with { Retry = RetryPolicy.None, AutoConnect = false });
         Io.ExpectMsg<ConnectCall>().Fail(new TimeoutException());
 
         Assert.Equal("timeout", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
         Advance(device, TimeSpan.FromMinutes(1));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Retry_policy_none_with_auto_connect_reconnects_only_when_the_next_telemetry_is_due()
+    {
+        var options = Options() with { Retry = RetryPolicy.None, Telemetry = new FleetSim.DeviceActors.Telemetry.TelemetryOptions { Interval = TimeSpan.FromSeconds(1) } };
+        var device = StartedDevice(options);
+        var first = Io.ExpectMsg<ConnectCall>();
+        first.Succeed();
+        AwaitState(device, DeviceState.Running);
+        Io.ExpectMsg<PublishCall>().Ack(); // the first message goes at once
+
+        first.Transport.DropConnection();
+        AwaitState(device, DeviceState.Backoff);
+        Advance(device, TimeSpan.FromMilliseconds(900));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no timer-driven retry
+        Assert.Equal(0, Count(Counters.ConnectRetries));
+
+        Advance(device, TimeSpan.FromMilliseconds(100)); // the next message is due: connect for it
+        var second = Io.ExpectMsg<ConnectCall>();
+        Assert.Equal(1, Count(DeviceMetrics.AutoConnectsName));
+        second.Succeed(sessionPresent: true);
+        var queued = Io.ExpectMsg<PublishCall>(); // the message generated while disconnected
+        Assert.Equal(2, queued.Sequence);
+        AwaitState(device, DeviceState.Running);
+    }
+
+    [Fact]
+    public void Auto_connect_never_retries_a_failure_that_is_never_retried()
+    {
+        var options = Options() with { Retry = RetryPolicy.None, Telemetry = new FleetSim.DeviceActors.Telemetry.TelemetryOptions { Interval = TimeSpan.FromSeconds(1) } };
+        var device = StartedDevice(options);
+        Io.ExpectMsg<ConnectCall>().Refuse(FailureKind.Unauthorized);
+
+        Assert.Equal("unauthorized", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
+        Advance(device, TimeSpan.FromSeconds(5));
         Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 

@@ -36,6 +36,25 @@ public sealed class TwinTests : DeviceTestKit
     }
 
     [Fact]
+    public void Without_ensure_desired_properties_the_device_never_gets_its_twin_and_misses_what_came_while_offline()
+    {
+        var device = StartedDevice(TwinOptions(new TwinOptions { EnsureDesiredProperties = false }));
+        var connect = Io.ExpectMsg<ConnectCall>();
+        connect.Succeed();
+        Io.ExpectMsg<SubscribeCall>().Result.SetResult();
+        AwaitState(device, DeviceState.Running); // straight to Running: no GET
+        connect.Transport.DropConnection();
+        AwaitState(device, DeviceState.Backoff);
+        Advance(device, TimeSpan.FromMilliseconds(100));
+        Io.ExpectMsg<ConnectCall>().Succeed(sessionPresent: true);
+        AwaitState(device, DeviceState.Running);
+
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no twin GET after the reconnect either
+        Assert.Equal(0, Metrics.Operation(Operations.TwinGet).OkCount + Metrics.Operation(Operations.TwinGet).FailedCount);
+        Assert.Equal(0, Status(device).DesiredVersion);
+    }
+
+    [Fact]
     public void A_twin_get_without_answer_times_out_and_the_device_runs_anyway()
     {
         var device = StartedDevice(TwinOptions());

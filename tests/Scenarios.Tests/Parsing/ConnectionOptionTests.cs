@@ -234,4 +234,23 @@ public sealed class ConnectionOptionTests : IDisposable
         Assert.Contains("hub.mqttPort applies only to a hub named by connectionString", error.Message, StringComparison.Ordinal);
         Assert.Equal((2, "hub: {embedded: {}, ".Length + 1), (error.Line, error.Column));
     }
+
+    [Fact]
+    public void Auto_connect_and_ensure_desired_properties_reach_the_devices_options()
+    {
+        var defaults = OptionsOf(Ok(Group("retry: {policy: none}, desired: {reportBack: true}")));
+        Assert.True(defaults.AutoConnect);
+        Assert.True(defaults.Twin!.EnsureDesiredProperties);
+
+        var off = OptionsOf(Ok(Group("retry: {policy: none, autoConnect: false}, desired: {ensureDesiredProperties: false}")));
+        Assert.False(off.AutoConnect);
+        Assert.False(off.Twin!.EnsureDesiredProperties);
+    }
+
+    [Fact]
+    public void Auto_connect_is_an_error_with_a_retrying_policy()
+    {
+        var error = One(Group("retry: {policy: exponential, autoConnect: false}"));
+        Assert.Contains("retry.autoConnect does not apply to policy exponential", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -62,7 +62,8 @@ public sealed class SchemaAgreementTests
           - name: c
             count: 5
             credential: sasToken
-            retry: {policy: none}
+            retry: {policy: none, autoConnect: false}
+            desired: {ensureDesiredProperties: false}
             telemetry: {queue: {whenDisconnected: drop}}
         load:
           - ramp: {to: 10, over: 5s, telemetry: {factor: 0.5}}
