@@ -136,6 +136,13 @@ public sealed partial class DeviceActor
         var length = telemetry.Payload.Write(_identity.Index, sequence, buffer);
         var sentAt = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         var size = length + _group.StaticPropertyBytes + Digits(sequence) + Digits(sentAt);
+        string? dynamicSuffix = null;
+        if (telemetry.DynamicProperties is { } dynamicProperties)
+        {
+            var properties = dynamicProperties.Render(_identity.Index, sequence);
+            size += MessageLimits.MessageSize(0, properties);
+            dynamicSuffix = properties.Count == 0 ? null : "&" + PropertyBag.Encode(properties);
+        }
         if (size > MessageLimits.MaxMessageBytes)
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -151,6 +158,7 @@ public sealed partial class DeviceActor
             SentAtUnixMs = sentAt,
             Buffer = buffer,
             Length = length,
+            DynamicSuffix = dynamicSuffix,
         };
         if (canSendNow)
         {
@@ -206,7 +214,7 @@ public sealed partial class DeviceActor
         item.Published = true;
         item.Generation = _generation;
 
-        var topic = BuildTopic(item.Sequence, item.SentAtUnixMs);
+        var topic = BuildTopic(item.Sequence, item.SentAtUnixMs, item.DynamicSuffix);
         Task task;
         try
         {
@@ -265,10 +273,10 @@ public sealed partial class DeviceActor
     }
 
     /// <summary>devices/{id}/messages/events/fleetsim-seq={n}&amp;fleetsim-sent={ms}{static suffix}: one string per message.</summary>
-    private string BuildTopic(long sequence, long sentAt)
+    private string BuildTopic(long sequence, long sentAt, string? dynamicSuffix)
     {
         var prefix = _topics.TelemetryPrefix;
-        var suffix = _group.TelemetrySuffix;
+        var suffix = dynamicSuffix is null ? _group.TelemetrySuffix : _group.TelemetrySuffix + dynamicSuffix;
         var length = prefix.Length + SeqKey.Length + Digits(sequence) + SentKey.Length + Digits(sentAt) + suffix.Length;
         return string.Create(length, (prefix, sequence, sentAt, suffix), static (span, s) =>
         {

@@ -11,6 +11,9 @@ internal struct TelemetryItem
     public byte[] Buffer;
     public int Length;
 
+    /// <summary>"&amp;name=value…" of the per-message properties (encoded), or null; the same on every (re-)send.</summary>
+    public string? DynamicSuffix;
+
     /// <summary>Connection generation it was last published on; 0 while it waits to be (re)sent.</summary>
     public int Generation;
 

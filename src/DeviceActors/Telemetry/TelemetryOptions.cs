@@ -37,6 +37,16 @@ public sealed class FixedPayload : ITelemetryPayload
     }
 }
 
+/// <summary>
+/// Application properties that differ from message to message (the scenario's property templates); rendered once
+/// per message, kept with it (a re-send carries the same values) and counted in its size.
+/// </summary>
+public interface ITelemetryProperties
+{
+    /// <summary>The properties of message <paramref name="sequence"/> of device <paramref name="deviceIndex"/>.</summary>
+    IReadOnlyList<KeyValuePair<string, string?>> Render(int deviceIndex, long sequence);
+}
+
 /// <summary>What a device sends, how often, and how much it may buffer.</summary>
 public sealed record TelemetryOptions
 {
@@ -56,6 +66,9 @@ public sealed record TelemetryOptions
 
     /// <summary>Extra application properties on every message (encoded once per group).</summary>
     public IReadOnlyList<KeyValuePair<string, string?>> Properties { get; init; } = [];
+
+    /// <summary>Application properties rendered per message, after <see cref="Properties"/>; null: none (the hot path builds no per-message bag).</summary>
+    public ITelemetryProperties? DynamicProperties { get; init; }
 
     /// <summary>At most this many messages await their PUBACK at once; the rest wait in the queue.</summary>
     public int InFlightWindow { get; init; } = 16;

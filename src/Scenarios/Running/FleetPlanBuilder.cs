@@ -84,12 +84,15 @@ public static class FleetPlanBuilder
 
     private static TelemetryOptions Telemetry(DeviceGroup group, TelemetrySpec t, int seed, TimeProvider time)
     {
+        // Constant values are encoded once per group; values with generators are rendered for every message.
         var properties = new List<KeyValuePair<string, string?>>(t.Properties.Count);
+        var dynamic = new List<KeyValuePair<string, PayloadTemplate>>();
         foreach (var (name, template) in t.Properties)
         {
-            // Property values are rendered once per group (they go into the topic, which is built once per group).
-            var state = template.CreateState(group.DeviceId(0), DeviceSeed.Derive(seed, 0, DeviceSeed.Properties), time.GetUtcNow());
-            properties.Add(new(name, template.RenderToString(state, time.GetUtcNow())));
+            if (template.IsConstant)
+                properties.Add(new(name, template.RenderToString(template.CreateState(group.DeviceId(0), seed, time.GetUtcNow()), time.GetUtcNow())));
+            else
+                dynamic.Add(new(name, template));
         }
 
         return new TelemetryOptions
@@ -100,6 +103,7 @@ public static class FleetPlanBuilder
             ContentType = t.ContentType,
             ContentEncoding = t.ContentEncoding,
             Properties = properties,
+            DynamicProperties = dynamic.Count > 0 ? new TemplateProperties(dynamic, group.Count, group.DeviceId, seed, time) : null,
             InFlightWindow = t.InFlight,
             OfflineQueueCapacity = t.Queue.Capacity,
             OfflinePolicy = t.Queue.WhenDisconnected == DisconnectedPolicy.Drop ? OfflinePolicy.Drop : OfflinePolicy.Queue,

@@ -210,6 +210,50 @@ public sealed class TelemetryTests : DeviceTestKit
         Assert.Equal(1, Metrics.Operation(Operations.Telemetry).FailedCount);
     }
 
+    /// <summary>Per-message properties: "n" is the sequence number written as a property, so each message differs.</summary>
+    private sealed class SequenceProperty(int valueLength = 0) : ITelemetryProperties
+    {
+        public int Calls;
+
+        public IReadOnlyList<KeyValuePair<string, string?>> Render(int deviceIndex, long sequence)
+        {
+            Calls++;
+            return [new("n", sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) + new string('x', valueLength))];
+        }
+    }
+
+    [Fact]
+    public void Per_message_properties_are_rendered_for_each_message_and_kept_for_its_resend()
+    {
+        var properties = new SequenceProperty();
+        var device = StartedDevice(Options(Telemetry() with { Properties = [new("site", "north")], DynamicProperties = properties }));
+        var transport = Run(device);
+        var first = Io.ExpectMsg<PublishCall>();
+        Assert.EndsWith("&site=north&n=1", first.Topic);
+        Advance(device, Interval);
+        var second = Io.ExpectMsg<PublishCall>();
+        Assert.EndsWith("&site=north&n=2", second.Topic);
+
+        transport.DropConnection();
+        AwaitState(device, DeviceState.Backoff);
+        Advance(device, TimeSpan.FromMilliseconds(100));
+        Io.ExpectMsg<ConnectCall>().Succeed();
+        var resent = Io.ExpectMsg<PublishCall>();
+        Assert.Equal(first.Topic, resent.Topic); // same properties, not rendered again
+        Assert.Equal(2, properties.Calls);
+    }
+
+    [Fact]
+    public void Per_message_properties_count_towards_the_size_limit()
+    {
+        var body = new FixedPayload(new byte[MessageLimits.MaxMessageBytes - 1000]);
+        var device = StartedDevice(Options(Telemetry() with { Payload = body, DynamicProperties = new SequenceProperty(valueLength: 2000) }));
+        Run(device);
+
+        AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.TelemetryTooLarge)));
+        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
     [Fact]
     public void A_message_just_under_the_limit_is_sent()
     {

@@ -61,4 +61,26 @@ public sealed class TemplateInScenarioTests
         Assert.Equal(("application/json", "utf-8", TimeSpan.FromSeconds(1), 2), (telemetry.ContentType, telemetry.ContentEncoding, telemetry.Interval, telemetry.InFlight));
         Assert.Equal("{\"n\": 1}", telemetry.Payload.RenderToString(telemetry.Payload.CreateState("d", 1, DateTimeOffset.UnixEpoch), DateTimeOffset.UnixEpoch));
     }
+
+    [Fact]
+    public void Property_templates_with_generators_are_rendered_per_message_and_constants_once_per_group()
+    {
+        var scenario = Loads.Ok("name: x\ndeviceGroups:\n  - name: a\n    count: 50\n    telemetry:\n      properties: {site: \"{{choice north south}}\", n: \"{{counter}}\", kind: reading}\nduration: 1s\n");
+        var endpoint = new FleetSim.Scenarios.Running.DeviceEndpoint("localhost", "127.0.0.1", 8883, 443, null);
+        var telemetry = FleetSim.Scenarios.Running.FleetPlanBuilder.Options(scenario.DeviceGroups[0], endpoint, 7, TimeProvider.System).Telemetry!;
+
+        Assert.Equal([new KeyValuePair<string, string?>("kind", "reading")], telemetry.Properties);
+        var dynamic = telemetry.DynamicProperties!;
+        var sites = new HashSet<string?>();
+        for (var device = 0; device < 50; device++)
+        {
+            var first = dynamic.Render(device, 1);
+            var second = dynamic.Render(device, 2);
+            Assert.Equal(["site", "n"], first.Select(p => p.Key));
+            Assert.Equal(("1", "2"), (first[1].Value, second[1].Value)); // each device counts its own messages
+            sites.Add(first[0].Value);
+            sites.Add(second[0].Value);
+        }
+        Assert.Equal(["north", "south"], sites.Order()); // not one value for the whole group
+    }
 }
