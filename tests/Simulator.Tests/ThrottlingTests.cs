@@ -45,6 +45,13 @@ public sealed class ThrottlingTests : IDisposable
         Assert.True(latency["p50"]!.GetValue<double>() >= 500, latency.ToJsonString());
         Assert.Equal(telemetry["sent"]!.GetValue<long>(), telemetry["ingested"]!.GetValue<long>());
         Assert.Equal(0, telemetry["duplicated"]!.GetValue<long>());
+
+        // The hub's own account of what its quotas did is in the report: counters and a warning.
+        var counters = report["counters"]!;
+        Assert.Equal(connect["failures"]!["throttled"]!.GetValue<long>(), counters["hub.throttling.refusedConnects"]!.GetValue<long>());
+        Assert.True(counters["hub.throttling.delayedTelemetry"]!.GetValue<long>() >= 1);
+        Assert.Equal(0, counters["hub.throttling.rejectedTwinOperations"]!.GetValue<long>());
+        Assert.Contains(report["environment"]!["warnings"]!.AsArray(), w => w!.GetValue<string>().StartsWith("the hub's quotas throttled the fleet", StringComparison.Ordinal));
     }
 
     [Theory]

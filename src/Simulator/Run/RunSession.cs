@@ -59,7 +59,7 @@ public static class RunSession
             if (!finished.Completed)
                 exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
 
-            ingest = await ReadIngestAsync(service, hub.Kind, warnings);
+            ingest = await ReadIngestAsync(service, hub.Kind, metrics, warnings);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -201,11 +201,32 @@ public static class RunSession
     public static string? DebugLogPath(RunRequest request) =>
         request.Scenario.DeviceGroups.Any(g => g.DebugDevices.Count > 0) ? Path.Combine(request.OutDir, Logging.DebugFileLogger.FileName) : null;
 
-    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, List<string> warnings)
+    /// <summary>Counters (in report.json's <c>counters</c>) for what the emulator's quotas throttled during the run.</summary>
+    public const string ThrottledConnects = "hub.throttling.refusedConnects";
+    public const string ThrottledTwinOperations = "hub.throttling.rejectedTwinOperations";
+    public const string ThrottledTelemetry = "hub.throttling.delayedTelemetry";
+
+    /// <summary>
+    /// The emulator's accounting at the end of the run: ingest totals, and what its quotas throttled (as counters, and a
+    /// warning when anything was, since throttling shapes every latency in the report).
+    /// </summary>
+    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, FleetMetrics metrics, List<string> warnings)
     {
         try
         {
             var stats = await service.GetJsonAsync("fleetsim/stats", CancellationToken.None);
+            if (stats["throttling"] is System.Text.Json.Nodes.JsonObject throttling)
+            {
+                var connects = throttling["refusedConnects"]?.GetValue<long>() ?? 0;
+                var twin = throttling["rejectedTwinOperations"]?.GetValue<long>() ?? 0;
+                var telemetry = throttling["delayedTelemetry"]?.GetValue<long>() ?? 0;
+                metrics.Counter(ThrottledConnects).Add(connects);
+                metrics.Counter(ThrottledTwinOperations).Add(twin);
+                metrics.Counter(ThrottledTelemetry).Add(telemetry);
+                if (connects + twin + telemetry > 0)
+                    warnings.Add($"the hub's quotas throttled the fleet: {connects} connects refused (CONNACK 3), {twin} twin operations rejected (429), {telemetry} telemetry acknowledgements held back; latencies include that throttling");
+            }
+
             return new IngestTotals(
                 stats["ingested"]?.GetValue<long>() ?? 0,
                 stats["lost"]?.GetValue<long>() ?? 0,
