@@ -162,6 +162,7 @@ internal static class FileUploadEndpoints
         }
 
         if (identity.AuthenticationType == DeviceAuthenticationType.Sas
+            && identity.Enabled
             && SasToken.TryParse(authorization, out var token, out _)
             && !token.IsExpired(hub.Time.GetUtcNow())
             && hub.HostNames.Covers(token, "devices/" + id)

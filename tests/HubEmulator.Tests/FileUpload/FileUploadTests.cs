@@ -80,6 +80,20 @@ public sealed class FileUploadTests
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task A_disabled_device_cannot_start_an_upload_with_a_valid_token()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        hub.Hub.Registry.Put(new DeviceSpec("d1", Enabled: false, PrimaryKey: device.PrimaryKey, SecondaryKey: device.SecondaryKey), "*");
+
+        using var request = DeviceRequest(hub, device, HttpMethod.Post, "devices/d1/files", """{"blobName":"x.txt"}""");
+        using var response = await hub.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(hub.Hub.FileUploads.All());
+    }
+
     private static async Task<JsonNode> StartUploadAsync(TestHub hub, DeviceIdentity device, string blobName)
     {
         using var request = DeviceRequest(hub, device, HttpMethod.Post, "devices/d1/files", $$"""{"blobName":"{{blobName}}"}""");
