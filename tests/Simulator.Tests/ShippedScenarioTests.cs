@@ -43,7 +43,13 @@ public sealed class ShippedScenarioTests : IDisposable
             "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", "device-features.yaml"), "--out", outDir, "--quiet");
 
         Assert.True(result.ExitCode == 0, result.All);
-        var latency = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!["latency"]!;
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        var latency = report["latency"]!;
+        // The scenario's fault (drop half the connections at 25 s) is in the report's faults section.
+        var fault = Assert.Single(report["faults"]!.AsArray())!;
+        Assert.Equal(25, fault["atSeconds"]!.GetValue<double>());
+        Assert.True(fault["applied"]!.GetValue<bool>());
+        Assert.Contains("dropped", fault["description"]!.GetValue<string>());
         foreach (var op in new[] { "connect", "telemetry", "twinGet", "reportedPatch", "desiredDelivery", "methodRoundTrip", "c2dDelivery", "reconnect", "sasRenewal", "fileUpload" })
             Assert.True(latency[op]!["count"]!.GetValue<long>() > 0, $"no successful {op}");
     }

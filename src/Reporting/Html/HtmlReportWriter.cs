@@ -75,6 +75,7 @@ public static class HtmlReportWriter
         }
 
         Groups(html, report);
+        Faults(html, report);
         Thresholds(html, report);
         Ingest(html, report.Telemetry);
         Environment(html, report.Environment);
@@ -175,6 +176,23 @@ public static class HtmlReportWriter
         }
 
         html.Append("</table>\n");
+    }
+
+    private static void Faults(StringBuilder html, RunReport report)
+    {
+        if (report.Faults.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<h2>Faults injected</h2>\n<table><tr><th>at (s)</th><th class=\"l\">result</th><th class=\"l\">what happened</th></tr>\n");
+        foreach (var f in report.Faults)
+        {
+            html.Append("<tr><td>").Append(F(f.AtSeconds)).Append("</td><td class=\"l ")
+                .Append(f.Applied ? "good\">applied" : "bad\">failed").Append("</td><td class=\"l\">").Append(E(f.Description)).Append("</td></tr>\n");
+        }
+
+        html.Append("</table>\n<p class=\"meta\">Each fault is also marked on the charts above (\"fault injected\").</p>\n");
     }
 
     private static void Thresholds(StringBuilder html, RunReport report)

@@ -25,9 +25,10 @@ internal static class ReportCharts
             x[i] = series[i].Seconds;
         }
 
+        var faults = report.Faults;
         var charts = new List<ChartFragment>
         {
-            TimeChart("Connected devices", "devices", x, Downsampling.Mean,
+            TimeChart(faults, "Connected devices", "devices", x, Downsampling.Mean,
                 ("connected", Column(series, static p => p.Connected))),
         };
 
@@ -41,7 +42,7 @@ internal static class ReportCharts
             rates.Add(("asked msg/s", Column(series, static p => p.AskedRate ?? double.NaN)));
         }
 
-        charts.Add(TimeChart("Telemetry sent and acknowledged vs asked rate", "messages per second", x, Downsampling.Mean, [.. rates]));
+        charts.Add(TimeChart(faults, "Telemetry sent and acknowledged vs asked rate", "messages per second", x, Downsampling.Mean, [.. rates]));
 
         foreach (var (name, op) in report.Latency)
         {
@@ -50,7 +51,7 @@ internal static class ReportCharts
                 continue;
             }
 
-            charts.Add(TimeChart($"Latency over time: {name}", "milliseconds", x, Downsampling.Max,
+            charts.Add(TimeChart(faults, $"Latency over time: {name}", "milliseconds", x, Downsampling.Max,
                 ("p50", Column(series, p => LatencyAt(p, name, 50))),
                 ("p95", Column(series, p => LatencyAt(p, name, 95))),
                 ("p99", Column(series, p => LatencyAt(p, name, 99)))));
@@ -59,11 +60,11 @@ internal static class ReportCharts
         var reasons = new SortedSet<string>(series.SelectMany(static p => p.Errors.Keys), StringComparer.Ordinal);
         if (reasons.Count > 0)
         {
-            charts.Add(TimeChart("Errors by reason (operation/reason)", "errors per second", x, Downsampling.Mean,
+            charts.Add(TimeChart(faults, "Errors by reason (operation/reason)", "errors per second", x, Downsampling.Mean,
                 [.. reasons.Select(r => (r, Column(series, p => p.Errors.TryGetValue(r, out var n) ? n : 0)))]));
         }
 
-        charts.Add(TimeChart("Reconnects and connections lost", "per second", x, Downsampling.Mean,
+        charts.Add(TimeChart(faults, "Reconnects and connections lost", "per second", x, Downsampling.Mean,
             ("reconnects", Column(series, static p => p.Reconnects)),
             ("connections lost", Column(series, static p => p.ConnectionsLost))));
 
@@ -110,7 +111,7 @@ internal static class ReportCharts
     }
 
     private static ChartFragment TimeChart(
-        string title, string yTitle, double[] x, Downsampling mode, params (string Name, double[] Y)[] lines)
+        IReadOnlyList<FaultRecord> faults, string title, string yTitle, double[] x, Downsampling mode, params (string Name, double[] Y)[] lines)
     {
         var traces = new List<GenericChart>(lines.Length);
         foreach (var (name, y) in lines)
@@ -118,6 +119,14 @@ internal static class ReportCharts
             var (dx, dy) = Downsampler.Apply(x, y, mode);
             // Markers on short runs, so a lone point (e.g. connects in the first second only) is visible.
             traces.Add(Chart.Line<double, double, string>(dx, dy, Name: name, ShowMarkers: dx.Length <= 300));
+        }
+
+        if (faults.Count > 0)
+        {
+            // Each injected fault as a marker on the time axis, its description on hover.
+            traces.Add(Chart.Point<double, double, string>(
+                faults.Select(static f => f.AtSeconds), faults.Select(static _ => 0.0), Name: "fault injected",
+                MultiText: new Optional<IEnumerable<string>>(faults.Select(static f => f.Description).ToArray(), true)));
         }
 
         var chart = Chart.Combine(traces)

@@ -62,8 +62,10 @@ public static class ReportJson
                 }
             }
 
-            return JsonSerializer.Deserialize(json, ReportJsonContext.Default.RunReport)
+            var report = JsonSerializer.Deserialize(json, ReportJsonContext.Default.RunReport)
                 ?? throw new ReportFormatException($"{source}: the report is empty (null).");
+            // Reports written before the faults section existed have none (the generated reader leaves it null).
+            return report.Faults is null ? report with { Faults = [] } : report;
         }
         catch (JsonException e)
         {

@@ -45,7 +45,10 @@ public static class ReportBuilder
             metrics.Counters,
             TimeSeriesBuilder.Build(metrics, run.Start),
             inputs.Thresholds,
-            environment);
+            environment)
+        {
+            Faults = [.. inputs.Faults.OrderBy(static f => f.AtSeconds).Select(static f => f with { Description = Redaction.Redact(f.Description) })],
+        };
     }
 
     /// <summary>Every known operation (zeros when unused, so reports are comparable), plus any others recorded.</summary>

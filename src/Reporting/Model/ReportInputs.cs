@@ -30,6 +30,9 @@ public sealed record ReportInputs
     /// <summary>Defaults to <see cref="EnvironmentInfo.Capture"/> of this process.</summary>
     public EnvironmentSection? Environment { get; init; }
 
+    /// <summary>Faults the run injected into the hub.</summary>
+    public IReadOnlyList<FaultRecord> Faults { get; init; } = [];
+
     /// <summary>Added to the environment's warnings (e.g. "load generator saturated").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

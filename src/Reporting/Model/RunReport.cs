@@ -19,7 +19,16 @@ public sealed record RunReport(
 {
     /// <summary>The schema version this build writes and reads.</summary>
     public const int CurrentSchemaVersion = 1;
+
+    /// <summary>Faults injected into the hub during the run, in time order (empty when none; absent in older reports).</summary>
+    public IReadOnlyList<FaultRecord> Faults { get; init; } = [];
 }
+
+/// <summary>
+/// A fault injected into the hub during the run (the scenario's <c>hub.embedded.faults</c>): when it was due, in
+/// seconds from the start, what it did (or why it failed) and whether it was applied.
+/// </summary>
+public sealed record FaultRecord(double AtSeconds, string Description, bool Applied);
 
 /// <summary>The scenario that ran; <see cref="Text"/> is the scenario file with secrets redacted.</summary>
 public sealed record ScenarioSection(string Name, string? File, string? Text);

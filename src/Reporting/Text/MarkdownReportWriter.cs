@@ -53,6 +53,15 @@ public static class MarkdownReportWriter
             }
         }
 
+        if (report.Faults.Count > 0)
+        {
+            md.Append("\n| fault at (s) | result | what happened |\n|---:|---|---|\n");
+            foreach (var f in report.Faults)
+            {
+                md.Append("| ").Append(F(f.AtSeconds)).Append(" | ").Append(f.Applied ? "applied" : "**failed**").Append(" | ").Append(Cell(f.Description)).Append(" |\n");
+            }
+        }
+
         if (report.Thresholds.Count > 0)
         {
             md.Append("\n| threshold | expression | actual | result |\n|---|---|---:|---|\n");

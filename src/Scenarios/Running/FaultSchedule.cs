@@ -27,13 +27,14 @@ public sealed class FaultSchedule(IReadOnlyList<FaultSpec> faults, IFaultInjecti
             _applied.Add(injection.ApplyAsync(_faults[_next++]));
     }
 
-    /// <summary>One line per fault that ran: its moment and what happened (or why it failed).</summary>
-    public async Task<IReadOnlyList<string>> DescribeAsync()
+    /// <summary>One record per fault that ran: its moment and what happened (or why it failed).</summary>
+    public async Task<IReadOnlyList<FleetSim.Reporting.FaultRecord>> DescribeAsync()
     {
-        var lines = new List<string>(_applied.Count);
+        var records = new List<FleetSim.Reporting.FaultRecord>(_applied.Count);
         for (var i = 0; i < _applied.Count; i++)
         {
             string what;
+            var applied = true;
             try
             {
                 what = await _applied[i];
@@ -41,11 +42,12 @@ public sealed class FaultSchedule(IReadOnlyList<FaultSpec> faults, IFaultInjecti
             catch (Exception e)
             {
                 what = "failed: " + e.Message;
+                applied = false;
             }
 
-            lines.Add($"fault at {_faults[i].At.TotalSeconds:0.###} s: {what}");
+            records.Add(new(_faults[i].At.TotalSeconds, what, applied));
         }
 
-        return lines;
+        return records;
     }
 }

@@ -39,6 +39,7 @@ public static class RunSession
         ScenarioRunner.Finished? finished = null;
         IngestTotals? ingest = null;
         var warnings = new List<string>();
+        FaultSchedule? faults = null;
 
         try
         {
@@ -49,12 +50,10 @@ public static class RunSession
             output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
             var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
 
-            var faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
+            faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
                 ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
                 : null;
             finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel);
-            if (faults is not null)
-                warnings.AddRange(await faults.DescribeAsync());
             outcome = finished.Outcome;
             if (!finished.Completed)
                 exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -72,7 +71,8 @@ public static class RunSession
             exitCode = ExitCodes.RunFailed;
         }
 
-        // Report whatever was measured, whatever happened above.
+        // Report whatever was measured, whatever happened above (faults fired before a failure included).
+        var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
         warnings.AddRange(GeneratorWarnings(snapshot));
         var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
@@ -95,6 +95,7 @@ public static class RunSession
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
+            Faults = injected,
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);

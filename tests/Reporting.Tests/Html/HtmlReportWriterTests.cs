@@ -87,6 +87,26 @@ public sealed partial class HtmlReportWriterTests : IDisposable
     }
 
     [Fact]
+    public void Injected_faults_are_listed_and_marked_on_the_time_charts()
+    {
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), SampleReports.Inputs() with
+        {
+            Faults = [new FaultRecord(4, "dropped <all> connections", true), new FaultRecord(7, "failed: hub gone", false)],
+        });
+        var html = HtmlReportWriter.Render(report);
+
+        Assert.Contains("<h2>Faults injected</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("dropped &lt;all&gt; connections", html, StringComparison.Ordinal);
+        Assert.Contains("class=\"l bad\">failed</td>", html, StringComparison.Ordinal);
+        Assert.Contains("\"name\":\"fault injected\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<h2>Faults injected</h2>", HtmlReportWriter.Render(SampleReports.Known()), StringComparison.Ordinal);
+
+        var md = MarkdownReportWriter.Render(report);
+        Assert.Contains("| 4 | applied | dropped &lt;all&gt; connections |", md, StringComparison.Ordinal);
+        Assert.Contains("| 7 | **failed** | failed: hub gone |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Long_series_are_downsampled_to_2000_points()
     {
         var report = SampleReports.Known(seconds: 3);

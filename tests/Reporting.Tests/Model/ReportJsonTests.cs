@@ -67,6 +67,34 @@ public sealed class ReportJsonTests : IDisposable
         Assert.Equal(original.Telemetry, read.Telemetry);
     }
 
+    [Fact]
+    public void Faults_are_written_in_time_order_and_read_back()
+    {
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), SampleReports.Inputs() with
+        {
+            Faults = [new FaultRecord(60, "refused connects for 10 s", true), new FaultRecord(30, "dropped 4 of 8 connections", true)],
+        });
+        var file = Path.Combine(_dir, "faults.json");
+        ReportJson.Write(report, file);
+
+        var faults = JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetProperty("faults");
+        Assert.Equal(30, faults[0].GetProperty("atSeconds").GetDouble());
+        Assert.Equal("dropped 4 of 8 connections", faults[0].GetProperty("description").GetString());
+        Assert.True(faults[0].GetProperty("applied").GetBoolean());
+        Assert.Equal(report.Faults, ReportJson.Read(file).Faults);
+    }
+
+    [Fact]
+    public void A_report_written_before_faults_existed_reads_with_none()
+    {
+        var file = Path.Combine(_dir, "old.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(ReportJson.Serialize(SampleReports.Known()))!.AsObject();
+        json.Remove("faults");
+        File.WriteAllText(file, json.ToJsonString());
+
+        Assert.Empty(ReportJson.Read(file).Faults);
+    }
+
     [Theory]
     [InlineData(2, "newer")]
     [InlineData(0, "older")]
