@@ -9,6 +9,7 @@ namespace FleetSim.DeviceActors;
 public sealed partial class DeviceActor
 {
     private static readonly MethodOptions NoMethods = new();
+    private long _methodAnswers;
 
     private void OnMethodRequest(TransportMessage message)
     {
@@ -29,7 +30,9 @@ public sealed partial class DeviceActor
     private void SendMethodReply(MethodReplyDue reply)
     {
         _metrics.Methods.Increment();
-        PublishQuietly(MethodTopics.Response(reply.Behavior.Status, reply.Rid), reply.Behavior.Body);
+        var behavior = reply.Behavior;
+        var body = behavior.PayloadFactory?.Create(_identity.Index, ++_methodAnswers) ?? behavior.Body;
+        PublishQuietly(MethodTopics.Response(behavior.Status, reply.Rid), body);
     }
 
     private void OnC2d(TransportMessage message)

@@ -2,11 +2,24 @@ using System.Text;
 
 namespace FleetSim.DeviceActors.Methods;
 
-/// <summary>How a device answers one direct method: status, JSON payload (null: empty body) and a delay.</summary>
+/// <summary>Builds a method response body per device and call (e.g. a payload template with generators).</summary>
+public interface IMethodResponsePayload
+{
+    /// <summary>The JSON body of answer number <paramref name="count"/> (1, 2, …) of device <paramref name="deviceIndex"/>.</summary>
+    byte[] Create(int deviceIndex, long count);
+}
+
+/// <summary>
+/// How a device answers one direct method: status, JSON payload (null: empty body) and a delay. A
+/// <see cref="PayloadFactory"/>, when set, renders the body for each answer instead of <see cref="PayloadJson"/>.
+/// </summary>
 public sealed record MethodBehavior(int Status, string? PayloadJson, TimeSpan Delay)
 {
     /// <summary>The response body, encoded once.</summary>
     internal byte[] Body { get; } = PayloadJson is null ? [] : Encoding.UTF8.GetBytes(PayloadJson);
+
+    /// <summary>Renders each answer's body (per device, per call); null: <see cref="PayloadJson"/> every time.</summary>
+    public IMethodResponsePayload? PayloadFactory { get; init; }
 }
 
 /// <summary>Direct-method handlers by method name, and the answer to any other method.</summary>

@@ -75,7 +75,7 @@ public static class FleetPlanBuilder
                     ReportedPatch = group.Reported is { } r ? new TemplatePayload(r.Template, group.Count, group.DeviceId, seed, DeviceSeed.Reported, time) : null,
                 }
                 : null,
-            Methods = group.Methods.Count > 0 ? Methods(group) : null,
+            Methods = group.Methods.Count > 0 ? Methods(group, seed, time) : null,
             C2d = group.C2d is not null ? new C2dOptions() : null,
             FileUpload = group.FileUpload is { } f ? new FileUploadOptions { Interval = f.Interval, SizeBytes = f.SizeBytes, HttpsPort = endpoint.HttpsPort } : null,
             Time = time,
@@ -110,20 +110,25 @@ public static class FleetPlanBuilder
         };
     }
 
-    private static MethodOptions Methods(DeviceGroup group)
+    private static MethodOptions Methods(DeviceGroup group, int seed, TimeProvider time)
     {
         var handlers = new Dictionary<string, MethodBehavior>(StringComparer.Ordinal);
         foreach (var (name, spec) in group.Methods)
-            handlers[name] = Behavior(group, spec);
-        return new MethodOptions { Handlers = handlers, Unknown = Behavior(group, group.UnknownMethod) };
+            handlers[name] = Behavior(group, spec, seed, time);
+        return new MethodOptions { Handlers = handlers, Unknown = Behavior(group, group.UnknownMethod, seed, time) };
     }
 
-    private static MethodBehavior Behavior(DeviceGroup group, MethodHandlerSpec spec)
+    /// <summary>A constant payload is encoded once; a template with generators is rendered for every answer, per device.</summary>
+    private static MethodBehavior Behavior(DeviceGroup group, MethodHandlerSpec spec, int seed, TimeProvider time)
     {
-        string? payload = null;
-        if (spec.Payload is { } template)
-            payload = template.RenderToString(template.CreateState(group.DeviceId(0), 1, DateTimeOffset.UtcNow), DateTimeOffset.UtcNow);
-        return new MethodBehavior(spec.Status, payload, spec.Delay);
+        if (spec.Payload is not { } template)
+            return new MethodBehavior(spec.Status, null, spec.Delay);
+        if (template.IsConstant)
+            return new MethodBehavior(spec.Status, template.RenderToString(template.CreateState(group.DeviceId(0), seed, time.GetUtcNow()), time.GetUtcNow()), spec.Delay);
+        return new MethodBehavior(spec.Status, template.Source, spec.Delay)
+        {
+            PayloadFactory = new TemplatePayload(template, group.Count, group.DeviceId, seed, DeviceSeed.Methods, time),
+        };
     }
 
     private static RetryPolicy Retry(RetrySpec spec) => spec.Policy switch

@@ -10,7 +10,7 @@ namespace FleetSim.Scenarios.Running;
 /// its own template state (counter, seeded random), created on its first message and touched only by that
 /// device's actor. Rendering goes through a per-thread scratch buffer, so the hot path allocates nothing after warm-up.
 /// </summary>
-public sealed class TemplatePayload : ITelemetryPayload, IReportedPatchFactory
+public sealed class TemplatePayload : ITelemetryPayload, IReportedPatchFactory, DeviceActors.Methods.IMethodResponsePayload
 {
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _scratch;
@@ -50,7 +50,7 @@ public sealed class TemplatePayload : ITelemetryPayload, IReportedPatchFactory
         return scratch.WrittenCount;
     }
 
-    /// <summary>Reported-property patches: the rendered JSON object.</summary>
+    /// <summary>Reported-property patches and method answers: the rendered JSON.</summary>
     public byte[] Create(int deviceIndex, long count) => Render(deviceIndex).WrittenSpan.ToArray();
 
     private ArrayBufferWriter<byte> Render(int deviceIndex)

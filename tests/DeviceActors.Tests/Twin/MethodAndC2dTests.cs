@@ -33,6 +33,29 @@ public sealed class MethodAndC2dTests : DeviceTestKit
         Assert.Equal("""{"ok":true}""", System.Text.Encoding.UTF8.GetString(reply.Payload));
     }
 
+    private sealed class CountingPayload : IMethodResponsePayload
+    {
+        public byte[] Create(int deviceIndex, long count) => System.Text.Encoding.UTF8.GetBytes($$"""{"device":{{deviceIndex}},"answer":{{count}}}""");
+    }
+
+    [Fact]
+    public void A_payload_factory_renders_each_answer()
+    {
+        var methods = new MethodOptions
+        {
+            Handlers = new Dictionary<string, MethodBehavior>
+            {
+                ["status"] = new MethodBehavior(200, "unused", TimeSpan.Zero) { PayloadFactory = new CountingPayload() },
+            },
+        };
+        var (_, transport) = Running(Options() with { Methods = methods });
+
+        transport.Deliver("$iothub/methods/POST/status/?$rid=1", "{}");
+        Assert.Equal("""{"device":0,"answer":1}""", System.Text.Encoding.UTF8.GetString(Io.ExpectMsg<PublishCall>().Payload));
+        transport.Deliver("$iothub/methods/POST/status/?$rid=2", "{}");
+        Assert.Equal("""{"device":0,"answer":2}""", System.Text.Encoding.UTF8.GetString(Io.ExpectMsg<PublishCall>().Payload));
+    }
+
     [Fact]
     public void An_unknown_method_gets_the_configured_answer_at_once()
     {

@@ -83,4 +83,20 @@ public sealed class TemplateInScenarioTests
         }
         Assert.Equal(["north", "south"], sites.Order()); // not one value for the whole group
     }
+
+    [Fact]
+    public void Method_payload_templates_with_generators_are_rendered_per_answer_and_device()
+    {
+        var scenario = Loads.Ok("name: x\ndeviceGroups:\n  - name: a\n    count: 3\n    idPrefix: m-\n    methods:\n      status: {payload: '{\"id\": \"{{deviceId}}\", \"n\": \"{{counter}}\"}'}\n      fixed: {payload: '{\"ok\": true}'}\nduration: 1s\n");
+        var endpoint = new FleetSim.Scenarios.Running.DeviceEndpoint("localhost", "127.0.0.1", 8883, 443, null);
+        var methods = FleetSim.Scenarios.Running.FleetPlanBuilder.Options(scenario.DeviceGroups[0], endpoint, 7, TimeProvider.System).Methods!;
+
+        var status = methods.Handlers["status"].PayloadFactory!;
+        string Text(int device, long count) => System.Text.Encoding.UTF8.GetString(status.Create(device, count));
+        Assert.Equal("{\"id\": \"m-2\", \"n\": 1}", Text(2, 1));
+        Assert.Equal("{\"id\": \"m-2\", \"n\": 2}", Text(2, 2));
+        Assert.Equal("{\"id\": \"m-0\", \"n\": 1}", Text(0, 1));
+        Assert.Null(methods.Handlers["fixed"].PayloadFactory); // a constant is encoded once
+        Assert.Equal("{\"ok\": true}", methods.Handlers["fixed"].PayloadJson);
+    }
 }
