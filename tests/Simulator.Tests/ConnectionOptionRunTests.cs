@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using FleetSim.DeviceActors.Proxy;
 using FleetSim.DeviceActors.Tests.Proxy;
 using FleetSim.HubEmulator;
+using FleetSim.HubEmulator.Certificates;
+using FleetSim.HubEmulator.Registry;
 
 namespace FleetSim.Simulator.Tests;
 
@@ -175,5 +177,62 @@ public sealed class ConnectionOptionRunTests : IDisposable
         }
         Assert.DoesNotContain("s0cks-secret", result.All);
         Assert.Contains("device socks-0: Idle -> Connecting", await File.ReadAllTextAsync(Path.Combine(outDir, "debug.log")));
+    }
+
+    private static void WritePem(string dir, string deviceId, X509Certificate2 certificate)
+    {
+        var key = (AsymmetricAlgorithm?)certificate.GetECDsaPrivateKey() ?? certificate.GetRSAPrivateKey()!;
+        var keyPem = key is ECDsa ec ? ec.ExportPkcs8PrivateKeyPem() : ((RSA)key).ExportPkcs8PrivateKeyPem();
+        File.WriteAllText(Path.Combine(dir, deviceId + ".pem"), certificate.ExportCertificatePem() + "\n" + keyPem);
+    }
+
+    [Fact]
+    public async Task X509_devices_with_their_own_certificates_connect_to_an_existing_hub()
+    {
+        await using var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { HostName = "localhost", MqttPort = 0, HttpsPort = 0 });
+        var certs = Directory.CreateDirectory(Path.Combine(_dir, "certs")).FullName;
+        // Pre-provisioned on the hub: one device by thumbprint (self-signed), one by the hub's CA (CA-signed).
+        using (var selfSigned = EmulatorCertificates.CreateSelfSignedDeviceCertificate("own-0", TimeSpan.FromDays(1)))
+        {
+            hub.Registry.Put(new DeviceSpec("own-0", AuthenticationType: DeviceAuthenticationType.SelfSigned, PrimaryThumbprint: selfSigned.Thumbprint), null);
+            WritePem(certs, "own-0", selfSigned);
+        }
+        using (var caSigned = hub.Certificates.CreateDeviceCertificate("own-1", TimeSpan.FromDays(1)))
+        {
+            hub.Registry.Put(new DeviceSpec("own-1", AuthenticationType: DeviceAuthenticationType.CertificateAuthority), null);
+            WritePem(certs, "own-1", caSigned);
+        }
+        // Not on the hub yet: FleetSim registers these by the thumbprints of the certificates in the folder.
+        for (var i = 0; i < 2; i++)
+        {
+            using var key = ECDsa.Create();
+            using var certificate = new CertificateRequest($"CN=pat-{i}", key, HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            WritePem(certs, $"pat-{i}", certificate);
+        }
+        await File.WriteAllLinesAsync(Path.Combine(_dir, "x509.txt"), ["HostName=localhost;DeviceId=own-0;x509=true", "HostName=localhost;DeviceId=own-1;x509=true"]);
+        await File.WriteAllTextAsync(Path.Combine(_dir, "hub-ca.pem"), hub.CaCertificatePem);
+        var path = Path.Combine(_dir, "x509.yaml");
+        await File.WriteAllTextAsync(path, $$$"""
+            name: own-certificates
+            hub: {connectionString: "${FLEETSIM_TEST_SERVICE}", mqttPort: {{{hub.MqttPort}}}, httpsPort: {{{hub.HttpsPort}}}, trustedCa: hub-ca.pem}
+            deviceGroups:
+              - {name: listed, connectionStrings: x509.txt, certificates: certs, telemetry: {interval: 500ms}}
+              - {name: pattern, count: 2, idPrefix: pat-, credential: x509, certificates: certs, transport: mqtt-ws, telemetry: {interval: 500ms}}
+            duration: 3s
+            """);
+        var outDir = Path.Combine(_dir, "out");
+
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(2), _dir, ["run", path, "--out", outDir, "--quiet"],
+            new Dictionary<string, string> { ["FLEETSIM_TEST_SERVICE"] = hub.ServiceConnectionString });
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        Assert.Equal(4, Latency(report, "connect")["count"]!.GetValue<long>());
+        Assert.Equal(0, Latency(report, "connect")["failed"]!.GetValue<long>());
+        Assert.Equal(4, hub.Registry.Count);
+        var sent = report["telemetry"]!["sent"]!.GetValue<long>();
+        Assert.True(sent >= 4 * 3, $"only {sent} messages sent");
+        Assert.Equal(sent, hub.Stats().Ingested);
     }
 }

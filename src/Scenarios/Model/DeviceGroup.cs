@@ -45,6 +45,9 @@ public sealed record DeviceGroup(
     /// <summary>Devices created from device connection strings (their ids and keys); null: FleetSim registers the group's devices.</summary>
     public DeviceConnectionStrings? ConnectionStrings { get; init; }
 
+    /// <summary>The devices' own X.509 certificates (x509 groups); null: FleetSim makes a self-signed one per device.</summary>
+    public CertificateFolder? Certificates { get; init; }
+
     /// <summary>Device id of the device with this 0-based index in the group.</summary>
     public string DeviceId(int index) => Ids.Format(index);
 }
@@ -64,6 +67,9 @@ public sealed record TrustedCaFile(string Path, string Pem);
 /// </summary>
 public sealed record DeviceConnectionStrings(string Path, IReadOnlyList<FleetSim.Protocol.DeviceConnectionString> Entries)
 {
+    /// <summary>Whether the devices authenticate with X.509 certificates (x509=true strings) rather than keys.</summary>
+    public bool UsesX509 => Entries[0].UsesX509;
+
     /// <summary>The GatewayHostName the strings share, without a port; null when they name none.</summary>
     public string? GatewayHost => Entries[0].GatewayHostName is { } gateway ? SplitHostAndPort(gateway).Host : null;
 
@@ -151,4 +157,43 @@ public sealed record C2dSpec(bool Ack);
 public sealed record FileUploadSpec(TimeSpan Interval, int SizeBytes)
 {
     public const int MaxSizeBytes = 256 * 1024 * 1024;
+}
+
+/// <summary>
+/// A folder of device certificates with their private keys: <c>{deviceId}.pem</c> (certificate and key) or
+/// <c>{deviceId}.cert.pem</c> + <c>{deviceId}.key.pem</c>. Files are read when the run starts, not kept in the scenario.
+/// </summary>
+public sealed record CertificateFolder(string Path)
+{
+    /// <summary>The certificate and key files of a device, or null when the folder has neither form.</summary>
+    public (string Certificate, string Key)? FilesOf(string deviceId)
+    {
+        var combined = System.IO.Path.Combine(Path, deviceId + ".pem");
+        if (File.Exists(combined))
+        {
+            return (combined, combined);
+        }
+        var certificate = System.IO.Path.Combine(Path, deviceId + ".cert.pem");
+        var key = System.IO.Path.Combine(Path, deviceId + ".key.pem");
+        return File.Exists(certificate) && File.Exists(key) ? (certificate, key) : null;
+    }
+
+    /// <summary>Loads a device's certificate with its private key, usable for TLS client authentication.</summary>
+    /// <exception cref="InvalidOperationException">The files are missing or do not hold a certificate and a matching key.</exception>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2 Load(string deviceId)
+    {
+        var files = FilesOf(deviceId)
+            ?? throw new InvalidOperationException($"no certificate for device '{deviceId}' in {Path} (expected {deviceId}.pem, or {deviceId}.cert.pem and {deviceId}.key.pem)");
+        try
+        {
+            using var loaded = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(files.Certificate, files.Key);
+            // Through PKCS#12 so SslStream can use the key on every platform.
+            return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+                loaded.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException or IOException)
+        {
+            throw new InvalidOperationException($"the certificate of device '{deviceId}' ({files.Certificate}) cannot be used: {e.Message.TrimEnd('.')}; expected PEM with a CERTIFICATE and its PRIVATE KEY", e);
+        }
+    }
 }

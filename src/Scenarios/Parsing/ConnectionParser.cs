@@ -178,7 +178,7 @@ internal static class ConnectionParser
     /// connectionStrings: FILE. Each line a device connection string with a symmetric key; all name the same hub
     /// (and the same gateway, if any). Errors point into the file, and never show a key.
     /// </summary>
-    public static DeviceConnectionStrings? ConnectionStrings(ParseContext ctx, YamlNode node)
+    public static DeviceConnectionStrings? ConnectionStrings(ParseContext ctx, YamlNode node, bool withCertificates)
     {
         if (ReadFile(ctx, node, "connectionStrings", out var path) is not { } text)
         {
@@ -215,12 +215,17 @@ internal static class ConnectionParser
             {
                 Fail("ModuleId=", $"device '{entry.DeviceId}': module identities are not supported", "give device connection strings (without ModuleId)");
             }
-            else if (entry.UsesX509)
+            else if (entry.UsesX509 && !withCertificates)
             {
                 Fail("x509=", $"device '{entry.DeviceId}': an x509=true connection string carries no certificate",
-                    "for X.509 devices use credential: x509 and let FleetSim register them with their certificates");
+                    "give the group certificates: FOLDER with {deviceId}.pem (certificate and key) per device");
             }
-            else if (entry.SharedAccessKey is null)
+            else if (!entry.UsesX509 && withCertificates)
+            {
+                Fail("", $"device '{entry.DeviceId}': the group has certificates, but this connection string is not x509=true",
+                    "a group's connection strings are all x509=true (with certificates) or all SharedAccessKey");
+            }
+            else if (entry.SharedAccessKey is null && !entry.UsesX509)
             {
                 Fail("SharedAccessSignature=", $"device '{entry.DeviceId}': the connection string has a SharedAccessSignature but no SharedAccessKey",
                     "a ready-made token cannot be renewed; give the device's key (or use credential: sasToken)");
@@ -272,6 +277,50 @@ internal static class ConnectionParser
     {
         var (host, port) = DeviceConnectionStrings.SplitHostAndPort(gateway);
         return Uri.CheckHostName(host) != UriHostNameType.Unknown && port is null or (> 0 and <= 65535) && (port is not null || !gateway.Contains(':', StringComparison.Ordinal) || Uri.CheckHostName(gateway) == UriHostNameType.IPv6);
+    }
+
+    /// <summary>
+    /// certificates: FOLDER. Every device of the group needs its files there; the first one is read now, so a format
+    /// problem shows at validation; the rest are read when the run starts.
+    /// </summary>
+    public static CertificateFolder? Certificates(ParseContext ctx, YamlNode node, Func<int, string> deviceId, int count)
+    {
+        if (ctx.Text(node, "a folder path") is not { } text)
+        {
+            return null;
+        }
+        text = text.Trim();
+        var path = Path.IsPathRooted(text) ? text : Path.Combine(Path.GetDirectoryName(ctx.File) ?? "", text);
+        if (!Directory.Exists(path))
+        {
+            ctx.Error(node, $"certificates: {path} is not a folder", "paths are relative to the scenario file");
+            return null;
+        }
+        var folder = new CertificateFolder(path);
+        var missing = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            if (folder.FilesOf(deviceId(i)) is null)
+            {
+                missing.Add(deviceId(i));
+            }
+        }
+        if (missing.Count > 0)
+        {
+            ctx.Error(node, $"certificates: {path} has no certificate for {missing.Count} of {count} devices, e.g. '{missing[0]}'",
+                $"expected {missing[0]}.pem (certificate and private key), or {missing[0]}.cert.pem and {missing[0]}.key.pem");
+            return null;
+        }
+        try
+        {
+            folder.Load(deviceId(0)).Dispose();
+        }
+        catch (InvalidOperationException e)
+        {
+            ctx.Error(node, "certificates: " + e.Message);
+            return null;
+        }
+        return folder;
     }
 
     /// <summary>The nodes of a YAML list (a single scalar counts as a list of one); an error for anything else.</summary>

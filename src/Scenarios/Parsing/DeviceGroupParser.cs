@@ -22,7 +22,7 @@ internal static class DeviceGroupParser
             name = null;
         }
         var errorsBefore = ctx.Errors.Count;
-        var connectionStrings = g.Get("connectionStrings") is { } csNode ? ConnectionParser.ConnectionStrings(ctx, csNode) : null;
+        var connectionStrings = g.Get("connectionStrings") is { } csNode ? ConnectionParser.ConnectionStrings(ctx, csNode, g.Has("certificates")) : null;
         var count = g.Int("count", 1);
         DeviceIdPattern? ids;
         if (g.Has("connectionStrings"))
@@ -43,6 +43,22 @@ internal static class DeviceGroupParser
             "x509" => CredentialKind.X509,
             _ => CredentialKind.SymmetricKey,
         };
+        if (connectionStrings is { UsesX509: true })
+        {
+            credential = CredentialKind.X509;
+        }
+        CertificateFolder? certificates = null;
+        if (g.Get("certificates") is { } certificatesNode)
+        {
+            if (credential != CredentialKind.X509 && !g.Has("connectionStrings"))
+            {
+                ctx.Error(g.KeyNode("certificates")!, "certificates apply only to x509 devices", "add credential: x509, or list x509=true connection strings");
+            }
+            else if (ids is not null && count is not null)
+            {
+                certificates = ConnectionParser.Certificates(ctx, certificatesNode, ids.Format, count.Value);
+            }
+        }
         var gateway = g.Get("gatewayHostName") is { } gw ? ConnectionParser.HostName(ctx, gw, "gatewayHostName") : null;
         var tls = g.Get("tls") is { } tlsNode ? ConnectionParser.Tls(ctx, tlsNode) : TlsSpec.Default;
         var proxy = g.Get("proxy") is { } proxyNode ? ConnectionParser.Proxy(ctx, proxyNode) : null;
@@ -105,6 +121,7 @@ internal static class DeviceGroupParser
             Proxy = proxy,
             DebugDevices = [.. debug.Select(d => d.Id).Distinct(StringComparer.Ordinal)],
             ConnectionStrings = connectionStrings,
+            Certificates = certificates,
         };
     }
 

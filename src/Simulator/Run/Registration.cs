@@ -9,7 +9,8 @@ namespace FleetSim.Simulator.Run;
 /// <summary>
 /// Creates (or finds) every device identity of the scenario through the hub's registry REST API, a bounded number
 /// of requests at a time: symmetric-key devices get the hub's generated keys (kept for the run, never logged);
-/// X.509 devices get a self-signed certificate made here, registered by thumbprint, as a real fleet would.
+/// X.509 devices get a self-signed certificate made here (or their own, from the scenario's certificates folder),
+/// registered by thumbprint, as a real fleet would.
 /// Devices given by connection strings already exist on a real hub and keep their keys; the embedded hub, which
 /// starts empty, gets them registered with those keys.
 /// </summary>
@@ -28,9 +29,21 @@ public static class Registration
             {
                 if (!embeddedHub && !string.Equals(listed.Entries[0].HostName, hubHostName, StringComparison.OrdinalIgnoreCase))
                     throw new InvalidOperationException($"group '{group.Name}': {listed.Path} names hub '{listed.Entries[0].HostName}', but the run's hub is '{hubHostName}'");
-                credentials[g] = new GroupCredentials([.. listed.Entries.Take(group.Count).Select(e => e.SharedAccessKey!)], null);
+                credentials[g] = listed.UsesX509
+                    ? new GroupCredentials(null, new X509Certificate2[group.Count])
+                    : new GroupCredentials([.. listed.Entries.Take(group.Count).Select(e => e.SharedAccessKey!)], null);
                 if (!embeddedHub)
-                    continue; // they exist already: "create from connection string" registers nothing
+                {
+                    // They exist already: "create from connection string" registers nothing (X.509 ones only load their certificates).
+                    if (credentials[g].Certificates is { } own)
+                    {
+                        for (var i = 0; i < group.Count; i++)
+                            own[i] = group.Certificates!.Load(group.DeviceId(i));
+                    }
+
+                    continue;
+                }
+
                 for (var i = 0; i < group.Count; i++)
                     work.Add((g, i));
                 continue;
@@ -48,7 +61,9 @@ public static class Registration
             var creds = credentials[item.Group];
             if (creds.Certificates is { } certificates)
             {
-                var certificate = CreateDeviceCertificate(id);
+                // The devices' own certificates when the scenario names a folder, else one made here; either way the hub
+                // knows the device by its certificate's thumbprint.
+                var certificate = scenario.DeviceGroups[item.Group].Certificates is { } folder ? folder.Load(id) : CreateDeviceCertificate(id);
                 certificates[item.Index] = certificate;
                 await service.CreateOrGetDeviceAsync(id, token, certificate.Thumbprint);
                 return;

@@ -253,4 +253,85 @@ public sealed class ConnectionOptionTests : IDisposable
         var error = One(Group("retry: {policy: exponential, autoConnect: false}"));
         Assert.Contains("retry.autoConnect does not apply to policy exponential", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Writes {id}.pem (certificate and key) for each id, or {id}.cert.pem + {id}.key.pem when <paramref name="split"/>.</summary>
+    private string WriteCertificates(string folder, bool split, params string[] ids)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, folder)).FullName;
+        foreach (var id in ids)
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create();
+            using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={id}", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            if (split)
+            {
+                File.WriteAllText(Path.Combine(dir, id + ".cert.pem"), certificate.ExportCertificatePem());
+                File.WriteAllText(Path.Combine(dir, id + ".key.pem"), key.ExportPkcs8PrivateKeyPem());
+            }
+            else
+            {
+                File.WriteAllText(Path.Combine(dir, id + ".pem"), certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());
+            }
+        }
+        return dir;
+    }
+
+    [Fact]
+    public void X509_devices_may_bring_their_own_certificates_in_either_file_form()
+    {
+        var dir = WriteCertificates("certs", split: false, "a-0", "a-1");
+        WriteCertificates("certs", split: true, "a-2");
+        var group = Ok(Group("credential: x509, certificates: certs")).DeviceGroups[0];
+
+        Assert.Equal(dir, group.Certificates!.Path);
+        for (var i = 0; i < 3; i++)
+        {
+            using var certificate = group.Certificates.Load(group.DeviceId(i));
+            Assert.True(certificate.HasPrivateKey);
+            Assert.Equal($"CN=a-{i}", certificate.Subject);
+        }
+    }
+
+    [Fact]
+    public void A_certificates_folder_missing_a_device_is_an_error_naming_it()
+    {
+        WriteCertificates("some", split: false, "a-0");
+        var error = One(Group("credential: x509, certificates: some"));
+        Assert.Contains("has no certificate for 2 of 3 devices, e.g. 'a-1'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a-1.pem", error.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Certificates_apply_only_to_x509_devices()
+    {
+        WriteCertificates("certs", split: false, "a-0", "a-1", "a-2");
+        var error = One(Group("certificates: certs"));
+        Assert.Contains("certificates apply only to x509 devices", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_certificate_file_without_its_key_is_an_error_at_validation()
+    {
+        var dir = WriteCertificates("nokey", split: false, "a-0", "a-1", "a-2");
+        var pem = File.ReadAllText(Path.Combine(dir, "a-0.pem"));
+        File.WriteAllText(Path.Combine(dir, "a-0.pem"), pem[..(pem.IndexOf("-----END CERTIFICATE-----", StringComparison.Ordinal) + 25)]);
+        var error = One(Group("credential: x509, certificates: nokey"));
+        Assert.Contains("the certificate of device 'a-0'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void X509_connection_strings_with_a_certificates_folder_make_an_x509_group()
+    {
+        WriteCertificates("listed-certs", split: false, "x-0", "x-1");
+        File.WriteAllLines(Path.Combine(_dir, "x509.txt"), ["HostName=sink.example;DeviceId=x-0;x509=true", "HostName=sink.example;DeviceId=x-1;x509=true"]);
+        var group = Ok("name: cs\ndeviceGroups:\n  - {name: listed, connectionStrings: x509.txt, certificates: listed-certs}\nduration: 2s\n").DeviceGroups[0];
+
+        Assert.Equal(CredentialKind.X509, group.Credential);
+        Assert.True(group.ConnectionStrings!.UsesX509);
+        Assert.Equal(2, group.Count);
+
+        File.AppendAllLines(Path.Combine(_dir, "x509.txt"), ["HostName=sink.example;DeviceId=k-0;SharedAccessKey=a2V5"]);
+        var mixed = One("name: cs\ndeviceGroups:\n  - {name: listed, connectionStrings: x509.txt, certificates: listed-certs}\nduration: 2s\n");
+        Assert.Contains("the group has certificates, but this connection string is not x509=true", mixed.Message, StringComparison.Ordinal);
+    }
 }
