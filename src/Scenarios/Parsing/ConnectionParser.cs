@@ -28,7 +28,7 @@ internal static class ConnectionParser
         text = text.Trim();
         if (Uri.CheckHostName(text) == UriHostNameType.Unknown)
         {
-            ctx.Error(node, $"{what}: '{text}' is not a host name or IP address", "e.g. my-gateway.contoso.local or 10.0.0.4 (no scheme, no port)");
+            ctx.Error(node, $"{what}: '{text}' is not a host name or IP address", "e.g. my-gateway.contoso.local or 10.0.0.4, without scheme or port");
             return null;
         }
         return text;
@@ -59,7 +59,7 @@ internal static class ConnectionParser
                         versions |= SslProtocols.Tls13;
                         break;
                     case var other:
-                        ctx.Error(item, $"tls.versions: '{other}' is not a TLS version FleetSim offers", "1.2 or 1.3 (IoT Hub refuses TLS 1.0 and 1.1)");
+                        ctx.Error(item, $"tls.versions: '{other}' is not a TLS version FleetSim offers", "1.2 or 1.3; IoT Hub refuses TLS 1.0 and 1.1");
                         break;
                 }
             }
@@ -127,7 +127,7 @@ internal static class ConnectionParser
         }
         var user = proxy.String("username");
         var password = proxy.String("password");
-        const string hint = "http://HOST:PORT (HTTP CONNECT) or socks5://HOST:PORT; credentials go in username and password";
+        const string hint = "http://HOST:PORT for HTTP CONNECT, or socks5://HOST:PORT; credentials go in username and password";
         url = url.Trim();
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "socks5"))
         {
@@ -213,7 +213,7 @@ internal static class ConnectionParser
             }
             if (entry.ModuleId is not null)
             {
-                Fail("ModuleId=", $"device '{entry.DeviceId}': module identities are not supported", "give device connection strings (without ModuleId)");
+                Fail("ModuleId=", $"device '{entry.DeviceId}': module identities are not supported", "give device connection strings, without ModuleId");
             }
             else if (entry.UsesX509 && !withCertificates)
             {
