@@ -48,6 +48,9 @@ public sealed class FleetSupervisorTests : DeviceTestKit
             connect.Succeed();
         var first = Calls(2).Cast<PublishCall>().ToList();
         Assert.All(first, p => Assert.Equal(1, p.Sequence));
+        // The automatic PUBACKs reach the devices asynchronously: let both be counted before the crash, or dev-1 would
+        // (rightly) hand message 1 to its successor as unacknowledged and re-send it first.
+        AwaitAssert(() => Assert.Equal(2, Count(Counters.TelemetryAcked)));
 
         Advance(fleet, TimeSpan.FromSeconds(1)); // dev-1 throws while writing message 2
         var next = Io.ExpectMsg<PublishCall>();
