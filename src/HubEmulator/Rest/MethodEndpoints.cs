@@ -47,7 +47,10 @@ internal static class MethodEndpoints
             .ConfigureAwait(false);
         return result.Outcome switch
         {
-            MethodOutcome.DeviceNotOnline => RestErrors.Error(IotHubErrors.DeviceNotOnline, $"Device {id} is not online."),
+            MethodOutcome.DeviceNotOnline => RestErrors.ErrorWithDetails(IotHubErrors.DeviceNotOnline,
+                "The operation failed because the requested device isn't online or hasn't registered the direct method callback. To learn more, see https://aka.ms/iothub404103",
+                new Dictionary<string, string> { ["timeout"] = connectTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture) },
+                hub.Time.GetUtcNow()),
             MethodOutcome.Timeout => RestErrors.Error(IotHubErrors.GatewayTimeout, $"Timed out waiting for the response from device {id}."),
             _ => DeviceEndpoints.Json(new JsonObject { ["status"] = result.Status, ["payload"] = result.Payload }),
         };

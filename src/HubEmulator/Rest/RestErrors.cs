@@ -8,14 +8,18 @@ internal static class RestErrors
 {
     public const string ErrorCodeHeader = "iothub-errorcode";
 
-    public static IResult Error(IotHubErrors.Error error, string text) => new ErrorResult(error, text);
+    public static IResult Error(IotHubErrors.Error error, string text) => new ErrorResult(error, IotHubErrors.RestBody(error, text));
+
+    /// <summary>An error in the newer body form (a JSON document in <c>Message</c>), as the hub answers 404103.</summary>
+    public static IResult ErrorWithDetails(IotHubErrors.Error error, string text, IReadOnlyDictionary<string, string> info, DateTimeOffset now) =>
+        new ErrorResult(error, IotHubErrors.RestBodyWithDetails(error, text, info, now));
 
     public static IResult DeviceNotFound(string deviceId) =>
         Error(IotHubErrors.DeviceNotFound, $"Device {deviceId} not registered");
 
     public static IResult BadRequest(string text) => Error(IotHubErrors.ArgumentInvalid, text);
 
-    private sealed class ErrorResult(IotHubErrors.Error error, string text) : IResult
+    private sealed class ErrorResult(IotHubErrors.Error error, string body) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
@@ -23,7 +27,7 @@ internal static class RestErrors
             response.StatusCode = error.HttpStatus;
             response.Headers[ErrorCodeHeader] = error.Name;
             response.ContentType = "application/json; charset=utf-8";
-            return response.WriteAsync(IotHubErrors.RestBody(error, text));
+            return response.WriteAsync(body);
         }
     }
 }

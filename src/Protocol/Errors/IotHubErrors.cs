@@ -28,6 +28,24 @@ public static class IotHubErrors
             ["ExceptionMessage"] = "",
         });
 
+    /// <summary>
+    /// The newer service REST error body, with a JSON document inside <c>Message</c>, as IoT Hub answers a method call
+    /// to an offline device (seen in 2024, azure-iot-sdk-csharp issue 3442):
+    /// <c>{"Message":"{\"errorCode\":404103,\"trackingId\":\"…\",\"message\":\"…\",\"info\":{…},\"timestampUtc\":\"…\"}","ExceptionMessage":""}</c>.
+    /// </summary>
+    public static string RestBodyWithDetails(Error error, string text, IReadOnlyDictionary<string, string> info, DateTimeOffset now)
+    {
+        var inner = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["errorCode"] = error.Code,
+            ["trackingId"] = $"{Guid.NewGuid():N}-TimeStamp:{now.UtcDateTime.ToString("MM/dd/yyyy HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}",
+            ["message"] = text,
+            ["info"] = info,
+            ["timestampUtc"] = now.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return JsonSerializer.Serialize(new Dictionary<string, string> { ["Message"] = inner, ["ExceptionMessage"] = "" });
+    }
+
     /// <summary>The twin-topic error body the Node SDK looks for: <c>{"errorCode":…,"message":"…"}</c>.</summary>
     public static string TwinBody(Error error, string text) =>
         JsonSerializer.Serialize(new Dictionary<string, object> { ["errorCode"] = error.Code, ["message"] = text });

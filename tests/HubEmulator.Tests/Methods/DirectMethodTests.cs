@@ -43,7 +43,14 @@ public sealed class DirectMethodTests
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("DeviceNotOnline", response.Headers.GetValues("iothub-errorcode").Single());
-        Assert.StartsWith("ErrorCode:DeviceNotOnline;", (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["Message"]!);
+        // The hub's newer form: a JSON document inside Message, with the numeric code and the connect timeout used.
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("", (string)body["ExceptionMessage"]!);
+        var inner = JsonNode.Parse((string)body["Message"]!)!;
+        Assert.Equal(404103, (int)inner["errorCode"]!);
+        Assert.Contains("https://aka.ms/iothub404103", (string)inner["message"]!);
+        Assert.Equal("00:00:00", (string)inner["info"]!["timeout"]!);
+        Assert.Contains("-TimeStamp:", (string)inner["trackingId"]!);
     }
 
     [Fact]
