@@ -59,4 +59,89 @@ public sealed class HubCommandTests : IDisposable
         Assert.Contains("SharedAccessKey=***", printed);
         Assert.DoesNotContain("   at ", await stderr);
     }
+
+    [Fact]
+    public async Task Run_targets_a_hub_in_another_process_through_its_state_file()
+    {
+        var stateFile = Path.Combine(_dir, "state.json");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Fleetsim.Dll, "hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir })
+            start.ArgumentList.Add(a);
+        using var hub = Process.Start(start)!;
+        var hubStderr = hub.StandardError.ReadToEndAsync();
+        _ = hub.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!File.Exists(stateFile))
+            {
+                if (hub.HasExited)
+                    Assert.Fail("the hub exited: " + await hubStderr);
+                Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
+                await Task.Delay(50);
+            }
+
+            var scenario = Path.Combine(_dir, "two-process.yaml");
+            await File.WriteAllTextAsync(scenario, """
+                name: two-process
+                hub:
+                  embedded:
+                    faults: [{at: 1s, dropConnections: {fraction: 1}}]
+                deviceGroups:
+                  - {name: remote, count: 5, idPrefix: remote-, telemetry: {interval: 500ms}, transport: mqtt-ws}
+                  - {name: tcp, count: 5, idPrefix: tcp-, telemetry: {interval: 500ms}}
+                duration: 3s
+                """);
+            var outDir = Path.Combine(_dir, "out");
+            var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(2), _dir, "run", scenario, "--hub-state", stateFile, "--out", outDir, "--quiet");
+
+            Assert.True(result.ExitCode == 0, result.All);
+            var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+            Assert.Equal("external", report["run"]!["hubKind"]!.GetValue<string>());
+            Assert.Equal(10, report["latency"]!["connect"]!["count"]!.GetValue<long>());
+            var telemetry = report["telemetry"]!;
+            Assert.True(telemetry["sent"]!.GetValue<long>() >= 10 * 4);
+            // The hub in the other process answers /fleetsim/stats, so ingest accounting still works.
+            Assert.Equal(telemetry["sent"]!.GetValue<long>(), telemetry["ingested"]!.GetValue<long>());
+            // The embedded-hub settings of the scenario cannot reach a hub in another process: said, not silently dropped.
+            Assert.Empty(report["faults"]!.AsArray());
+            Assert.Contains(report["environment"]!["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("hub.embedded settings", StringComparison.Ordinal));
+            Assert.Contains("warning: the scenario's hub.embedded settings", result.Stdout);
+        }
+        finally
+        {
+            if (!hub.HasExited)
+            {
+                using var kill = Process.Start("kill", ["-TERM", hub.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync();
+            }
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await hub.WaitForExitAsync(cts.Token);
+    }
+
+    [Theory]
+    [InlineData("missing.json", "--hub-state: cannot read")]
+    [InlineData("garbage.json", "is not a fleetsim hub state file")]
+    public async Task A_bad_hub_state_file_is_a_clear_error(string file, string message)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "garbage.json"), "{\"hello\": 1}");
+        var scenario = Path.Combine(Fleetsim.RepoRoot, "scenarios", "quickstart.yaml");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", scenario, "--hub-state", Path.Combine(_dir, file));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Hub_and_hub_state_together_are_refused()
+    {
+        var scenario = Path.Combine(Fleetsim.RepoRoot, "scenarios", "quickstart.yaml");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", scenario, "--hub", "HostName=h;SharedAccessKeyName=s;SharedAccessKey=a2V5", "--hub-state", "x.json");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--hub and --hub-state cannot be used together", result.Stderr);
+    }
 }

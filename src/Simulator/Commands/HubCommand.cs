@@ -130,3 +130,61 @@ public sealed record HubState(string ServiceConnectionString, string CaCertifica
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HubState))]
 internal sealed partial class HubStateJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Reads the state file of a <c>fleetsim hub</c> into the hub a run can target (connection string, ports, CA).</summary>
+public static class HubStateFile
+{
+    public static bool TryRead(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Scenarios.Model.ConnectionStringHub? hub,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        hub = null;
+        HubState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize(File.ReadAllText(path), HubStateJson.Default.HubState);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"cannot read {path}: {(e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message)}";
+            return false;
+        }
+        catch (JsonException e)
+        {
+            error = $"{path} is not a fleetsim hub state file: {e.Message}";
+            return false;
+        }
+
+        if (state is null || state.ServiceConnectionString is null || state.CaCertificatePath is null || state.MqttPort is <= 0 or > 65535 || state.HttpsPort is <= 0 or > 65535)
+        {
+            error = $"{path} is not a fleetsim hub state file (expected serviceConnectionString, caCertificatePath, mqttPort and httpsPort, as 'fleetsim hub' writes them)";
+            return false;
+        }
+
+        if (!ServiceConnectionString.TryParse(state.ServiceConnectionString, out var connection, out var csError))
+        {
+            error = $"{path}: serviceConnectionString: {Redaction.Redact(csError)}";
+            return false;
+        }
+
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(state.CaCertificatePath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"{path}: cannot read the CA certificate {state.CaCertificatePath}: {e.Message}";
+            return false;
+        }
+
+        hub = new Scenarios.Model.ConnectionStringHub(connection)
+        {
+            MqttPort = state.MqttPort,
+            HttpsPort = state.HttpsPort,
+            TrustedCa = new Scenarios.Model.TrustedCaFile(state.CaCertificatePath, pem),
+        };
+        error = null;
+        return true;
+    }
+}
+

@@ -16,6 +16,7 @@ public static class RunCommand
         var scenarioArg = new Argument<FileInfo>("scenario") { Description = "The scenario file (YAML)" };
         var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the reports (default reports/<scenario>-<UTC time>)" };
         var hubOption = new Option<string?>("--hub") { Description = "Service connection string of an existing IoT Hub (default: the embedded emulator)" };
+        var hubStateOption = new Option<FileInfo?>("--hub-state") { Description = "State file of a 'fleetsim hub' running elsewhere (its connection string, ports and CA): run against it" };
         var setOption = new Option<string[]>("--set") { Description = "Override a scenario value: --set path=value (repeatable), e.g. --set devices.count=10", AllowMultipleArgumentsPerToken = false };
         var durationOption = new Option<string?>("--duration") { Description = "Override the scenario's duration, e.g. 10s or 2m" };
         var scaleOption = new Option<double?>("--scale") { Description = "Multiply device counts and rates by this factor (e.g. 0.1 to run small)" };
@@ -25,7 +26,7 @@ public static class RunCommand
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
-            scenarioArg, outOption, hubOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption,
+            scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -38,13 +39,29 @@ public static class RunCommand
             if (loaded.Scenario is null)
                 return ScenarioInput.PrintErrors(loaded);
 
-            ServiceConnectionString? hub = null;
+            Scenarios.Model.ConnectionStringHub? hub = null;
             if (parse.GetValue(hubOption) is { } hubText)
             {
+                if (parse.GetValue(hubStateOption) is not null)
+                {
+                    Console.Error.WriteLine("error: --hub and --hub-state cannot be used together (the state file names the hub)");
+                    return ExitCodes.BadInput;
+                }
+
                 hubText = ScenarioInput.Interpolate(hubText);
-                if (!ServiceConnectionString.TryParse(hubText, out hub, out var error))
+                if (!ServiceConnectionString.TryParse(hubText, out var connection, out var error))
                 {
                     Console.Error.WriteLine($"error: --hub: {error}");
+                    return ExitCodes.BadInput;
+                }
+
+                hub = new Scenarios.Model.ConnectionStringHub(connection);
+            }
+            else if (parse.GetValue(hubStateOption) is { } stateFile)
+            {
+                if (HubStateFile.TryRead(stateFile.FullName, out hub, out var error) is false)
+                {
+                    Console.Error.WriteLine($"error: --hub-state: {error}");
                     return ExitCodes.BadInput;
                 }
             }

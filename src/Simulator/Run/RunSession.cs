@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 namespace FleetSim.Simulator.Run;
 
 /// <summary>What <c>fleetsim run</c> was asked to do, after the scenario validated.</summary>
-public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ServiceConnectionString? Hub, LiveMode Live,
+public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ConnectionStringHub? Hub, LiveMode Live,
     MetricsExportOptions? Export = null);
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -40,6 +40,13 @@ public static class RunSession
         IngestTotals? ingest = null;
         var warnings = new List<string>();
         FaultSchedule? faults = null;
+        if (request.Hub is not null && scenario.Hub is EmbeddedHub { Options: var settings }
+            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero))
+        {
+            const string ignored = "the scenario's hub.embedded settings (quotas, faults, sasExpiryGrace) were not applied: the run targeted an existing hub named on the command line";
+            warnings.Add(ignored);
+            output.WriteLine("warning: " + ignored);
+        }
 
         try
         {
