@@ -10,27 +10,48 @@ public sealed class HubCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>Starts `fleetsim hub` on free ports and waits for its state file.</summary>
+    private async Task<(Process Hub, Task<string> Stdout, Task<string> Stderr)> StartHubAsync(string stateFile)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Fleetsim.Dll, "hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir })
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(stateFile))
+        {
+            if (process.HasExited)
+                Assert.Fail("the hub exited: " + await stderr);
+            Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
+            await Task.Delay(50);
+        }
+
+        return (process, stdout, stderr);
+    }
+
+    /// <summary>SIGTERM (what Ctrl+C in a terminal or a process manager sends), then waits for the exit.</summary>
+    private static async Task StopHubAsync(Process hub)
+    {
+        if (!hub.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", hub.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await hub.WaitForExitAsync(cts.Token);
+    }
+
     [Fact]
     public async Task Hub_writes_its_state_file_once_listening_and_exits_cleanly_on_sigterm()
     {
         var stateFile = Path.Combine(_dir, "state.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Fleetsim.Dll, "hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stdout, stderr) = await StartHubAsync(stateFile);
+        using var owned = process;
         try
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!File.Exists(stateFile))
-            {
-                if (process.HasExited)
-                    Assert.Fail("the hub exited: " + await stderr);
-                Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
-                await Task.Delay(50);
-            }
-
             var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
             var connection = ServiceConnectionString.Parse(state["serviceConnectionString"]!.GetValue<string>());
             Assert.Equal("localhost", state["hostName"]!.GetValue<string>());
@@ -45,15 +66,9 @@ public sealed class HubCommandTests : IDisposable
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await kill.WaitForExitAsync();
-            }
+            await StopHubAsync(process);
         }
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(cts.Token);
         Assert.Equal(0, process.ExitCode);
         var printed = await stdout;
         Assert.Contains("SharedAccessKey=***", printed);
@@ -64,23 +79,10 @@ public sealed class HubCommandTests : IDisposable
     public async Task Run_targets_a_hub_in_another_process_through_its_state_file()
     {
         var stateFile = Path.Combine(_dir, "state.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Fleetsim.Dll, "hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir })
-            start.ArgumentList.Add(a);
-        using var hub = Process.Start(start)!;
-        var hubStderr = hub.StandardError.ReadToEndAsync();
-        _ = hub.StandardOutput.ReadToEndAsync();
+        var (hub, _, _) = await StartHubAsync(stateFile);
+        using var owned = hub;
         try
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!File.Exists(stateFile))
-            {
-                if (hub.HasExited)
-                    Assert.Fail("the hub exited: " + await hubStderr);
-                Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
-                await Task.Delay(50);
-            }
-
             var scenario = Path.Combine(_dir, "two-process.yaml");
             await File.WriteAllTextAsync(scenario, """
                 name: two-process
@@ -110,15 +112,8 @@ public sealed class HubCommandTests : IDisposable
         }
         finally
         {
-            if (!hub.HasExited)
-            {
-                using var kill = Process.Start("kill", ["-TERM", hub.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await kill.WaitForExitAsync();
-            }
+            await StopHubAsync(hub);
         }
-
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await hub.WaitForExitAsync(cts.Token);
     }
 
     [Theory]
