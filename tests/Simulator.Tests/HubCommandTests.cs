@@ -53,6 +53,8 @@ public sealed class HubCommandTests : IDisposable
         try
         {
             var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(stateFile)); // it holds the service key
             var connection = ServiceConnectionString.Parse(state["serviceConnectionString"]!.GetValue<string>());
             Assert.Equal("localhost", state["hostName"]!.GetValue<string>());
             Assert.Equal("localhost", connection.HostName);

@@ -107,7 +107,12 @@ public static class HubCommand
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(state, HubStateJson.Default.HubState));
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // it holds the service key: owner only, from the start
+        File.Delete(temp); // the mode applies only to a file created now
+        await using (var stream = new FileStream(temp, options))
+            await JsonSerializer.SerializeAsync(stream, state, HubStateJson.Default.HubState);
         File.Move(temp, path, overwrite: true); // readers polling for the file never see half of it
     }
 
