@@ -126,6 +126,7 @@ internal static class ReportCharts
             // Each injected fault as a marker on the time axis, its description on hover.
             traces.Add(Chart.Point<double, double, string>(
                 faults.Select(static f => f.AtSeconds), faults.Select(static _ => 0.0), Name: "fault injected",
+                MarkerColor: Color.fromString("#b00020"), MarkerSymbol: StyleParam.MarkerSymbol.X,
                 MultiText: new Optional<IEnumerable<string>>(faults.Select(static f => f.Description).ToArray(), true)));
         }
 
