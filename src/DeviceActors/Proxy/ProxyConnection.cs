@@ -15,7 +15,12 @@ internal static class ProxyConnection
 
     /// <summary>The stream provider for a proxy; one per <see cref="ProxyOptions"/> instance (a group), shared by its devices.</summary>
     public static IMqttClientStreamProvider For(ProxyOptions proxy) =>
-        Providers.GetValue(proxy, static p => p.Kind == ProxyKind.Http ? new HttpConnectStreamProvider(p) : new Socks5StreamProvider(p));
+        Providers.GetValue(proxy, static p => p.Kind switch
+        {
+            ProxyKind.Http => new HttpConnectStreamProvider(p),
+            ProxyKind.Socks4 => new Socks4StreamProvider(p),
+            _ => (IMqttClientStreamProvider)new Socks5StreamProvider(p),
+        });
 
     /// <summary>host:port of the proxy, as the exceptions name it.</summary>
     public static string Name(ProxyOptions proxy) => proxy.Address.Authority;

@@ -94,7 +94,9 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
     {
         Address = proxy.Address.ToString(),
         Username = proxy.UserName,
-        Password = proxy.Password,
+        // SOCKS4 has no password (.NET sends only the user name as the user id), but MQTTnet drops credentials without
+        // one, so a SOCKS4 user id gets a placeholder the protocol never transmits.
+        Password = proxy.Kind == Proxy.ProxyKind.Socks4 && proxy.UserName is not null ? "(socks4: no password)" : proxy.Password,
         BypassOnLocal = false,
     };
 

@@ -117,7 +117,7 @@ internal static class ConnectionParser
         return new TrustedCaFile(path, pem);
     }
 
-    /// <summary>proxy: {url: http://HOST:PORT | socks5://HOST:PORT, username, password}.</summary>
+    /// <summary>proxy: {url: http://HOST:PORT | socks5://HOST:PORT | socks4://HOST:PORT, username, password}.</summary>
     public static ProxyOptions? Proxy(ParseContext ctx, YamlNode node)
     {
         var proxy = ObjectReader.Open(ctx, node, "proxy", "proxy");
@@ -127,11 +127,11 @@ internal static class ConnectionParser
         }
         var user = proxy.String("username");
         var password = proxy.String("password");
-        const string hint = "http://HOST:PORT for HTTP CONNECT, or socks5://HOST:PORT; credentials go in username and password";
+        const string hint = "http://HOST:PORT for HTTP CONNECT, socks5://HOST:PORT or socks4://HOST:PORT; credentials go in username and password";
         url = url.Trim();
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "socks5"))
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "socks5" or "socks4" or "socks4a"))
         {
-            ctx.Error(urlNode, $"proxy.url: '{Redaction.Redact(url)}' is not an http:// or socks5:// URL", hint);
+            ctx.Error(urlNode, $"proxy.url: '{Redaction.Redact(url)}' is not an http://, socks5:// or socks4:// URL", hint);
             return null;
         }
         if (uri.UserInfo.Length > 0)
@@ -150,7 +150,8 @@ internal static class ConnectionParser
             ctx.Error(proxy.KeyNode("password")!, "proxy.password needs proxy.username");
             return null;
         }
-        var options = new ProxyOptions(uri.Scheme == "http" ? ProxyKind.Http : ProxyKind.Socks5, uri.IdnHost, uri.Port, user, password);
+        var kind = uri.Scheme switch { "http" => ProxyKind.Http, "socks5" => ProxyKind.Socks5, _ => ProxyKind.Socks4 };
+        var options = new ProxyOptions(kind, uri.IdnHost, uri.Port, user, password);
         if (options.Validate() is { } error)
         {
             ctx.Error(node, error, hint);

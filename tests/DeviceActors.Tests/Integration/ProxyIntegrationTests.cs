@@ -97,13 +97,41 @@ public sealed class ProxyIntegrationTests : Akka.TestKit.Xunit2.TestKit, IAsyncL
         Assert.Equal([$"{_hub.HostName}:{_hub.MqttPort}"], proxy.Destinations); // the host name, not an address: ATYP domain
     }
 
+    [Fact]
+    public void Mqtt_over_tls_through_a_socks4a_proxy_sends_its_user_id_and_lets_the_proxy_resolve_the_name()
+    {
+        var proxy = new TestProxy(ProxyKind.Socks4, User);
+        _proxies.Add(proxy);
+        var device = Start(Options(proxy.Options(User)), "socks4-proxied");
+
+        AwaitCondition(() => Count(Counters.TelemetryAcked) >= 5, TimeSpan.FromSeconds(15));
+        StopAndCheckIngest(device, "socks4-proxied");
+        Assert.Equal(1, proxy.Tunnels);
+        Assert.Equal([$"{_hub.HostName}:{_hub.MqttPort}"], proxy.Destinations); // 4a: the name, resolved by the proxy
+    }
+
+    [Fact]
+    public void A_socks4_user_id_the_proxy_does_not_confirm_stops_the_device_as_proxyUnauthorized()
+    {
+        var proxy = new TestProxy(ProxyKind.Socks4, User);
+        _proxies.Add(proxy);
+        Start(Options(proxy.Options("someone-else")), "socks4-wrong-user");
+
+        Assert.Equal("proxyUnauthorized", ExpectMsg<DeviceActor.DeviceStopped>(TimeSpan.FromSeconds(15)).Reason);
+        Assert.Equal(1, proxy.Refusals);
+        Assert.Equal(0, Count(Counters.ConnectRetries));
+    }
+
     [Theory]
     [InlineData(ProxyKind.Http)]
     [InlineData(ProxyKind.Socks5)]
+    [InlineData(ProxyKind.Socks4)]
     public void Mqtt_over_websockets_goes_through_the_proxy(ProxyKind kind)
     {
-        var proxy = StartProxy(kind);
-        var options = Options(proxy.Options(User, Password)) with { Transport = DeviceTransportKind.MqttWebSockets, EndpointPort = _hub.HttpsPort };
+        var proxy = kind == ProxyKind.Socks4 ? new TestProxy(kind, User) : StartProxy(kind);
+        if (kind == ProxyKind.Socks4)
+            _proxies.Add(proxy);
+        var options = Options(kind == ProxyKind.Socks4 ? proxy.Options(User) : proxy.Options(User, Password)) with { Transport = DeviceTransportKind.MqttWebSockets, EndpointPort = _hub.HttpsPort };
         var device = Start(options, "ws-proxied");
 
         AwaitCondition(() => Count(Counters.TelemetryAcked) >= 5, TimeSpan.FromSeconds(15));

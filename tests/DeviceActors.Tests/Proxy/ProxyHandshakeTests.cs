@@ -6,7 +6,7 @@ using MQTTnet.Exceptions;
 
 namespace FleetSim.DeviceActors.Tests.Proxy;
 
-/// <summary>The two proxy handshakes against scripted peers on loopback: what they send, and what each answer becomes.</summary>
+/// <summary>The proxy handshakes (HTTP CONNECT, SOCKS5, SOCKS4a) against scripted peers on loopback: what they send, and what each answer becomes.</summary>
 public sealed class ProxyHandshakeTests
 {
     private static readonly DnsEndPoint Hub = new("hub.example.org", 8883);
@@ -251,6 +251,73 @@ public sealed class ProxyHandshakeTests
 
         Assert.Equal(MqttProxyErrorCode.ProxyProtocolError, error.ErrorCode);
         Assert.Equal(FailureKind.Network, FailureKinds.FromException(error));
+    }
+
+    [Fact]
+    public async Task Socks4a_sends_the_user_id_and_the_host_name_and_keeps_the_bytes_after_the_reply()
+    {
+        byte[]? request = null;
+        await using var peer = new ScriptedPeer(async stream =>
+        {
+            request = await ReadAsync(stream, 8 + "me".Length + 1 + Hub.Host.Length + 1);
+            await stream.WriteAsync(new byte[] { 0, 90, 0, 0, 0, 0, 0, 0, (byte)'O', (byte)'K' });
+        });
+
+        await using var tunnel = await new Socks4StreamProvider(peer.Options(ProxyKind.Socks4, "me")).ConnectAsync(Hub, CancellationToken.None);
+
+        var ok = new byte[2];
+        await tunnel.ReadExactlyAsync(ok);
+        Assert.Equal("OK", Encoding.ASCII.GetString(ok));
+        byte[] expected = [4, 1, 8883 >> 8, 8883 & 0xFF, 0, 0, 0, 1, .. "me"u8.ToArray(), 0, .. Encoding.ASCII.GetBytes(Hub.Host), 0];
+        Assert.Equal(expected, request);
+    }
+
+    [Fact]
+    public async Task Socks4_sends_an_ipv4_address_as_is_and_refuses_ipv6()
+    {
+        byte[]? request = null;
+        await using var peer = new ScriptedPeer(async stream =>
+        {
+            request = await ReadAsync(stream, 9);
+            await stream.WriteAsync(new byte[] { 0, 90, 0, 0, 0, 0, 0, 0 });
+        });
+
+        await using (await new Socks4StreamProvider(peer.Options(ProxyKind.Socks4)).ConnectAsync(new IPEndPoint(IPAddress.Loopback, 8883), CancellationToken.None))
+        {
+            Assert.Equal(new byte[] { 4, 1, 8883 >> 8, 8883 & 0xFF, 127, 0, 0, 1, 0 }, request);
+        }
+
+        var error = await Assert.ThrowsAsync<MqttProxyException>(() =>
+            new Socks4StreamProvider(peer.Options(ProxyKind.Socks4)).ConnectAsync(new IPEndPoint(IPAddress.IPv6Loopback, 8883), CancellationToken.None));
+        Assert.Equal(MqttProxyErrorCode.ProxyAddressTypeNotSupported, error.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData(91, MqttProxyErrorCode.ProxyConnectionNotAllowed, FailureKind.Network)]
+    [InlineData(92, MqttProxyErrorCode.ProxyAuthFailed, FailureKind.ProxyUnauthorized)]
+    [InlineData(93, MqttProxyErrorCode.ProxyAuthFailed, FailureKind.ProxyUnauthorized)]
+    [InlineData(17, MqttProxyErrorCode.ProxyProtocolError, FailureKind.Network)]
+    public async Task Socks4_replies_map_to_proxy_errors(byte reply, MqttProxyErrorCode code, FailureKind kind)
+    {
+        await using var peer = new ScriptedPeer(async stream =>
+        {
+            await ReadAsync(stream, 8 + 1 + Hub.Host.Length + 1);
+            await stream.WriteAsync(new byte[] { 0, reply, 0, 0, 0, 0, 0, 0 });
+        });
+
+        var error = await Assert.ThrowsAsync<MqttProxyException>(() =>
+            new Socks4StreamProvider(peer.Options(ProxyKind.Socks4)).ConnectAsync(Hub, CancellationToken.None));
+
+        Assert.Equal(code, error.ErrorCode);
+        Assert.Equal(kind, FailureKinds.FromException(error));
+    }
+
+    [Fact]
+    public void Socks4_has_no_password()
+    {
+        Assert.Contains("SOCKS4 has no password", new ProxyOptions(ProxyKind.Socks4, "p", 1080, "u", "secret").Validate());
+        Assert.Null(new ProxyOptions(ProxyKind.Socks4, "p", 1080, "u").Validate());
+        Assert.Equal("socks4a://p:1080/", new ProxyOptions(ProxyKind.Socks4, "p", 1080).Address.ToString());
     }
 
     private static async Task<byte[]> ReadAsync(Stream stream, int count)

@@ -8,7 +8,7 @@ namespace FleetSim.DeviceActors.Tests.Proxy;
 
 /// <summary>
 /// A real proxy on 127.0.0.1 (a free port): HTTP CONNECT (Basic authentication, 407 with a challenge, further
-/// requests on the same connection) or SOCKS5 (no authentication or RFC 1929 user/password). It pipes bytes both
+/// requests on the same connection), SOCKS5 (no authentication or RFC 1929 user/password) or SOCKS4/4a (user id). It pipes bytes both
 /// ways and counts what it did, so tests can prove a connection really went through it.
 /// </summary>
 public sealed class TestProxy : IAsyncDisposable
@@ -88,7 +88,12 @@ public sealed class TestProxy : IAsyncDisposable
         try
         {
             await using var stream = new NetworkStream(client, ownsSocket: false);
-            target = Kind == ProxyKind.Http ? await HttpHandshakeAsync(stream) : await SocksHandshakeAsync(stream);
+            target = Kind switch
+            {
+                ProxyKind.Http => await HttpHandshakeAsync(stream),
+                ProxyKind.Socks4 => await Socks4HandshakeAsync(stream),
+                _ => await SocksHandshakeAsync(stream),
+            };
             if (target is null)
                 return;
             _open[target] = 0;
@@ -218,6 +223,51 @@ public sealed class TestProxy : IAsyncDisposable
         Interlocked.Increment(ref _tunnels);
         await stream.WriteAsync(new byte[] { 5, 0, 0, 1, 127, 0, 0, 1, 0, 0 }, _stop.Token);
         return target;
+    }
+
+    /// <summary>SOCKS4 and 4a: VN 4, CD 1, port, address, user id NUL, and for 0.0.0.x a host name NUL; reply 8 bytes.</summary>
+    private async Task<Socket?> Socks4HandshakeAsync(NetworkStream stream)
+    {
+        var head = new byte[8];
+        await stream.ReadExactlyAsync(head, _stop.Token);
+        if (head[0] != 4 || head[1] != 1)
+            return null;
+        var port = (head[2] << 8) | head[3];
+        var userId = await ReadNulTerminatedAsync(stream);
+        var host = head[4] == 0 && head[5] == 0 && head[6] == 0 && head[7] != 0
+            ? await ReadNulTerminatedAsync(stream)
+            : new IPAddress(head.AsSpan(4, 4)).ToString();
+        if (_user is not null && userId != _user)
+        {
+            Interlocked.Increment(ref _refusals);
+            await stream.WriteAsync(new byte[] { 0, 93, 0, 0, 0, 0, 0, 0 }, _stop.Token); // identd disagrees with the user id
+            return null;
+        }
+
+        Destinations.Enqueue($"{host}:{port}");
+        var target = await ConnectAsync(host, port);
+        if (target is null)
+        {
+            await stream.WriteAsync(new byte[] { 0, 91, 0, 0, 0, 0, 0, 0 }, _stop.Token);
+            return null;
+        }
+
+        Interlocked.Increment(ref _tunnels);
+        await stream.WriteAsync(new byte[] { 0, 90, 0, 0, 0, 0, 0, 0 }, _stop.Token);
+        return target;
+    }
+
+    private async Task<string> ReadNulTerminatedAsync(NetworkStream stream)
+    {
+        var bytes = new List<byte>();
+        var one = new byte[1];
+        while (true)
+        {
+            await stream.ReadExactlyAsync(one, _stop.Token);
+            if (one[0] == 0)
+                return Encoding.UTF8.GetString(bytes.ToArray());
+            bytes.Add(one[0]);
+        }
     }
 
     private async Task<Socket?> ConnectAsync(string host, int port)

@@ -81,7 +81,8 @@ public sealed class ConnectionOptionTests : IDisposable
     [InlineData("tls: {cipherSuites: [TLS_AES_128_GCM_SHA265]}", "did you mean 'TLS_AES_128_GCM_SHA256'?", "TLS_AES")]
     [InlineData("tls: {trustedCa: devices.txt}", "holds no PEM certificate", "devices.txt")]
     [InlineData("tls: {trustedCa: missing.pem}", "cannot read", "missing.pem")]
-    [InlineData("proxy: {url: \"ftp://p:21\"}", "is not an http:// or socks5:// URL", "\"ftp")]
+    [InlineData("proxy: {url: \"ftp://p:21\"}", "is not an http://, socks5:// or socks4:// URL", "\"ftp")]
+    [InlineData("proxy: {url: \"socks4://p:1080\", username: u, password: x}", "SOCKS4 has no password", "{url")]
     [InlineData("proxy: {url: \"http://u:pw@p:3128\"}", "credentials in the URL are not accepted", "\"http")]
     [InlineData("proxy: {url: \"http://p\"}", "must be just a scheme, a host and a port", "\"http")]
     [InlineData("proxy: {url: \"http://p:3128\", password: x}", "proxy.password needs proxy.username", "password")]
@@ -96,6 +97,15 @@ public sealed class ConnectionOptionTests : IDisposable
         Assert.Equal(ScenarioPath, error.File);
         Assert.Equal(3, error.Line);
         Assert.Equal(yaml.Split('\n')[2].IndexOf(at, StringComparison.Ordinal) + 1, error.Column);
+    }
+
+    [Theory]
+    [InlineData("socks4://127.0.0.9:1080")]
+    [InlineData("socks4a://127.0.0.9:1080")]
+    public void A_socks4_proxy_takes_a_user_id(string url)
+    {
+        var options = OptionsOf(Ok(Group($"proxy: {{url: \"{url}\", username: plant-7}}")));
+        Assert.Equal(new ProxyOptions(ProxyKind.Socks4, "127.0.0.9", 1080, "plant-7"), options.Proxy);
     }
 
     [Fact]
