@@ -18,6 +18,7 @@ public sealed class ShippedScenarioTests : IDisposable
         { "methods-load.yaml", "15s" },
         { "c2d.yaml", "15s" },
         { "mixed-fleet.yaml", "15s" },
+        { "connection-options.yaml", "14s" },
     };
 
     [Theory]
