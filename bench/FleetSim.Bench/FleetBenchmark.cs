@@ -6,6 +6,7 @@ using FleetSim.DeviceActors;
 using FleetSim.DeviceActors.Fleet;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.HubEmulator;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using DeviceIdentity = FleetSim.DeviceActors.DeviceIdentity;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Templates;
 using HdrHistogram;

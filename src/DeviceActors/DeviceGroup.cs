@@ -105,13 +105,13 @@ public sealed class DeviceGroup : IDisposable
 }
 
 /// <summary>A group's own telemetry, error and connection counts (beside the fleet-wide ones).</summary>
-public sealed class GroupCounters(FleetSim.Reporting.FleetMetrics metrics, string group)
+public sealed class GroupCounters(FleetSim.Metrics.FleetMetrics metrics, string group)
 {
-    public FleetSim.Reporting.Counter Sent { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.TelemetrySent(group));
+    public FleetSim.Metrics.Counter Sent { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.TelemetrySent(group));
 
-    public FleetSim.Reporting.Counter Acked { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.TelemetryAcked(group));
+    public FleetSim.Metrics.Counter Acked { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.TelemetryAcked(group));
 
-    public FleetSim.Reporting.Counter Errors { get; } = metrics.Counter(FleetSim.Reporting.GroupMetrics.Errors(group));
+    public FleetSim.Metrics.Counter Errors { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.Errors(group));
 
-    public FleetSim.Reporting.Gauge Connected { get; } = metrics.Gauge(FleetSim.Reporting.GroupMetrics.DevicesConnected(group));
+    public FleetSim.Metrics.Gauge Connected { get; } = metrics.Gauge(FleetSim.Metrics.GroupMetrics.DevicesConnected(group));
 }

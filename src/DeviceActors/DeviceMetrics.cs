@@ -1,4 +1,4 @@
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors;
 

@@ -109,7 +109,7 @@ public sealed record DeviceOptions
     public TimeSpan StopDrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The scenario's name for this group: when set, the group's devices also count into per-group metrics
-    /// (FleetSim.Reporting.GroupMetrics) for the report's per-group table.</summary>
+    /// (FleetSim.Metrics.GroupMetrics) for the report's per-group table.</summary>
     public string? GroupName { get; init; }
 
     /// <summary>Told (by device index) when a device's connection comes up and goes down; null: nobody listens.</summary>

@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>The files one report was written to.</summary>

@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting.Tests;
 
 /// <summary>A clock the test moves by hand.</summary>

@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting.Tests;
 
 /// <summary>Reports built from known recorded data, shared by the report tests.</summary>

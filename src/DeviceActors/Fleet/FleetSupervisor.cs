@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using FleetSim.DeviceActors.Transport;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Fleet;
 

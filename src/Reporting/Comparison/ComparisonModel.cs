@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>Compares two runs metric by metric and flags regressions beyond <see cref="ComparisonLimits"/>.</summary>

@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>How a bucket of points becomes one point when a series is too long to draw.</summary>

@@ -1,5 +1,7 @@
 using System.Reflection;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>

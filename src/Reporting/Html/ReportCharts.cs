@@ -2,6 +2,8 @@ using Plotly.NET;
 using Plotly.NET.CSharp;
 using Chart = Plotly.NET.CSharp.Chart;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>A drawn chart: its heading (plain text, encoded by the page) and its div+script HTML.</summary>

@@ -1,5 +1,7 @@
 using FleetSim.Protocol;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>Turns a <see cref="MetricsSnapshot"/> and the runner's <see cref="ReportInputs"/> into a <see cref="RunReport"/>.</summary>

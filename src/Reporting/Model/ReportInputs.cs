@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>What the runner knows that the metrics do not: the scenario, how the run went, hub accounting.</summary>

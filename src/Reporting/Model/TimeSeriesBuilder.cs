@@ -1,3 +1,5 @@
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>Turns the raw 1-second metric samples into the report's time series (rates, errors by reason).</summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>

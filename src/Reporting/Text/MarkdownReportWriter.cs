@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting;
 
 /// <summary>summary.md: a short Markdown summary for CI job pages (e.g. $GITHUB_STEP_SUMMARY).</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using FleetSim.Protocol;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Service;

@@ -1,3 +1,4 @@
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 

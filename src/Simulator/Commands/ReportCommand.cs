@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 
 namespace FleetSim.Simulator.Commands;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FleetSim.Protocol;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Simulator.Live;
 using FleetSim.Simulator.Run;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Service;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using FleetSim.Protocol;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Running;

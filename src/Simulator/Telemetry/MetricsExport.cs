@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;

@@ -13,7 +13,7 @@ public sealed class DebugLoggingTests() : Akka.TestKit.Xunit2.TestKit("akka.logl
         var io = CreateTestProbe();
         var transports = new FakeTransportFactory(io.Ref);
         var options = new DeviceOptions { HostName = "hub.test", Telemetry = null, DebugDeviceIds = new HashSet<string> { "loud" } };
-        var group = new DeviceGroup(options, new DeviceMetrics(new Reporting.FleetMetrics()), transports);
+        var group = new DeviceGroup(options, new DeviceMetrics(new FleetSim.Metrics.FleetMetrics()), transports);
         var loud = Sys.ActorOf(DeviceActor.Props(new DeviceIdentity("loud", 0, "a2V5"), group));
         var quiet = Sys.ActorOf(DeviceActor.Props(new DeviceIdentity("quiet", 1, "a2V5"), group));
 

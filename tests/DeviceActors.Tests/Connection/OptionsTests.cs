@@ -25,7 +25,7 @@ public sealed class OptionsTests
         Assert.Contains(errors, e => e.Contains("renewal margin (60 s) must be at least 0 and below the TTL (60 s)"));
         Assert.Contains(errors, e => e.Contains("in-flight window must be 1..65535 (found 0)"));
         Assert.Contains(errors, e => e.Contains("retry cap"));
-        Assert.Throws<ArgumentException>(() => new DeviceGroup(options, new DeviceMetrics(new Reporting.FleetMetrics())));
+        Assert.Throws<ArgumentException>(() => new DeviceGroup(options, new DeviceMetrics(new FleetSim.Metrics.FleetMetrics())));
     }
 
     [Fact]

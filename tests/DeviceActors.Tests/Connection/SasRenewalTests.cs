@@ -1,7 +1,7 @@
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Tests.Fakes;
 using FleetSim.Protocol;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Connection;
 

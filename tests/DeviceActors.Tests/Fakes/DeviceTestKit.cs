@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using FleetSim.DeviceActors.Telemetry;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Fakes;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using FleetSim.DeviceActors.Fleet;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Tests.Fakes;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Fleet;
 

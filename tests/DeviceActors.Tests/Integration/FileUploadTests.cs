@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using FleetSim.DeviceActors.Files;
 using FleetSim.Protocol;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -4,7 +4,7 @@ using FleetSim.DeviceActors.Fleet;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.HubEmulator;
 using DeviceIdentity = FleetSim.DeviceActors.DeviceIdentity;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Integration;
 

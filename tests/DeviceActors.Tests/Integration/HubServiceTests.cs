@@ -11,7 +11,7 @@ using FleetSim.DeviceActors.Twin;
 using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Registry;
 using FleetSim.Protocol;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 using DeviceIdentity = FleetSim.DeviceActors.DeviceIdentity;
 
 namespace FleetSim.DeviceActors.Tests.Integration;

@@ -2,7 +2,7 @@ using System.Security.Authentication;
 using Akka.Actor;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.Protocol;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 using MQTTnet.Protocol;
 
 namespace FleetSim.DeviceActors.Tests.Integration;

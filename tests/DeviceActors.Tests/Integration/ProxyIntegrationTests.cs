@@ -5,7 +5,7 @@ using FleetSim.DeviceActors.Proxy;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Tests.Proxy;
 using FleetSim.HubEmulator;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 using DeviceIdentity = FleetSim.DeviceActors.DeviceIdentity;
 
 namespace FleetSim.DeviceActors.Tests.Integration;

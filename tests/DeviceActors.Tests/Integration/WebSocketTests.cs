@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Akka.Actor;
 using FleetSim.DeviceActors.Telemetry;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,6 +1,6 @@
 using FleetSim.DeviceActors.Methods;
 using FleetSim.DeviceActors.Tests.Fakes;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Twin;
 

@@ -1,7 +1,7 @@
 using FleetSim.DeviceActors.Tests.Fakes;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.DeviceActors.Twin;
-using FleetSim.Reporting;
+using FleetSim.Metrics;
 
 namespace FleetSim.DeviceActors.Tests.Twin;
 

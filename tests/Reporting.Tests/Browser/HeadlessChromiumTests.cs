@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting.Tests.Browser;
 
 /// <summary>

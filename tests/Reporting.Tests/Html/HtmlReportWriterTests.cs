@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting.Tests.Html;
 
 public sealed partial class HtmlReportWriterTests : IDisposable

@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using FleetSim.Metrics;
+
 namespace FleetSim.Reporting.Tests.Model;
 
 public sealed class ReportJsonTests : IDisposable

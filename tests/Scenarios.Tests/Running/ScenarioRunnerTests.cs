@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;

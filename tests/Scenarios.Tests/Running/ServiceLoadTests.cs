@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Parsing;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
 
-namespace FleetSim.Reporting;
+namespace FleetSim.Metrics;
 
 /// <summary>
 /// Latency and outcome of one kind of operation (connect, telemetry, ...). Recording is lock-free and

@@ -1,4 +1,4 @@
-namespace FleetSim.Reporting;
+namespace FleetSim.Metrics;
 
 /// <summary>Operation names: the keys of <c>latency.&lt;name&gt;</c> in report.json, shared by every recorder.</summary>
 public static class Operations

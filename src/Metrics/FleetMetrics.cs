@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FleetSim.Reporting;
+namespace FleetSim.Metrics;
 
 /// <summary>
 /// All metrics of one run, shared by every device. Get-or-create lookups are for set-up: callers keep the

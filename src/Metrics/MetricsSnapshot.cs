@@ -1,6 +1,6 @@
 using HdrHistogram;
 
-namespace FleetSim.Reporting;
+namespace FleetSim.Metrics;
 
 /// <summary>An immutable copy of every metric of a run, taken at <see cref="TakenAt"/>.</summary>
 public sealed record MetricsSnapshot(

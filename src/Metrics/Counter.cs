@@ -1,4 +1,4 @@
-namespace FleetSim.Reporting;
+namespace FleetSim.Metrics;
 
 /// <summary>A monotonically growing count, safe to bump from any thread without locks.</summary>
 public sealed class Counter

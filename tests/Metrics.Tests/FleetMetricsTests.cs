@@ -1,15 +1,21 @@
 using System.Diagnostics;
 
-namespace FleetSim.Reporting.Tests.Metrics;
+namespace FleetSim.Metrics.Tests;
 
 public sealed class FleetMetricsTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
+    private static DateTimeOffset Advance(FakeTimeProvider time, TimeSpan by)
+    {
+        time.Advance(by);
+        return time.GetUtcNow();
+    }
+
     [Fact]
     public void Latency_statistics_are_exact_for_small_microsecond_values()
     {
-        var metrics = new FleetMetrics(new ManualTime(T0));
+        var metrics = new FleetMetrics(new FakeTimeProvider(T0));
         var op = metrics.Operation(Operations.Telemetry);
         for (var us = 1; us <= 1000; us++)
         {
@@ -127,7 +133,7 @@ public sealed class FleetMetricsTests
     [Fact]
     public void Each_sample_holds_only_that_interval_while_the_snapshot_holds_everything()
     {
-        var time = new ManualTime(T0);
+        var time = new FakeTimeProvider(T0);
         var metrics = new FleetMetrics(time);
         var op = metrics.Operation(Operations.Telemetry);
         var sent = metrics.Counter(Counters.TelemetrySent);
@@ -140,7 +146,7 @@ public sealed class FleetMetricsTests
         sent.Add(100);
         connected.Set(10);
         op.RecordFailure("timeout");
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
 
         for (var i = 0; i < 50; i++)
         {
@@ -149,8 +155,8 @@ public sealed class FleetMetricsTests
 
         sent.Add(50);
         connected.Set(4);
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
 
         var snapshot = metrics.Snapshot();
         Assert.Equal(3, snapshot.Series.Count);
@@ -181,13 +187,13 @@ public sealed class FleetMetricsTests
     [Fact]
     public void Latest_sample_is_the_last_point_or_null_before_any()
     {
-        var time = new ManualTime(T0);
+        var time = new FakeTimeProvider(T0);
         var metrics = new FleetMetrics(time);
         Assert.Null(metrics.LatestSample);
         metrics.Counter(Counters.TelemetrySent).Add(3);
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
         metrics.Counter(Counters.TelemetrySent).Add(4);
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
 
         Assert.Equal(T0.AddSeconds(2), metrics.LatestSample!.At);
         Assert.Equal(7, metrics.LatestSample.Counters[Counters.TelemetrySent]);
@@ -196,13 +202,13 @@ public sealed class FleetMetricsTests
     [Fact]
     public void A_snapshot_between_samples_does_not_steal_the_next_interval()
     {
-        var time = new ManualTime(T0);
+        var time = new FakeTimeProvider(T0);
         var metrics = new FleetMetrics(time);
         var op = metrics.Operation(Operations.MethodRoundTrip);
         op.RecordOk(TimeSpan.FromMicroseconds(700));
 
         Assert.Equal(1, metrics.Snapshot().Operations[Operations.MethodRoundTrip].Latency.Count);
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
 
         var point = metrics.Snapshot().Series[0].Operations[Operations.MethodRoundTrip];
         Assert.Equal((1L, 0.7), (point.Ok, point.P95Ms));
@@ -212,7 +218,7 @@ public sealed class FleetMetricsTests
     [Fact]
     public void Concurrent_recording_while_sampling_loses_nothing()
     {
-        var time = new ManualTime(T0);
+        var time = new FakeTimeProvider(T0);
         var metrics = new FleetMetrics(time);
         var op = metrics.Operation(Operations.Telemetry);
         var sent = metrics.Counter(Counters.TelemetrySent);
@@ -236,10 +242,10 @@ public sealed class FleetMetricsTests
 
         while (!done.IsSet)
         {
-            metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+            metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
         }
 
-        metrics.Sample(time.Advance(TimeSpan.FromSeconds(1)));
+        metrics.Sample(Advance(time, TimeSpan.FromSeconds(1)));
         var snapshot = metrics.Snapshot();
 
         Assert.Equal(Threads * PerThread, snapshot.Operations[Operations.Telemetry].Latency.Count);
