@@ -13,7 +13,18 @@ using DeviceGroup = FleetSim.Scenarios.Model.DeviceGroup;
 namespace FleetSim.Scenarios.Running;
 
 /// <summary>Where the devices connect, as the run resolved it (embedded emulator or a real hub).</summary>
-public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPort, int HttpsPort, X509Certificate2? TrustedCa);
+public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPort, int HttpsPort, X509Certificate2? TrustedCa)
+{
+    /// <summary>
+    /// The partitions of an emulated hub split over several processes, in partition order; empty for one hub endpoint.
+    /// A device connects to partition <see cref="FleetSim.Protocol.HubPartitions.PartitionOf"/>(its id, count) instead
+    /// of <see cref="MqttHost"/>:<see cref="MqttPort"/>.
+    /// </summary>
+    public IReadOnlyList<PartitionEndpoint> Partitions { get; init; } = [];
+}
+
+/// <summary>One partition of an emulated hub: its own MQTT/TLS and HTTPS (WebSockets, file upload) listeners.</summary>
+public sealed record PartitionEndpoint(string MqttHost, int MqttPort, int HttpsPort);
 
 /// <summary>
 /// Turns each scenario device group into the device side's <see cref="DeviceOptions"/>, once per group: templates
