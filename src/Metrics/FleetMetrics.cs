@@ -16,10 +16,16 @@ public sealed class FleetMetrics
     private readonly ConcurrentDictionary<string, Gauge> _gauges = new(StringComparer.Ordinal);
     private readonly List<MetricsSample> _series = [];
     private readonly Lock _readLock = new();
+    private readonly bool _exportIntervals;
+    private readonly Dictionary<string, long> _absorbedCounters = new(StringComparer.Ordinal);
 
-    public FleetMetrics(TimeProvider? time = null)
+    /// <param name="time">The clock of samples and snapshots.</param>
+    /// <param name="exportIntervals">True on a worker node: <see cref="TakeInterval"/> hands what was recorded since its
+    /// previous call to the coordinator.</param>
+    public FleetMetrics(TimeProvider? time = null, bool exportIntervals = false)
     {
         _time = time ?? TimeProvider.System;
+        _exportIntervals = exportIntervals;
         StartedAt = _time.GetUtcNow();
     }
 
@@ -41,7 +47,7 @@ public sealed class FleetMetrics
     public OperationMetrics Operation(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return _operations.GetOrAdd(name, static n => new OperationMetrics(n));
+        return _operations.GetOrAdd(name, static (n, export) => new OperationMetrics(n, export), _exportIntervals);
     }
 
     public Counter Counter(string name)
@@ -93,6 +99,63 @@ public sealed class FleetMetrics
 
             return new MetricsSnapshot(
                 StartedAt, _time.GetUtcNow(), operations, CounterValues(), gauges, _series.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// A worker node's once-a-second report: every counter and gauge as it stands, and per operation what happened
+    /// since the previous call (only operations with activity). Needs <c>exportIntervals: true</c>.
+    /// </summary>
+    public MetricsInterval TakeInterval()
+    {
+        lock (_readLock)
+        {
+            var operations = new List<OperationInterval>();
+            foreach (var (_, op) in _operations)
+            {
+                var interval = op.TakeInterval();
+                if (interval.Histogram.Length > 0 || interval.Failures.Count > 0)
+                    operations.Add(interval);
+            }
+
+            var gauges = new SortedDictionary<string, GaugeSnapshot>(StringComparer.Ordinal);
+            foreach (var (name, gauge) in _gauges)
+            {
+                gauges[name] = new GaugeSnapshot(gauge.Value, gauge.Peak);
+            }
+
+            return new MetricsInterval(CounterValues(), gauges, operations);
+        }
+    }
+
+    /// <summary>
+    /// Merges one interval of another node's metrics into these: operation histograms and failures are added exactly
+    /// (a merged percentile is the percentile of the union of all samples); counters, which the node sends as running
+    /// totals, grow by what they grew on that node since its previous interval. Gauges are left to the caller, who
+    /// knows how levels of several nodes add up (<see cref="ClusterMetricsMerger"/>).
+    /// </summary>
+    /// <param name="node">Names the sender, so its running counter totals are told apart from other nodes'.</param>
+    public void Absorb(string node, MetricsInterval interval)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(interval);
+        foreach (var op in interval.Operations)
+        {
+            Operation(op.Name).Absorb(op.Decode(), op.Failures);
+        }
+
+        lock (_absorbedCounters)
+        {
+            foreach (var (name, total) in interval.Counters)
+            {
+                var key = node + "\n" + name;
+                _absorbedCounters.TryGetValue(key, out var before);
+                if (total > before)
+                {
+                    Counter(name).Add(total - before);
+                    _absorbedCounters[key] = total;
+                }
+            }
         }
     }
 

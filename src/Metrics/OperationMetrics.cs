@@ -19,6 +19,9 @@ public sealed class OperationMetrics
     private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.Ordinal);
     private readonly HistogramBase _cumulative;
     private readonly HistogramBase _pending;
+    private readonly HistogramBase? _exported; // drained since the last TakeInterval (a worker node's metrics only)
+    private readonly Lock _absorbLock = new();
+    private HistogramBase? _absorbed; // intervals from other nodes, folded in at the next drain
     private HistogramBase? _recycled;
     private long _ok;
     private long _failed;
@@ -27,8 +30,9 @@ public sealed class OperationMetrics
     private long _lastOk;
     private long _lastFailed;
     private readonly Dictionary<string, long> _lastFailures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastExportedFailures = new(StringComparer.Ordinal);
 
-    internal OperationMetrics(string name)
+    internal OperationMetrics(string name, bool exportIntervals = false)
     {
         Name = name;
         // The recorder's active histogram takes writes from every device thread at once: it must be the
@@ -36,7 +40,11 @@ public sealed class OperationMetrics
         _recorder = new Recorder(1, HighestTrackableMicros, SignificantDigits, CreateConcurrentHistogram);
         _cumulative = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
         _pending = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
+        _exported = exportIntervals ? NewHistogram() : null;
     }
+
+    /// <summary>An empty histogram of the shape every recorder uses (so histograms of different nodes add exactly).</summary>
+    public static HistogramBase NewHistogram() => new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
 
     public string Name { get; }
 
@@ -73,13 +81,75 @@ public sealed class OperationMetrics
         Interlocked.Increment(ref _ok);
     }
 
-    /// <summary>Moves everything recorded since the last drain into the cumulative and pending histograms.</summary>
+    /// <summary>
+    /// Merges what another process recorded for this operation during one interval: its latency histogram (the
+    /// same shape as this one's, so the merge is exact) and its failures by reason. Local recording stays lock-free:
+    /// the absorbed histogram waits behind its own lock until the next drain.
+    /// </summary>
+    public void Absorb(HistogramBase interval, IReadOnlyDictionary<string, long> failures)
+    {
+        ArgumentNullException.ThrowIfNull(interval);
+        ArgumentNullException.ThrowIfNull(failures);
+        if (interval.TotalCount > 0)
+        {
+            lock (_absorbLock)
+            {
+                (_absorbed ??= NewHistogram()).Add(interval);
+                // Counted under the same lock as the histogram, so a drain never sees the count without the values.
+                Interlocked.Add(ref _ok, interval.TotalCount);
+            }
+        }
+
+        foreach (var (reason, count) in failures)
+        {
+            if (count <= 0)
+                continue;
+            _failures.GetOrAdd(reason, static _ => new Counter()).Add(count);
+            Interlocked.Add(ref _failed, count);
+        }
+    }
+
+    /// <summary>Moves everything recorded (or absorbed) since the last drain into the cumulative, pending and exported histograms.</summary>
     private void Drain()
     {
         var interval = _recorder.GetIntervalHistogram(_recycled);
         _cumulative.Add(interval);
         _pending.Add(interval);
+        _exported?.Add(interval);
         _recycled = interval;
+        lock (_absorbLock)
+        {
+            if (_absorbed is { TotalCount: > 0 } absorbed)
+            {
+                _cumulative.Add(absorbed);
+                _pending.Add(absorbed);
+                _exported?.Add(absorbed);
+                absorbed.Reset();
+            }
+        }
+    }
+
+    /// <summary>What happened since the previous call (the wire form for another node); call under the owner's lock.</summary>
+    internal OperationInterval TakeInterval()
+    {
+        if (_exported is null)
+            throw new InvalidOperationException("this FleetMetrics was not created to export intervals (FleetMetrics(exportIntervals: true))");
+        Drain();
+        var failures = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (reason, counter) in _failures)
+        {
+            var total = counter.Value;
+            _lastExportedFailures.TryGetValue(reason, out var before);
+            if (total != before)
+            {
+                failures[reason] = total - before;
+                _lastExportedFailures[reason] = total;
+            }
+        }
+
+        var interval = new OperationInterval(Name, HistogramWire.Encode(_exported), failures);
+        _exported.Reset();
+        return interval;
     }
 
     /// <summary>One time-series point for this operation; call under the owner's lock.</summary>
