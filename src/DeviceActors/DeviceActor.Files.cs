@@ -45,7 +45,8 @@ public sealed partial class DeviceActor
         _uploading = true;
         var start = _options.Time.GetTimestamp();
         var blobName = $"{upload.BlobNamePrefix}-{_identity.DeviceId}-{++_uploads}.bin";
-        var hub = new Uri($"https://{_options.HostName}:{upload.HttpsPort}/");
+        var target = Transport.ConnectionTarget.For(_options, _identity); // the owning partition's HTTPS when the hub is partitioned
+        var hub = new Uri($"https://{target.UploadHost}:{target.HttpsPort}/");
         FileUploader.UploadAsync(http, hub, _identity.DeviceId, authorization, blobName, _group.UploadBody)
             .PipeTo(Self, success: error => new UploadDone(start, error),
                 failure: e => new UploadDone(start, FailureKinds.FromException(e).Label()));

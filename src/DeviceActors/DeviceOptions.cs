@@ -39,6 +39,20 @@ public sealed record DeviceOptions
     /// <summary>MQTT port: 8883 for MQTT/TLS, 443 for WebSockets by default.</summary>
     public int? EndpointPort { get; init; }
 
+    /// <summary>
+    /// The partitions of an emulated hub split over several processes, in partition order; empty for one endpoint. A
+    /// device connects to the partition that owns it (<see cref="Transport.ConnectionTarget"/>) instead of
+    /// <see cref="MqttHost"/>:<see cref="MqttPort"/>.
+    /// </summary>
+    public IReadOnlyList<Transport.HubPartitionEndpoint> Partitions { get; init; } = [];
+
+    /// <summary>
+    /// Loopback source addresses (127.x) to spread MQTT/TCP connections over, chosen by device index, so the ~28k
+    /// ephemeral ports towards one destination never run out; used only when the destination is an IPv4 loopback
+    /// address and no proxy is in between. Empty: the OS chooses.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPAddress> LocalAddresses { get; init; } = [];
+
     /// <summary>The CA the server certificate must chain to (the emulator's); null trusts the system store.</summary>
     public X509Certificate2? TrustedCa { get; init; }
 
@@ -157,6 +171,18 @@ public sealed record DeviceOptions
         if (SasTtl <= TimeSpan.Zero) errors.Add("device options: SAS TTL must be positive");
         if (SasRenewalMargin < TimeSpan.Zero || SasRenewalMargin >= SasTtl)
             errors.Add($"device options: SAS renewal margin ({SasRenewalMargin.TotalSeconds} s) must be at least 0 and below the TTL ({SasTtl.TotalSeconds} s)");
+        foreach (var local in LocalAddresses)
+        {
+            if (!System.Net.IPAddress.IsLoopback(local) || local.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                errors.Add($"device options: local source addresses must be IPv4 loopback addresses (127.x.x.x; found {local})");
+        }
+
+        foreach (var p in Partitions)
+        {
+            if (string.IsNullOrWhiteSpace(p.Host) || p.MqttPort is <= 0 or > 65535 || p.HttpsPort is <= 0 or > 65535)
+                errors.Add($"device options: a hub partition needs a host and ports 1..65535 (found {p})");
+        }
+
         if (CipherSuites is { Count: 0 }) errors.Add("device options: cipher suites, when given, must name at least one suite");
         if (CipherSuites is not null && OperatingSystem.IsWindows())
             errors.Add("device options: cipher suites cannot be chosen on Windows (.NET's CipherSuitesPolicy is not supported there)");

@@ -44,10 +44,11 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         _topics = topics;
         _userName = MqttUsername.Build(options.HostName, identity.DeviceId, productInfo: options.ProductInfo, modelId: options.ModelId);
         _validator = ServerCertificateValidator.For(options);
+        var target = ConnectionTarget.For(options, identity);
 
         var tls = new MqttClientTlsOptionsBuilder()
             .UseTls(true)
-            .WithTargetHost(options.MqttHost)
+            .WithTargetHost(target.Host)
             .WithSslProtocols(options.TlsProtocols)
             .WithCertificateValidationHandler(ValidateServer);
         if (identity.ClientCertificate is not null)
@@ -68,19 +69,21 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         {
             builder = builder.WithWebSocketServer(ws =>
             {
-                ws.WithUri($"wss://{options.MqttHost}:{options.MqttPort}{options.WebSocketPath}").WithSubProtocols(["mqtt"]);
+                ws.WithUri($"wss://{target.Host}:{target.Port}{options.WebSocketPath}").WithSubProtocols(["mqtt"]);
                 if (proxy is not null)
                     ws.WithProxyOptions(WebSocketProxy(proxy));
             });
         }
         else
         {
-            builder = builder.WithTcpServer(options.MqttHost, options.MqttPort);
+            builder = builder.WithTcpServer(target.Host, target.Port);
             if (proxy is not null) // the channel puts TLS on the tunnel, with the hub's name as SNI
                 builder = builder.WithStreamProvider(Proxy.ProxyConnection.For(proxy));
         }
 
         _options = builder.Build();
+        if (target.LocalAddress is { } local && _options.ChannelOptions is MqttClientTcpOptions tcp)
+            tcp.LocalEndpoint = new System.Net.IPEndPoint(local, 0);
     }
 
     public void Attach(IActorRef device) => _device = device;

@@ -62,6 +62,10 @@ public static class FleetPlanBuilder
             EndpointHost = group.GatewayHostName ?? group.ConnectionStrings?.GatewayHost ?? endpoint.MqttHost,
             // A GatewayHostName=host:PORT in the strings moves MQTT over TLS to that port (WebSockets stay on HTTPS).
             EndpointPort = ws ? endpoint.HttpsPort : group.GatewayHostName is null && group.ConnectionStrings?.GatewayPort is { } port ? port : endpoint.MqttPort,
+            // A partitioned emulator: each device connects to its partition (unless the scenario names a gateway of its own).
+            Partitions = group.GatewayHostName is null && group.ConnectionStrings?.GatewayHost is null
+                ? [.. endpoint.Partitions.Select(static p => new DeviceActors.Transport.HubPartitionEndpoint(p.MqttHost, p.MqttPort, p.HttpsPort))]
+                : [],
             TrustedCa = group.Tls.TrustedCa is { } ca ? X509Certificate2.CreateFromPem(ca.Pem) : endpoint.TrustedCa,
             TlsProtocols = group.Tls.Versions,
             CipherSuites = group.Tls.CipherSuites,

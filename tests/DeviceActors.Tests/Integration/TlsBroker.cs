@@ -30,6 +30,9 @@ internal sealed class TlsBroker : IAsyncDisposable
 
     public ConcurrentQueue<(string ClientId, string Topic)> Published { get; } = new();
 
+    /// <summary>Where each connected client's socket came from (its source address).</summary>
+    public ConcurrentQueue<(string ClientId, System.Net.EndPoint? Remote)> Remotes { get; } = new();
+
     /// <summary>What CONNACK to give; Success by default.</summary>
     public MqttConnectReasonCode ConnAck { get; set; } = MqttConnectReasonCode.Success;
 
@@ -57,6 +60,11 @@ internal sealed class TlsBroker : IAsyncDisposable
             broker.Connects.Enqueue(new ConnectSeen(e.ClientId, e.UserName, e.Password, e.CleanSession, e.KeepAlivePeriod,
                 e.ChannelAdapter.ClientCertificate?.Thumbprint));
             e.ReasonCode = broker.ConnAck;
+            return Task.CompletedTask;
+        };
+        server.ClientConnectedAsync += e =>
+        {
+            broker.Remotes.Enqueue((e.ClientId, e.RemoteEndPoint));
             return Task.CompletedTask;
         };
         server.InterceptingPublishAsync += e =>
