@@ -22,8 +22,12 @@ public sealed partial class DeviceActor
 {
     // ---- Commands and events other actors use ----
 
-    /// <summary>Connect now; <paramref name="IntendedTimestamp"/> (TimeProvider timestamp) is when the connect was scheduled.</summary>
-    public sealed record Start(long IntendedTimestamp);
+    /// <summary>
+    /// Connect now; <paramref name="IntendedTimestamp"/> (TimeProvider timestamp) is when the connect was scheduled. A device
+    /// that continues on another node after its first one was lost gets <paramref name="ResumeAfterSequence"/>: its telemetry
+    /// numbering continues after that number, as the hub last saw it, so the hub counts no duplicates.
+    /// </summary>
+    public sealed record Start(long IntendedTimestamp, long ResumeAfterSequence = 0);
 
     /// <summary>Stop cleanly: stop generating telemetry, wait for PUBACKs (bounded), DISCONNECT, reply <see cref="DeviceStopped"/>.</summary>
     public sealed record Stop

@@ -100,6 +100,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<Start>(s =>
         {
+            _lastSequence = Math.Max(_lastSequence, s.ResumeAfterSequence);
             _connectIntendedTimestamp = s.IntendedTimestamp;
             BeginConnect();
         });
@@ -116,6 +117,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Start>(_ => _stoppedReason == "stopped", s =>
         {
             _stoppedReason = null;
+            _lastSequence = Math.Max(_lastSequence, s.ResumeAfterSequence);
             _connectIntendedTimestamp = s.IntendedTimestamp;
             BeginConnect();
         });

@@ -45,6 +45,20 @@ public sealed class TelemetryTests : DeviceTestKit
     }
 
     [Fact]
+    public void A_device_resumed_on_another_node_continues_its_sequence_after_the_given_number()
+    {
+        var device = Device(Options(Telemetry()));
+        device.Tell(new DeviceActor.Start(0, ResumeAfterSequence: 41));
+        Run(device);
+
+        var first = Io.ExpectMsg<PublishCall>();
+        Assert.Equal(42, first.Sequence);
+        first.Ack();
+        Advance(device, Interval);
+        Assert.Equal(43, Io.ExpectMsg<PublishCall>().Sequence);
+    }
+
+    [Fact]
     public void Start_jitter_delays_the_first_message_within_its_bound()
     {
         var device = StartedDevice(Options(Telemetry() with { StartJitter = TimeSpan.FromSeconds(10) }));
