@@ -9,6 +9,7 @@ var root = new RootCommand("FleetSim: load and soak tests for Azure IoT Hub with
     ValidateCommand.Create(),
     HubCommand.Create(),
     ReportCommand.Create(),
+    NodeCommand.Create(),
 };
 
 try

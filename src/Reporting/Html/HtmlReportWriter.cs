@@ -77,6 +77,7 @@ public static class HtmlReportWriter
         }
 
         Groups(html, report);
+        ClusterNodes(html, report);
         Faults(html, report);
         Thresholds(html, report);
         Ingest(html, report.Telemetry);
@@ -195,6 +196,45 @@ public static class HtmlReportWriter
         }
 
         html.Append("</table>\n<p class=\"meta\">Each fault is also marked on the charts above (\"fault injected\").</p>\n");
+    }
+
+    /// <summary>Per-node table and node events of a multi-process run.</summary>
+    private static void ClusterNodes(StringBuilder html, RunReport report)
+    {
+        if (report.Cluster is not { } cluster)
+        {
+            return;
+        }
+
+        html.Append("<h2>Worker nodes</h2>\n<table><tr><th class=\"l\">node</th><th>devices (peak)</th><th>connects</th><th>acked msg/s</th>")
+            .Append("<th>errors</th><th>CPU % (mean)</th><th>CPU % (peak)</th><th>RSS peak (MB)</th></tr>\n");
+        foreach (var n in cluster.Nodes)
+        {
+            html.Append("<tr><td class=\"l\">").Append(E(n.Name)).Append("</td><td>").Append(N(n.DevicesPeak)).Append("</td><td>")
+                .Append(N(n.Connects)).Append("</td><td>").Append(F(n.MessagesPerSecond)).Append("</td><td>").Append(N(n.Errors))
+                .Append("</td><td>").Append(F(n.CpuPercentMean)).Append("</td><td>").Append(F(n.CpuPercentPeak)).Append("</td><td>")
+                .Append(F(n.RssPeakBytes / 1048576.0)).Append("</td></tr>\n");
+        }
+
+        html.Append("</table>\n");
+        if (cluster.Events.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<h3>Node events</h3>\n<table><tr><th>at (s)</th><th class=\"l\">event</th><th class=\"l\">node</th><th>devices affected</th>")
+            .Append("<th>recovered</th><th>outage median (s)</th><th>outage max (s)</th><th>telemetry not sent</th><th>unacked at loss</th>")
+            .Append("<th class=\"l\">what happened</th></tr>\n");
+        foreach (var e in cluster.Events)
+        {
+            html.Append("<tr><td>").Append(F(e.AtSeconds)).Append("</td><td class=\"l\">").Append(E(e.Kind)).Append("</td><td class=\"l\">")
+                .Append(E(e.Node)).Append("</td><td>").Append(N(e.DevicesAffected)).Append("</td><td>").Append(N(e.DevicesRecovered))
+                .Append("</td><td>").Append(e.OutageSecondsMedian is { } m ? F(m) : "-").Append("</td><td>")
+                .Append(e.OutageSecondsMax is { } x ? F(x) : "-").Append("</td><td>").Append(N(e.TelemetryNotSent)).Append("</td><td>")
+                .Append(N(e.UnacknowledgedAtLoss)).Append("</td><td class=\"l\">").Append(E(e.Description)).Append("</td></tr>\n");
+        }
+
+        html.Append("</table>\n");
     }
 
     private static void Thresholds(StringBuilder html, RunReport report)

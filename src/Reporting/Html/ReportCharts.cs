@@ -30,8 +30,7 @@ internal static class ReportCharts
         var faults = report.Faults;
         var charts = new List<ChartFragment>
         {
-            TimeChart(faults, "Connected devices", "devices", x, Downsampling.Mean,
-                ("connected", Column(series, static p => p.Connected))),
+            TimeChart(faults, "Connected devices", "devices", x, Downsampling.Mean, ConnectedLines(report)),
         };
 
         var rates = new List<(string, double[])>
@@ -77,6 +76,24 @@ internal static class ReportCharts
         }
 
         return charts;
+    }
+
+    /// <summary>All connected devices, and in a multi-process run one line per worker node.</summary>
+    private static (string, double[])[] ConnectedLines(RunReport report)
+    {
+        var lines = new List<(string, double[])> { ("connected", Column(report.TimeSeries, static p => p.Connected)) };
+        foreach (var node in report.Cluster?.Connected ?? [])
+        {
+            var y = new double[report.TimeSeries.Count];
+            for (var i = 0; i < y.Length && i < node.Connected.Count; i++)
+            {
+                y[i] = node.Connected[i];
+            }
+
+            lines.Add(("node " + node.Node, y));
+        }
+
+        return [.. lines];
     }
 
     /// <summary>The percentile curve of every operation that succeeded at least once.</summary>

@@ -50,6 +50,7 @@ public static class ReportBuilder
             environment)
         {
             Faults = [.. inputs.Faults.OrderBy(static f => f.AtSeconds).Select(static f => f with { Description = Redaction.Redact(f.Description) })],
+            Cluster = inputs.ClusterEvents is { } events ? ClusterSectionBuilder.Build(metrics, events, run.DurationSeconds) : null,
         };
     }
 

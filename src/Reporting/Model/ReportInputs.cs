@@ -35,6 +35,9 @@ public sealed record ReportInputs
     /// <summary>Faults the run injected into the hub.</summary>
     public IReadOnlyList<FaultRecord> Faults { get; init; } = [];
 
+    /// <summary>Node events of a multi-process run; non-null makes the report's cluster section (from the per-node metrics).</summary>
+    public IReadOnlyList<NodeEvent>? ClusterEvents { get; init; }
+
     /// <summary>Added to the environment's warnings (e.g. "load generator saturated").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -24,6 +24,9 @@ public sealed record RunReport(
 
     /// <summary>Faults injected into the hub during the run, in time order (empty when none; absent in older reports).</summary>
     public IReadOnlyList<FaultRecord> Faults { get; init; } = [];
+
+    /// <summary>Worker nodes of a multi-process run (per-node table, node losses); null for a one-process run.</summary>
+    public ClusterSection? Cluster { get; init; }
 }
 
 /// <summary>

@@ -24,10 +24,11 @@ public static class RunCommand
         var quietOption = new Option<bool>("--quiet") { Description = "No live progress, only the final summary" };
         var otlpOption = new Option<string?>("--otlp-endpoint") { Description = "Export live metrics over OTLP/HTTP to this collector URL, e.g. http://localhost:4318/v1/metrics" };
         var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
+        var nodesOption = new Option<string?>("--nodes") { Description = "Run the devices on N worker processes of this machine (fleetsim node), or auto: one per 15,000 devices" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
-            scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption,
+            scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -82,10 +83,21 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            if (!Cluster.ClusterArguments.TryParseNodes(parse.GetValue(nodesOption), loaded.Scenario.TotalDevices, out var nodes, out var nodesError))
+            {
+                Console.Error.WriteLine("error: " + nodesError);
+                return ExitCodes.BadInput;
+            }
+
             var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
             using var shutdown = new Shutdown();
             var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
-                new MetricsExportOptions(otlp, prometheus));
+                new MetricsExportOptions(otlp, prometheus))
+            {
+                Nodes = nodes,
+                Overrides = overrides,
+                Scale = parse.GetValue(scaleOption),
+            };
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
             PrintSummary(result, RunSession.DebugLogPath(request));
             return result.ExitCode;

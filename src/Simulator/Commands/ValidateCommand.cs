@@ -9,14 +9,28 @@ public static class ValidateCommand
     {
         var scenarioArg = new Argument<FileInfo>("scenario") { Description = "The scenario file (YAML)" };
         var setOption = new Option<string[]>("--set") { Description = "Apply an override before validating: --set path=value (repeatable)" };
-        var command = new Command("validate", "Check a scenario without running it") { scenarioArg, setOption };
+        var durationOption = new Option<string?>("--duration") { Description = "Override the scenario's duration, as run does" };
+        var scaleOption = new Option<double?>("--scale") { Description = "Scale device counts and rates, as run does" };
+        var nodesOption = new Option<string?>("--nodes") { Description = "Check a worker count for run --nodes (N or auto)" };
+        var command = new Command("validate", "Check a scenario without running it") { scenarioArg, setOption, durationOption, scaleOption, nodesOption };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(scenarioArg)!.FullName;
-            var input = ScenarioInput.Load(path, parse.GetValue(setOption) ?? [], null);
+            var overrides = new List<string>(parse.GetValue(setOption) ?? []);
+            if (parse.GetValue(durationOption) is { } duration)
+                overrides.Add("duration=" + duration);
+            var input = ScenarioInput.Load(path, overrides, parse.GetValue(scaleOption));
             if (input.Scenario is null)
                 return ScenarioInput.PrintErrors(input);
             var s = input.Scenario;
+            if (!Cluster.ClusterArguments.TryParseNodes(parse.GetValue(nodesOption), s.TotalDevices, out var nodes, out var nodesError))
+            {
+                Console.Error.WriteLine("error: " + nodesError);
+                return ExitCodes.BadInput;
+            }
+
+            if (nodes > 0)
+                Console.WriteLine($"run --nodes: {nodes} worker process{(nodes == 1 ? "" : "es")}, about {(s.TotalDevices + nodes - 1) / nodes:N0} devices each");
             Console.WriteLine($"{parse.GetValue(scenarioArg)!.Name}: ok ({s.Name}: {s.TotalDevices:N0} devices in {s.DeviceGroups.Count} group(s), {s.Load.Count} phase(s), {s.Service.Count} service action(s), {s.Thresholds.Rules.Count} threshold(s))");
             return ExitCodes.Ok;
         });

@@ -16,7 +16,17 @@ namespace FleetSim.Simulator.Run;
 
 /// <summary>What <c>fleetsim run</c> was asked to do, after the scenario validated.</summary>
 public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ConnectionStringHub? Hub, LiveMode Live,
-    MetricsExportOptions? Export = null);
+    MetricsExportOptions? Export = null)
+{
+    /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
+    public int Nodes { get; init; }
+
+    /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
+    /// <summary>The --scale factor, if any.</summary>
+    public double? Scale { get; init; }
+}
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
 public sealed record RunResult(int ExitCode, RunReport? Report, ReportFiles? Files, string Outcome);
@@ -49,6 +59,7 @@ public static class RunSession
             output.WriteLine("warning: " + ignored);
         }
 
+        await using var cluster = request.Nodes > 0 ? new Cluster.ClusterFleet(request.Nodes) : null;
         try
         {
             await using var hub = await ConnectHubAsync(request, cancel);
@@ -61,7 +72,7 @@ public static class RunSession
             faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
                 ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
                 : null;
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel);
+            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
             outcome = finished.Outcome;
             if (!finished.Completed)
                 exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -104,6 +115,7 @@ public static class RunSession
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
             Faults = injected,
+            ClusterEvents = cluster?.Events,
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);
@@ -140,7 +152,8 @@ public static class RunSession
     }
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
-        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel)
+        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel, TextWriter output,
+        Cluster.ClusterFleet? cluster, DateTimeOffset start)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
@@ -166,11 +179,14 @@ public static class RunSession
                 akka.AddHocon($"{Logging.DebugFileLogger.PathSetting} = {System.Text.Json.JsonSerializer.Serialize(debugLog)}", HoconAddMode.Prepend);
             // Signals belong to the run, which stops the devices cleanly and writes the report before the system stops.
             akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
+            cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var fleet = system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet");
-                var plan = FleetPlanBuilder.Build(scenario, new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa), keys);
-                var driver = new SupervisorFleetDriver(fleet, plan);
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa);
+                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys);
+                Scenarios.Load.IFleetDriver driver = cluster is null
+                    ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
+                    : cluster.CreateDriver(system, registry, request, plan, endpoint, serviceClient, metrics, start);
                 var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics,
                     connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
@@ -187,6 +203,8 @@ public static class RunSession
         {
             var registry = host.Services.GetRequiredService<ActorRegistry>();
             var runner = await registry.GetAsync<ScenarioRunner>(CancellationToken.None);
+            if (cluster is not null)
+                await cluster.StartWorkersAsync(host.Services.GetRequiredService<ActorSystem>(), output, cancel);
             using var stopLive = new CancellationTokenSource();
             var live = new LiveView(metrics, scenario.Name, duration, scenario.TotalDevices, request.Live).RunAsync(stopLive.Token);
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
@@ -198,6 +216,8 @@ public static class RunSession
             var finished = await ask;
             await stopLive.CancelAsync();
             await live;
+            if (cluster is not null)
+                await cluster.CollectEventsAsync();
             return finished;
         }
         finally

@@ -1,0 +1,133 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using FleetSim.Cluster.Coordinator;
+using FleetSim.Cluster.Hosting;
+using FleetSim.Cluster.Protocol;
+using FleetSim.Cluster.Worker;
+using FleetSim.Metrics;
+using FleetSim.Reporting;
+using FleetSim.Scenarios.Load;
+using FleetSim.Scenarios.Running;
+using FleetSim.Scenarios.Service;
+using FleetSim.Simulator.Run;
+
+namespace FleetSim.Simulator.Cluster;
+
+/// <summary>
+/// What a run over worker processes (<c>fleetsim run --nodes N</c>) adds to a run: the coordinator's cluster
+/// membership and shard region proxy, the <see cref="FleetCoordinator"/> behind a <see cref="ShardedFleetDriver"/>, the
+/// local worker processes, and the node events for the report. Disposing stops every worker it started.
+/// </summary>
+public sealed class ClusterFleet(int nodes) : IAsyncDisposable
+{
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(120);
+    private LocalWorkers? _workers;
+    private IActorRef _coordinator = ActorRefs.Nobody;
+
+    public int Nodes { get; } = nodes;
+
+    /// <summary>What happened to nodes during the run (filled at its end).</summary>
+    public IReadOnlyList<NodeEvent> Events { get; private set; } = [];
+
+    /// <summary>The coordinator's member: remoting on loopback (any free port), clustering, the device shard region proxy.</summary>
+    public void Configure(AkkaConfigurationBuilder akka)
+    {
+        akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, "127.0.0.1", 0, []);
+        akka.WithDeviceShardProxy();
+    }
+
+    public IFleetDriver CreateDriver(ActorSystem system, IActorRegistry registry, RunRequest request, FleetPlan plan, DeviceEndpoint endpoint,
+        HubServiceClient service, FleetMetrics metrics, DateTimeOffset start)
+    {
+        var scenario = request.Scenario;
+        var runPlan = new RunPlan(
+            Path.GetFileName(request.OutDir),
+            File.ReadAllText(request.ScenarioPath), // the worker derives the fleet from the same text (not the redacted copy)
+            request.ScenarioPath,
+            [.. request.Overrides],
+            request.Scale ?? 0,
+            scenario.Seed,
+            endpoint.HostName,
+            endpoint.MqttHost,
+            endpoint.MqttPort,
+            endpoint.HttpsPort,
+            endpoint.TrustedCa?.ExportCertificatePem(),
+            [.. endpoint.Partitions.Select(static p => new PlanPartition(p.MqttHost, p.MqttPort, p.HttpsPort))],
+            SourceAddresses(endpoint, scenario.TotalDevices),
+            ActorRefs.Nobody);
+        var sizes = scenario.DeviceGroups.Select(static g => g.Count).ToArray();
+        _coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, plan, sizes, registry.Get<DeviceEntity>(), metrics,
+            ids => ResumePositionsAsync(service, ids), start), FleetCoordinator.Name);
+        return new ShardedFleetDriver(_coordinator);
+    }
+
+    /// <summary>
+    /// Loopback source addresses for the workers' connections when the hub is on this machine: one per 20,000 devices
+    /// (each source address has ~28k ephemeral ports towards one destination), from 127.0.1.1 on.
+    /// </summary>
+    public static string[] SourceAddresses(DeviceEndpoint endpoint, int devices)
+    {
+        var hosts = endpoint.Partitions.Count > 0 ? endpoint.Partitions.Select(static p => p.MqttHost) : [endpoint.MqttHost];
+        if (!hosts.All(static h => IPAddress.TryParse(h, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && IPAddress.IsLoopback(a)))
+            return [];
+        var count = Math.Max(1, (devices + 19_999) / 20_000);
+        return [.. Enumerable.Range(0, count).Select(static i => $"127.0.{1 + (i / 250)}.{1 + (i % 250)}")];
+    }
+
+    /// <summary>Joins the cluster (the coordinator is its first member), starts the workers and waits until all accepted the plan.</summary>
+    public async Task StartWorkersAsync(ActorSystem system, TextWriter output, CancellationToken cancel)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        await cluster.JoinAsync(cluster.SelfAddress, cancel);
+        var seed = $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}";
+        output.WriteLine($"starting {Nodes} worker process{(Nodes == 1 ? "" : "es")} (fleetsim node --seed {seed}) ...");
+        _workers = LocalWorkers.Start(Nodes, seed, Console.Error);
+        object answer;
+        try
+        {
+            answer = await _coordinator.Ask<object>(new FleetCoordinator.WaitForNodes(Nodes), JoinTimeout, cancel);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new TimeoutException($"the {Nodes} worker processes did not all join within {JoinTimeout.TotalSeconds:0} s ({_workers.Exited} exited)");
+        }
+
+        if (answer is FleetCoordinator.NodesFailed failed)
+            throw new InvalidOperationException(failed.Reason);
+        output.WriteLine($"workers ready: {string.Join(", ", ((FleetCoordinator.NodesReady)answer).Nodes)}");
+    }
+
+    public async Task CollectEventsAsync()
+    {
+        if (_coordinator.IsNobody())
+            return;
+        Events = (await _coordinator.Ask<FleetCoordinator.NodeEvents>(FleetCoordinator.GetNodeEvents.Instance, TimeSpan.FromSeconds(10))).Events;
+    }
+
+    /// <summary>The last telemetry number the hub saw from each device (emulator extension; 0 where it cannot say).</summary>
+    private static async Task<IReadOnlyDictionary<string, long>> ResumePositionsAsync(HubServiceClient service, IReadOnlyList<string> ids)
+    {
+        var positions = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Registration.Concurrency }, async (id, ct) =>
+        {
+            try
+            {
+                var last = await service.GetJsonAsync($"fleetsim/devices/{Uri.EscapeDataString(id)}/telemetry/last", ct);
+                if (last["properties"]?[FleetSim.Protocol.FleetSimProperties.Sequence]?.GetValue<string>() is { } text && long.TryParse(text, out var sequence))
+                    positions[id] = sequence;
+            }
+            catch (Exception e) when (e is HubServiceException or HttpRequestException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                // a real hub, or a device that never sent: it starts its numbering afresh
+            }
+        });
+        return positions;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_workers is not null)
+            await _workers.DisposeAsync();
+    }
+}
