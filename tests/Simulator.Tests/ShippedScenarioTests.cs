@@ -37,6 +37,20 @@ public sealed class ShippedScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task Cluster_scenario_passes_over_two_worker_processes_at_small_scale()
+    {
+        var outDir = Path.Combine(_dir, "cluster");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(4), _dir,
+            "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", "cluster.yaml"), "--scale", "0.02", "--duration", "20s", "--nodes", "2", "--out", outDir, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        Assert.Equal("passed", report["run"]!["verdict"]!.GetValue<string>());
+        Assert.Equal(0, report["telemetry"]!["lost"]!.GetValue<long>());
+        Assert.Equal(2, report["cluster"]!["nodes"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Device_features_measures_every_operation()
     {
         var outDir = Path.Combine(_dir, "features");

@@ -33,7 +33,7 @@ public sealed class ClusterMetricsMerger(FleetMetrics target)
         foreach (var op in interval.Operations)
         {
             if (op.Name == Operations.Connect)
-                connects += op.Ok;
+                connects += op.CountOk();
             foreach (var (_, n) in op.Failures)
                 errors += n;
         }

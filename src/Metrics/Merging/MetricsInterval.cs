@@ -20,8 +20,8 @@ public sealed record MetricsInterval(
 /// </summary>
 public sealed record OperationInterval(string Name, byte[] Histogram, IReadOnlyDictionary<string, long> Failures)
 {
-    /// <summary>Successes in the interval (the histogram's count).</summary>
-    public long Ok => Decode().TotalCount;
+    /// <summary>Successes in the interval (the histogram's count; decodes it).</summary>
+    public long CountOk() => Decode().TotalCount;
 
     /// <summary>The interval's latency histogram.</summary>
     public HistogramBase Decode() => HistogramWire.Decode(Histogram);

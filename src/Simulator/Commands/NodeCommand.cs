@@ -58,7 +58,13 @@ public static class NodeCommand
         builder.Services.AddSingleton<IHostLifetime, Run.RunLifetime>();
         builder.Services.AddAkka(ClusterHosting.SystemName, akka =>
         {
-            akka.ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel);
+            akka.ConfigureLoggers(loggers =>
+            {
+                // Warnings and errors on stderr, one redacted line each (no stack traces).
+                loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                loggers.ClearLoggers();
+                loggers.AddLogger<Logging.DebugFileLogger>();
+            });
             akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
             akka.WithFleetSimCluster(DeviceShards.Role, bind, port, [seed]);
             akka.WithDeviceShards(runtime);

@@ -6,7 +6,7 @@ using FleetSim.Protocol;
 namespace FleetSim.Simulator.Logging;
 
 /// <summary>
-/// The run's Akka logger when a scenario names debugDevices: every event (those devices' transitions and errors
+/// The run's Akka logger when a scenario names debugDevices (and of every process of a cluster run): every event (those devices' transitions and errors
 /// among them) goes to debug.log in the report folder, redacted; warnings and errors still go to the console, as
 /// without debugging. Each line is flushed, so a crash loses nothing already logged.
 /// </summary>

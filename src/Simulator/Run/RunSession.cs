@@ -168,9 +168,10 @@ public static class RunSession
             akka.ConfigureLoggers(loggers =>
             {
                 loggers.LogLevel = debugLog is null ? Akka.Event.LogLevel.WarningLevel : Akka.Event.LogLevel.DebugLevel;
-                if (debugLog is not null)
+                if (debugLog is not null || cluster is not null)
                 {
                     // Only the listed devices log at debug level (DeviceOptions.DebugDeviceIds); their lines go to a file, not over the live view.
+                    // A cluster run uses the same logger for its one-line warnings (a lost node's remoting errors come without stack traces).
                     loggers.ClearLoggers();
                     loggers.AddLogger<Logging.DebugFileLogger>();
                 }

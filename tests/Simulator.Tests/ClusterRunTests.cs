@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace FleetSim.Simulator.Tests;
+
+/// <summary>
+/// Runs over worker processes (issue 11): real child processes of the fleetsim command, the embedded hub, real
+/// MQTT/TLS. Every process a test starts is stopped by it, also when it fails.
+/// </summary>
+public sealed partial class ClusterRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Scenario(string name, int devices, string duration, string interval = "1s", string ramp = "4s")
+    {
+        var path = Path.Combine(_dir, name + ".yaml");
+        File.WriteAllText(path, $$"""
+            name: {{name}}
+            deviceGroups:
+              - {name: sensors, count: {{devices * 3 / 4}}, idPrefix: {{name}}-s-, telemetry: {interval: {{interval}}}}
+              - {name: meters, count: {{devices - (devices * 3 / 4)}}, idPrefix: {{name}}-m-, telemetry: {interval: {{interval}}, payload: '{"kwh": "{{counter}}"}'}}
+            load:
+              - ramp: {to: {{devices}}, over: {{ramp}}}
+            duration: {{duration}}
+            """);
+        return path;
+    }
+
+    private static JsonNode Report(string outDir) => JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!;
+
+    private static long L(JsonNode node, string name) => node[name]!.GetValue<long>();
+
+    [Fact]
+    public async Task Three_worker_processes_run_a_fleet_and_every_message_is_accounted_for()
+    {
+        var outDir = Path.Combine(_dir, "three");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(4), _dir, "run", Scenario("three", 240, "16s", interval: "2s"), "--nodes", "3", "--out", outDir, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = Report(outDir);
+        var telemetry = report["telemetry"]!;
+        Assert.True(L(telemetry, "sent") > 240, result.All);
+        Assert.Equal(L(telemetry, "sent"), L(telemetry, "acked"));
+        Assert.Equal(L(telemetry, "acked"), L(telemetry, "ingested"));
+        Assert.Equal(0, L(telemetry, "lost"));
+        Assert.Equal(0, L(telemetry, "duplicated"));
+        // Every device connected exactly once, and the merged histograms hold every node's samples.
+        Assert.Equal(240, L(report["latency"]!["connect"]!, "count"));
+        Assert.Equal(0, L(report["latency"]!["reconnect"]!, "count"));
+        Assert.Equal(L(telemetry, "acked"), L(report["latency"]!["telemetry"]!, "count"));
+
+        var nodes = report["cluster"]!["nodes"]!.AsArray();
+        Assert.Equal(3, nodes.Count);
+        Assert.All(nodes, n => Assert.True(L(n!, "devicesPeak") > 0, "a node hosted no device"));
+        Assert.Equal(240, nodes.Sum(n => L(n!, "devicesPeak")));
+        Assert.Equal(240, nodes.Sum(n => L(n!, "connects")));
+        Assert.All(nodes, n => Assert.True(L(n!, "rssPeakBytes") > 0));
+        Assert.Empty(report["cluster"]!["events"]!.AsArray());
+        Assert.Equal(3, report["cluster"]!["connected"]!.AsArray().Count);
+        Assert.Contains("node 127.0.0.1:", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
+        AssertNoWorkerLeft(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_mid_run_rehomes_its_devices_and_the_report_names_the_node_loss()
+    {
+        var outDir = Path.Combine(_dir, "kill");
+        var scenario = Scenario("kill", 90, "50s", ramp: "2s");
+        using var run = StartRun(scenario, "--nodes", "3", "--out", outDir, "--quiet");
+        try
+        {
+            await run.WaitForAsync("workers ready", TimeSpan.FromMinutes(2));
+            await Task.Delay(TimeSpan.FromSeconds(8)); // every device started and sending (the ramp takes 2 s)
+            var workers = ChildProcesses(run.Process.Id);
+            Assert.Equal(3, workers.Count);
+            using (var kill = Process.Start("kill", ["-KILL", workers[0].ToString(CultureInfo.InvariantCulture)]))
+                await kill.WaitForExitAsync();
+            await run.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            run.Kill();
+        }
+
+        Assert.True(run.Process.ExitCode == 0, run.Output);
+        var report = Report(outDir);
+        var lost = Assert.Single(report["cluster"]!["events"]!.AsArray())!;
+        Assert.Equal("lost", lost["kind"]!.GetValue<string>());
+        var affected = L(lost, "devicesAffected");
+        Assert.InRange(affected, 1, 89);
+        Assert.Equal(affected, L(lost, "devicesRecovered"));
+        Assert.True(lost["outageSecondsMax"]!.GetValue<double>() > 0);
+        Assert.True(L(lost, "telemetryNotSent") > 0);
+        Assert.Contains("was lost", lost["description"]!.GetValue<string>());
+        // The re-homed devices connected again elsewhere and continued their numbering: the hub saw no gap and no repeat.
+        Assert.Equal(90 + affected, L(report["latency"]!["connect"]!, "count"));
+        Assert.Equal(0, L(report["telemetry"]!, "lost"));
+        Assert.Equal(0, L(report["telemetry"]!, "duplicated"));
+        Assert.Equal(90, report["devices"]!["connectedPeak"]!.GetValue<long>());
+        Assert.Contains("Node events", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
+        AssertNoWorkerLeft(run.Output);
+    }
+
+    [Theory]
+    [InlineData("--seed", "nonsense", "expected HOST:PORT")]
+    [InlineData("--seed", "127.0.0.1:99999", "expected HOST:PORT")]
+    [InlineData("--seed", ":4053", "expected HOST:PORT")]
+    public async Task A_bad_seed_exits_2_with_a_clear_message(string option, string value, string expected)
+    {
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "node", option, value);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"error: --seed: {expected}", result.Stderr);
+        Assert.Contains(value, result.Stderr);
+        Assert.DoesNotContain("   at ", result.All);
+    }
+
+    [Theory]
+    [InlineData("run", "0")]
+    [InlineData("run", "many")]
+    [InlineData("run", "65")]
+    [InlineData("validate", "-1")]
+    public async Task A_bad_node_count_exits_2_with_a_clear_message(string command, string nodes)
+    {
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, command, Scenario("bad", 8, "2s"), "--nodes", nodes, "--out", Path.Combine(_dir, "bad"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"error: --nodes: expected a number of worker processes from 1 to 64, or auto; found '{nodes}'", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")), "nothing ran");
+    }
+
+    [Fact]
+    public async Task Validate_accepts_what_run_accepts_and_says_how_auto_splits_the_fleet()
+    {
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", Path.Combine(Fleetsim.RepoRoot, "scenarios", "cluster.yaml"),
+            "--nodes", "auto", "--scale", "10", "--duration", "1m");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("run --nodes: 4 worker processes, about 15,000 devices each", result.Stdout); // 60,000 devices, 15,000 per worker
+    }
+
+    [Fact]
+    public async Task A_worker_exits_by_itself_when_the_process_it_exits_with_ends()
+    {
+        using var parent = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Fleetsim.Dll, "node", "--seed", "127.0.0.1:9", "--exit-with", parent.Id.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync();
+        var stderr = node.StandardError.ReadToEndAsync();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(node.HasExited, await stderr);
+            parent.Kill();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await node.WaitForExitAsync(deadline.Token);
+        }
+        finally
+        {
+            if (!parent.HasExited)
+                parent.Kill();
+            if (!node.HasExited)
+                node.Kill(entireProcessTree: true);
+        }
+
+        Assert.Equal(0, node.ExitCode);
+        Assert.Contains($"process {parent.Id} ended", await stdout);
+    }
+
+    /// <summary>The seed printed by the run; no process may still be using it.</summary>
+    private static void AssertNoWorkerLeft(string output)
+    {
+        var seed = SeedLine().Match(output);
+        Assert.True(seed.Success, output);
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", "--", "--seed " + seed.Groups[1].Value]) { RedirectStandardOutput = true })!;
+        var found = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        Assert.True(found.Trim().Length == 0, $"worker processes still running: {found}");
+    }
+
+    [GeneratedRegex(@"--seed (127\.0\.0\.1:\d+)")]
+    private static partial Regex SeedLine();
+
+    private static List<int> ChildProcesses(int parent)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-P", parent.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        var text = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
+    }
+
+    private RunningCommand StartRun(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        start.ArgumentList.Add(Fleetsim.Dll);
+        start.ArgumentList.Add("run");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        return new RunningCommand(Process.Start(start)!);
+    }
+
+    /// <summary>A fleetsim process whose output the test watches while it runs.</summary>
+    private sealed class RunningCommand : IDisposable
+    {
+        private readonly StringBuilder _output = new();
+
+        public RunningCommand(Process process)
+        {
+            Process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                    return _output.ToString();
+            }
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null)
+                return;
+            lock (_output)
+                _output.AppendLine(line);
+        }
+
+        public async Task WaitForAsync(string text, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!Output.Contains(text, StringComparison.Ordinal))
+            {
+                Assert.False(Process.HasExited, $"fleetsim exited before printing '{text}':\n{Output}");
+                Assert.True(DateTime.UtcNow < deadline, $"no '{text}' within {timeout}:\n{Output}");
+                await Task.Delay(100);
+            }
+        }
+
+        public async Task WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await Process.WaitForExitAsync(cts.Token);
+            Process.WaitForExit();
+        }
+
+        /// <summary>Ends the run and its workers if it is still going (a failed test).</summary>
+        public void Kill()
+        {
+            if (!Process.HasExited)
+                Process.Kill(entireProcessTree: true);
+        }
+
+        public void Dispose()
+        {
+            Kill();
+            Process.Dispose();
+        }
+    }
+}
