@@ -135,21 +135,27 @@ public sealed class OperationMetrics
         if (_exported is null)
             throw new InvalidOperationException("this FleetMetrics was not created to export intervals (FleetMetrics(exportIntervals: true))");
         Drain();
-        var failures = new Dictionary<string, long>(StringComparer.Ordinal);
+        var interval = new OperationInterval(Name, HistogramWire.Encode(_exported), FailuresSince(_lastExportedFailures));
+        _exported.Reset();
+        return interval;
+    }
+
+    /// <summary>Failures by reason since the totals in <paramref name="last"/>, which it then moves forward.</summary>
+    private Dictionary<string, long> FailuresSince(Dictionary<string, long> last)
+    {
+        var since = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (reason, counter) in _failures)
         {
             var total = counter.Value;
-            _lastExportedFailures.TryGetValue(reason, out var before);
+            last.TryGetValue(reason, out var before);
             if (total != before)
             {
-                failures[reason] = total - before;
-                _lastExportedFailures[reason] = total;
+                since[reason] = total - before;
+                last[reason] = total;
             }
         }
 
-        var interval = new OperationInterval(Name, HistogramWire.Encode(_exported), failures);
-        _exported.Reset();
-        return interval;
+        return since;
     }
 
     /// <summary>One time-series point for this operation; call under the owner's lock.</summary>
@@ -158,17 +164,7 @@ public sealed class OperationMetrics
         Drain();
         var ok = OkCount;
         var failed = FailedCount;
-        var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (reason, counter) in _failures)
-        {
-            var total = counter.Value;
-            _lastFailures.TryGetValue(reason, out var before);
-            if (total != before)
-            {
-                byReason[reason] = total - before;
-                _lastFailures[reason] = total;
-            }
-        }
+        var byReason = FailuresSince(_lastFailures);
 
         var sample = new OperationSample(
             ok - _lastOk,

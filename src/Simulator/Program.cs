@@ -16,7 +16,17 @@ try
 {
     // Ctrl+C and SIGTERM are handled by the commands themselves (a run still writes its report).
     var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
-    return await root.Parse(args).InvokeAsync(configuration);
+    var parsed = root.Parse(args);
+    if (parsed.Errors.Count > 0)
+    {
+        // Bad input is exit code 2 everywhere, also what the parser rejects (an unknown option, a value that is no number).
+        foreach (var error in parsed.Errors)
+            Console.Error.WriteLine($"error: {error.Message}");
+        Console.Error.WriteLine("(fleetsim --help lists the commands; fleetsim COMMAND --help their options)");
+        return ExitCodes.BadInput;
+    }
+
+    return await parsed.InvokeAsync(configuration);
 }
 catch (Exception e)
 {

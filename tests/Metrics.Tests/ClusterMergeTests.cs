@@ -47,10 +47,10 @@ public sealed class ClusterMergeTests
         var second = node.TakeInterval();
         var third = node.TakeInterval();
 
-        Assert.Equal(1, Assert.Single(first.Operations).Ok);
+        Assert.Equal(1, Assert.Single(first.Operations).CountOk());
         Assert.Equal(1, first.Operations[0].Failures["timeout"]);
         var again = Assert.Single(second.Operations);
-        Assert.Equal(2, again.Ok);
+        Assert.Equal(2, again.CountOk());
         Assert.Empty(again.Failures);
         Assert.Empty(third.Operations);
     }

@@ -64,6 +64,22 @@ public static class MarkdownReportWriter
             }
         }
 
+        if (report.Cluster is { } cluster)
+        {
+            md.Append("\n| node | devices (peak) | connects | acked msg/s | errors | CPU % (mean) | RSS peak (MB) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            foreach (var n in cluster.Nodes)
+            {
+                md.Append("| ").Append(Cell(n.Name)).Append(" | ").Append(n.DevicesPeak).Append(" | ").Append(n.Connects).Append(" | ")
+                    .Append(F(n.MessagesPerSecond)).Append(" | ").Append(n.Errors).Append(" | ").Append(F(n.CpuPercentMean)).Append(" | ")
+                    .Append(F(n.RssPeakBytes / 1048576.0)).Append(" |\n");
+            }
+
+            foreach (var e in cluster.Events)
+            {
+                md.Append("\n- node event at ").Append(F(e.AtSeconds)).Append(" s: ").Append(Cell(e.Description)).Append('\n');
+            }
+        }
+
         if (report.Thresholds.Count > 0)
         {
             md.Append("\n| threshold | expression | actual | result |\n|---|---|---:|---|\n");

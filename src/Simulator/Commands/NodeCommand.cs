@@ -110,8 +110,24 @@ public static class NodeCommand
         return null;
     }
 
+    /// <summary>
+    /// Whether the process still runs. A killed process whose parent has not reaped it yet is a zombie: it still has an
+    /// entry (state Z in /proc/PID/stat) but is gone for our purpose.
+    /// </summary>
     private static bool IsRunning(int pid)
     {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].TrimStart();
+            return state.Length > 0 && state[0] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists("/proc/self"))
+                return false; // no entry: it ended
+        }
+
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);

@@ -73,6 +73,10 @@ public sealed class ClusterSectionTests
         var lost = Assert.Single(back.Cluster!.Events);
         Assert.Equal((NodeEventKinds.Lost, "a", 30L, 120L), (lost.Kind, lost.Node, lost.DevicesAffected, lost.TelemetryNotSent));
 
+        var markdown = MarkdownReportWriter.Render(report);
+        Assert.Contains("| node | devices (peak)", markdown);
+        Assert.Contains("node event at 5 s: node a was lost", markdown);
+
         var html = HtmlReportWriter.Render(report);
         Assert.Contains("<h2>Worker nodes</h2>", html);
         Assert.Contains("node a was lost", html);
