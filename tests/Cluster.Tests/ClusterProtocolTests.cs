@@ -96,4 +96,23 @@ public sealed class ClusterProtocolTests
         Assert.Equal(lostHosted, loss.DevicesAffected);
         Assert.NotNull(loss.OutageSecondsMax);
     }
+
+    [Fact]
+    public async Task A_worker_that_joins_mid_run_gets_the_plan_and_takes_a_share_of_new_devices()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(workers: 1);
+        cluster.Start(0, 5);
+        await InProcessCluster.Eventually(() => Connected(cluster) == 10, "the first devices on the first worker");
+
+        await cluster.AddWorkerAsync();
+        await InProcessCluster.Eventually(async () =>
+        {
+            var events = await cluster.Coordinator.Ask<FleetCoordinator.NodeEvents>(FleetCoordinator.GetNodeEvents.Instance, TimeSpan.FromSeconds(5));
+            return events.Events.Any(e => e.Kind == NodeEventKinds.Joined && e.Node == cluster.NodeName(1));
+        }, "the second worker joined and accepted the plan");
+        cluster.Start(5, 20);
+
+        await InProcessCluster.Eventually(() => Connected(cluster) == 40 && Hosted(cluster, 1) > 0 && Hosted(cluster, 0) + Hosted(cluster, 1) == 40,
+            "the new worker hosts some of the devices started after it joined, and every device runs once");
+    }
 }

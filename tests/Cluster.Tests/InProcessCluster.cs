@@ -82,6 +82,13 @@ public sealed class InProcessCluster : IAsyncDisposable
         await cluster.JoinAsync(cluster.SelfAddress);
     }
 
+    /// <summary>Another worker joins (also while devices run).</summary>
+    public Task AddWorkerAsync()
+    {
+        var address = Akka.Cluster.Cluster.Get(CoordinatorSystem).SelfAddress;
+        return StartWorkerAsync($"{address.Host}:{address.Port}");
+    }
+
     private async Task StartWorkerAsync(string seed)
     {
         var runtime = new WorkerRuntime(new FleetMetrics(exportIntervals: true), new InstantTransportFactory());
@@ -114,11 +121,14 @@ public sealed class InProcessCluster : IAsyncDisposable
         return $"{a.Host}:{a.Port}";
     }
 
-    public void StartAll()
+    public void StartAll() => Start(0, 20);
+
+    /// <summary>Starts devices <paramref name="from"/> to <paramref name="to"/> (exclusive) of both groups.</summary>
+    public void Start(int from, int to)
     {
         for (var g = 0; g < Plan.Groups.Count; g++)
         {
-            for (var i = 0; i < 20; i++)
+            for (var i = from; i < to; i++)
                 Driver.Start(g, i, DateTimeOffset.UtcNow);
         }
     }

@@ -48,7 +48,7 @@ public sealed class TelemetryTests : DeviceTestKit
     public void A_device_resumed_on_another_node_continues_its_sequence_after_the_given_number()
     {
         var device = Device(Options(Telemetry()));
-        device.Tell(new DeviceActor.Start(0, ResumeAfterSequence: 41));
+        device.Tell(new DeviceActor.Start(0, ResumeAfterSequence: 41), Akka.Actor.ActorRefs.NoSender);
         Run(device);
 
         var first = Io.ExpectMsg<PublishCall>();
