@@ -37,6 +37,9 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     public IActorRef Coordinator { get; private set; } = ActorRefs.Nobody;
 
+    /// <summary>The coordinator's shard region proxy.</summary>
+    public IActorRef Region { get; private set; } = ActorRefs.Nobody;
+
     public ShardedFleetDriver Driver => new(Coordinator);
 
     public ActorSystem CoordinatorSystem => _coordinatorHost.Services.GetRequiredService<ActorSystem>();
@@ -55,6 +58,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             await cluster.StartWorkerAsync($"{address.Host}:{address.Port}");
         var ready = await cluster.Coordinator.Ask<object>(new FleetCoordinator.WaitForNodes(workers), TimeSpan.FromSeconds(60));
         Assert.IsType<FleetCoordinator.NodesReady>(ready);
+        await Eventually(async () => (await cluster.Region.Ask<Akka.Cluster.Sharding.CurrentRegions>(Akka.Cluster.Sharding.GetCurrentRegions.Instance,
+            TimeSpan.FromSeconds(10))).Regions.Count == workers, "every worker's shard region is known to the sharding coordinator");
         return cluster;
     }
 
@@ -73,7 +78,8 @@ public sealed class InProcessCluster : IAsyncDisposable
             akka.WithDeviceShardProxy();
             akka.WithActors((system, registry) =>
             {
-                Coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, Plan, sizes, registry.Get<DeviceEntity>(), Metrics,
+                Region = registry.Get<DeviceEntity>();
+                Coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, Plan, sizes, Region, Metrics,
                     ids => Task.FromResult<IReadOnlyDictionary<string, long>>(ids.ToDictionary(static id => id, _ => ResumePosition)), DateTimeOffset.UtcNow),
                     FleetCoordinator.Name);
             });

@@ -24,6 +24,7 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(120);
     private LocalWorkers? _workers;
     private IActorRef _coordinator = ActorRefs.Nobody;
+    private IActorRef _region = ActorRefs.Nobody;
 
     public int Nodes { get; } = nodes;
 
@@ -57,7 +58,8 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
             SourceAddresses(endpoint, scenario.TotalDevices),
             ActorRefs.Nobody);
         var sizes = scenario.DeviceGroups.Select(static g => g.Count).ToArray();
-        _coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, plan, sizes, registry.Get<DeviceEntity>(), metrics,
+        _region = registry.Get<DeviceEntity>();
+        _coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, plan, sizes, _region, metrics,
             ids => ResumePositionsAsync(service, ids), start), FleetCoordinator.Name);
         return new ShardedFleetDriver(_coordinator);
     }
@@ -95,14 +97,49 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
 
         if (answer is FleetCoordinator.NodesFailed failed)
             throw new InvalidOperationException(failed.Reason);
+        await WaitForRegionsAsync(cancel);
         output.WriteLine($"workers ready: {string.Join(", ", ((FleetCoordinator.NodesReady)answer).Nodes)}");
+    }
+
+    /// <summary>
+    /// Until the sharding coordinator knows every worker's shard region, so the first devices spread over all of them
+    /// (a region registered late would get shards only by rebalancing, which moves running devices).
+    /// </summary>
+    private async Task WaitForRegionsAsync(CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + JoinTimeout;
+        while (true)
+        {
+            var known = 0;
+            try
+            {
+                known = (await _region.Ask<Akka.Cluster.Sharding.CurrentRegions>(Akka.Cluster.Sharding.GetCurrentRegions.Instance, TimeSpan.FromSeconds(10), cancel)).Regions.Count;
+            }
+            catch (AskTimeoutException)
+            {
+                // the sharding coordinator is still starting: ask again
+            }
+
+            if (known >= Nodes)
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the sharding coordinator knows {known} of {Nodes} worker regions after {JoinTimeout.TotalSeconds:0} s");
+            await Task.Delay(200, cancel);
+        }
     }
 
     public async Task CollectEventsAsync()
     {
         if (_coordinator.IsNobody())
             return;
-        Events = (await _coordinator.Ask<FleetCoordinator.NodeEvents>(FleetCoordinator.GetNodeEvents.Instance, TimeSpan.FromSeconds(10))).Events;
+        try
+        {
+            Events = (await _coordinator.Ask<FleetCoordinator.NodeEvents>(FleetCoordinator.GetNodeEvents.Instance, TimeSpan.FromSeconds(10))).Events;
+        }
+        catch (AskTimeoutException)
+        {
+            Events = []; // the report still comes, without node events
+        }
     }
 
     /// <summary>The last telemetry number the hub saw from each device (emulator extension; 0 where it cannot say).</summary>
