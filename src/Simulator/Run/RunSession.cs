@@ -21,6 +21,9 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
     public int Nodes { get; init; }
 
+    /// <summary>Workers started elsewhere that the run waits for (<c>--wait-workers</c>) and the coordinator's endpoint; null for none.</summary>
+    public Cluster.ClusterSetup? ClusterSetup { get; init; }
+
     /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
@@ -70,7 +73,7 @@ public static class RunSession
             output.WriteLine("warning: " + ignored);
         }
 
-        await using var cluster = request.Nodes > 0 ? new Cluster.ClusterFleet(request.Nodes) : null;
+        await using var cluster = request.Nodes > 0 || request.ClusterSetup is not null ? new Cluster.ClusterFleet(request.Nodes, request.ClusterSetup) : null;
         try
         {
             await using var hub = await ConnectHubAsync(request, cancel);
