@@ -18,7 +18,11 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 {
     public sealed record Start;
     public sealed record Abort(string Reason);
-    public sealed record Finished(string Outcome, bool Completed, ThresholdOutcome? Breach, int Started, int Peak);
+    public sealed record Finished(string Outcome, bool Completed, ThresholdOutcome? Breach, int Started, int Peak)
+    {
+        /// <summary>When the runner began stopping the fleet (null when it never started): devices still disconnected then never came back.</summary>
+        public DateTimeOffset? StoppingAt { get; init; }
+    }
     public sealed record FleetStopped;
 
     private sealed record Tick;
@@ -57,6 +61,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private string? _abortedBeforeStart;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
+    private DateTimeOffset? _stoppingAt;
     private TimeSpan _lastTick = TimeSpan.MinValue;
     private DateTimeOffset _lastTickAt;
     private readonly Counter _lateTicks;
@@ -184,7 +189,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         _peak = Math.Max(_peak, _active);
         _askedRate.Set((long)Math.Round(AskedTelemetryRate()));
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
-        _faults?.Tick(elapsed);
+        _faults?.Tick(elapsed, now);
     }
 
     private void ApplyPhase(TimeSpan elapsed)
@@ -238,7 +243,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         if (_load.SampleIsSaturated())
             _cpuSaturatedSeconds.Increment();
-        _metrics.Sample(Now);
+        SampleNow();
         if (!_scenario.Thresholds.AbortOnBreach || _scenario.Thresholds.Rules.Count == 0)
             return;
         var breach = ThresholdEvaluator.FirstBreach(_scenario.Thresholds.Rules, _metrics.Snapshot(), _ingest?.Invoke());
@@ -246,15 +251,29 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             BeginStop($"aborted: threshold breached ({breach.Rule})", completed: false, breach);
     }
 
+    /// <summary>One time-series point; first the hub's loss accounting as gauges, so recovery windows can read its growth.</summary>
+    private void SampleNow()
+    {
+        if (_ingest?.Invoke() is { } hub)
+        {
+            _metrics.Gauge(RecoveryMetrics.HubLost).Set(hub.Lost);
+            _metrics.Gauge(RecoveryMetrics.HubDuplicated).Set(hub.Duplicated);
+            _metrics.Gauge(RecoveryMetrics.HubOutOfOrder).Set(hub.OutOfOrder);
+        }
+
+        _metrics.Sample(Now);
+    }
+
     private void BeginStop(string outcome, bool completed, ThresholdOutcome? breach)
     {
         Timers.Cancel("tick");
         _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
+        _stoppingAt = Now;
         _fleet.StopAll(Self);
         Timers.StartSingleTimer("stop-deadline", new StopDeadline(), StopTimeout);
         Become(() =>
         {
-            Receive<SampleTick>(_ => _metrics.Sample(Now));
+            Receive<SampleTick>(_ => SampleNow());
             Receive<Tick>(_ => { });
             Receive<Abort>(_ => { }); // already stopping
             Receive<FleetStopped>(_ => Finish(outcome, completed, breach));
@@ -265,8 +284,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private void Finish(string outcome, bool completed, ThresholdOutcome? breach)
     {
         Timers.CancelAll();
-        _metrics.Sample(Now);
-        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak));
+        SampleNow();
+        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak) { StoppingAt = _stoppingAt });
         Become(() => ReceiveAny(_ => { }));
     }
 }

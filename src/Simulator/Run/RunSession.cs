@@ -108,7 +108,18 @@ public static class RunSession
         var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
         warnings.AddRange(GeneratorWarnings(snapshot));
-        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
+        RecoverySummary? recovery = null;
+        if (faults is not null)
+        {
+            var analysis = AnalyzeRecovery(scenario, request, faults.Windows(), metrics, snapshot, start, finished?.StoppingAt ?? DateTimeOffset.UtcNow);
+            injected = [.. injected.Select((f, i) => f with { Recovery = analysis.PerFault[i] })];
+            recovery = analysis.Summary;
+            if (recovery.EventsDiscarded > 0)
+                warnings.Add($"recovery: {recovery.EventsDiscarded} connection events were not kept (the log holds {metrics.Recovery.Capacity:N0}); recovery numbers miss the devices they belonged to");
+        }
+
+        var convergence = ConvergenceBuilder.Build(metrics.Twin.Latest());
+        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest, recovery, convergence);
         var thresholdsFailed = thresholds.Any(t => !t.Passed);
         if (exitCode == ExitCodes.Ok && thresholdsFailed)
             exitCode = ExitCodes.ThresholdsFailed;
@@ -129,10 +140,26 @@ public static class RunSession
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
             Faults = injected,
+            Recovery = recovery,
+            Convergence = convergence,
             ClusterEvents = cluster?.Events,
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);
+    }
+
+    /// <summary>
+    /// Recovery per fault from the devices' connection events. A loss up to 1.5 keep-alives (the time a device needs to
+    /// notice a silent hub) plus 5 s after a fault's end still counts as caused by it. The hub's connect limit is known when
+    /// the embedded emulator runs with a connect quota.
+    /// </summary>
+    private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
+        MetricsSnapshot snapshot, DateTimeOffset start, DateTimeOffset stoppingAt)
+    {
+        var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
+        var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
+        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub embedded ? embedded.Options.Quotas.ConnectsPerSecond : null;
+        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, start, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
     }
 
     /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
