@@ -25,7 +25,9 @@ public sealed record EmulatorStats(
     long C2dCompleted,
     long ThrottledConnects,
     long ThrottledTwinOperations,
-    long ThrottledTelemetryDelayed);
+    long ThrottledTelemetryDelayed,
+    long RegistryOperations = 0,
+    long ThrottledRegistryOperations = 0);
 
 /// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
 internal static class StatsEndpoint
@@ -55,7 +57,9 @@ internal static class StatsEndpoint
             hub.C2d.Completed,
             hub.Throttle.ThrottledConnects,
             hub.Throttle.ThrottledTwinOperations,
-            hub.Throttle.DelayedTelemetry);
+            hub.Throttle.DelayedTelemetry,
+            hub.Throttle.RegistryOperations,
+            hub.Throttle.ThrottledRegistryOperations);
     }
 
     public static IResult Get(HubServices hub)
@@ -91,7 +95,9 @@ internal static class StatsEndpoint
                 ["refusedConnects"] = s.ThrottledConnects,
                 ["rejectedTwinOperations"] = s.ThrottledTwinOperations,
                 ["delayedTelemetry"] = s.ThrottledTelemetryDelayed,
+                ["rejectedRegistryOperations"] = s.ThrottledRegistryOperations,
             },
+            ["registry"] = new JsonObject { ["operations"] = s.RegistryOperations },
         };
         return DeviceEndpoints.Json(json);
     }
