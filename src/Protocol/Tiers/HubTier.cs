@@ -41,6 +41,17 @@ public sealed record HubTier
     /// <summary>Device-to-cloud send operations per second: the same figures as new connections.</summary>
     public double TelemetryPerSecond => ConnectsPerSecond;
 
+    /// <summary>
+    /// The daily message quota (messages metered in 4 KB blocks, 0.5 KB on F1): F1 8,000; B1/S1 400,000 per unit; B2/S2
+    /// 6,000,000 per unit; B3/S3 300,000,000 per unit (IoT Hub pricing). Over it the hub refuses device-to-cloud sends.
+    /// </summary>
+    public long DailyMessages => Name == "F1" ? 8_000 : Level switch
+    {
+        '2' => 6_000_000L * Units,
+        '3' => 300_000_000L * Units,
+        _ => 400_000L * Units,
+    };
+
     /// <summary>The most units a hub of this tier can have.</summary>
     public int MaxUnits => Name switch
     {
