@@ -10,6 +10,7 @@ var root = new RootCommand("FleetSim: load and soak tests for Azure IoT Hub with
     HubCommand.Create(),
     ReportCommand.Create(),
     NodeCommand.Create(),
+    FleetSim.Simulator.Hub.HubPartitionCommand.Create(),
 };
 
 try

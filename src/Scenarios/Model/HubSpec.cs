@@ -28,11 +28,27 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>The CA the hub's certificates chain to; null trusts the system store.</summary>
     public TrustedCaFile? TrustedCa { get; init; }
+
+    /// <summary>A partitioned <c>fleetsim hub</c>'s partitions (from its state file): each device connects to its own; empty otherwise.</summary>
+    public IReadOnlyList<Running.PartitionEndpoint> Partitions { get; init; } = [];
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {
+    /// <summary>Devices one partition serves when the count is <c>auto</c> (one process of run and hub holds ~9,000 TLS devices).</summary>
+    public const int DevicesPerPartition = 9_000;
+
+    /// <summary>The most partitions (each a process on 127.0.0.(10+k)).</summary>
+    public const int MaxPartitions = 64;
+
     public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
+
+    /// <summary><c>hub.embedded.partitions</c>: emulator processes to split the hub over; null is <c>auto</c> (the default).</summary>
+    public int? Partitions { get; init; }
+
+    /// <summary>The partition count for a fleet of <paramref name="devices"/>: as configured, or one per <see cref="DevicesPerPartition"/>.</summary>
+    public int PartitionsFor(long devices) =>
+        Partitions ?? (int)Math.Clamp((devices + DevicesPerPartition - 1) / DevicesPerPartition, 1, MaxPartitions);
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>
