@@ -4,8 +4,8 @@ using FleetSim.Scenarios.Service;
 namespace FleetSim.Simulator.Hub;
 
 /// <summary>
-/// The hub's ingest accounting, read once a second over REST (<c>fleetsim/stats</c>, merged over partitions by the
-/// front), for the runner's mid-run threshold checks: an in-process hub answers those directly, a partitioned one
+/// The hub's ingest accounting, read once a second over REST (<c>fleetsim/stats?run=</c>, this run's counts merged over
+/// partitions by the front), for the runner's mid-run threshold checks: an in-process hub answers those directly, a partitioned one
 /// lives in other processes. Null until the first answer.
 /// </summary>
 public sealed class IngestPoll : IAsyncDisposable
@@ -14,11 +14,11 @@ public sealed class IngestPoll : IAsyncDisposable
     private readonly Task _loop;
     private IngestTotals? _latest;
 
-    public IngestPoll(HubServiceClient service) => _loop = PollAsync(service, _stop.Token);
+    public IngestPoll(HubServiceClient service, string runId) => _loop = PollAsync(service, "fleetsim/stats?run=" + Uri.EscapeDataString(runId), _stop.Token);
 
     public IngestTotals? Latest => Volatile.Read(ref _latest);
 
-    private async Task PollAsync(HubServiceClient service, CancellationToken ct)
+    private async Task PollAsync(HubServiceClient service, string path, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
@@ -27,7 +27,7 @@ public sealed class IngestPoll : IAsyncDisposable
             {
                 try
                 {
-                    var s = await service.GetJsonAsync("fleetsim/stats", ct);
+                    var s = await service.GetJsonAsync(path, ct);
                     Volatile.Write(ref _latest, new IngestTotals(
                         s["ingested"]?.GetValue<long>() ?? 0, s["lost"]?.GetValue<long>() ?? 0, s["duplicated"]?.GetValue<long>() ?? 0, s["outOfOrder"]?.GetValue<long>() ?? 0));
                 }
