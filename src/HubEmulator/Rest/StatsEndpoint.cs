@@ -27,12 +27,16 @@ public sealed record EmulatorStats(
     long ThrottledTwinOperations,
     long ThrottledTelemetryDelayed);
 
-/// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
+/// <summary>
+/// Emulator extension <c>GET /fleetsim/stats[?run=ID]</c> (service SAS required): ingest accounting and connection
+/// counters. With <c>run</c>, the ingest fields (ingested, lost, duplicated, outOfOrder) count only the messages that
+/// carried that run id (fleetsim-run); every other field stays hub-wide (connections and throttling have no run).
+/// </summary>
 internal static class StatsEndpoint
 {
-    public static EmulatorStats Collect(HubServices hub)
+    public static EmulatorStats Collect(HubServices hub, string? run = null)
     {
-        var totals = hub.Ingest.Totals;
+        var totals = string.IsNullOrEmpty(run) ? hub.Ingest.Totals : hub.Ingest.ForRun(run);
         var counters = hub.Mqtt.Counters;
         return new EmulatorStats(
             totals.Ingested,
@@ -58,9 +62,9 @@ internal static class StatsEndpoint
             hub.Throttle.DelayedTelemetry);
     }
 
-    public static IResult Get(HubServices hub)
+    public static IResult Get(HubServices hub, string? run = null)
     {
-        var s = Collect(hub);
+        var s = Collect(hub, run);
         var json = new JsonObject
         {
             ["ingested"] = s.Ingested,
@@ -93,6 +97,11 @@ internal static class StatsEndpoint
                 ["delayedTelemetry"] = s.ThrottledTelemetryDelayed,
             },
         };
+        if (!string.IsNullOrEmpty(run))
+        {
+            json["run"] = run; // the ingest fields above are this run's
+        }
+
         return DeviceEndpoints.Json(json);
     }
 

@@ -57,6 +57,12 @@ public sealed record RunSection(
     string ExitReason)
 {
     public double DurationSeconds => Math.Max(0, (End - Start).TotalSeconds);
+
+    /// <summary>
+    /// The run's id, sent by every device with each telemetry message (fleetsim-run); the emulator's ingest accounting
+    /// of this report counts only messages that carried it. Null in reports written before runs had ids.
+    /// </summary>
+    public string? Id { get; init; }
 }
 
 /// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>

@@ -58,6 +58,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly double[] _intervalSeconds;
     private readonly Gauge _askedRate;
     private IActorRef _requester = ActorRefs.Nobody;
+    private string? _abortedBeforeStart;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
     private DateTimeOffset? _stoppingAt;
@@ -113,6 +114,13 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         Receive<Start>(_ =>
         {
             _requester = Sender;
+            if (_abortedBeforeStart is not null)
+            {
+                // Ctrl+C can arrive between the host starting and the run's Start: answer at once, never run.
+                Finish($"aborted before start: {_abortedBeforeStart}", completed: false, breach: null);
+                return;
+            }
+
             _startedAt = Now;
             _lastStopAt = _startedAt;
             _log.Info("run {0}: {1} devices in {2} groups, {3} phases, {4}", _scenario.Name, _order.Count,
@@ -122,7 +130,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             Become(Running);
             Self.Tell(new Tick());
         });
-        Receive<Abort>(a => Finish($"aborted before start: {a.Reason}", completed: false, breach: null));
+        Receive<Abort>(a => _abortedBeforeStart ??= a.Reason);
     }
 
     private void Running()

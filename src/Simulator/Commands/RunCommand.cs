@@ -25,11 +25,14 @@ public static class RunCommand
         var otlpOption = new Option<string?>("--otlp-endpoint") { Description = "Export live metrics over OTLP/HTTP to this collector URL, e.g. http://localhost:4318/v1/metrics" };
         var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
         var nodesOption = new Option<string?>("--nodes") { Description = "Run the devices on N worker processes of this machine (fleetsim node), or auto: one per 15,000 devices" };
+        var coordinatorOptions = new Cluster.CoordinatorOptions();
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
         };
+        foreach (var option in coordinatorOptions.All)
+            command.Options.Add(option);
         command.SetAction(async (parse, _) =>
         {
             var path = parse.GetValue(scenarioArg)!.FullName;
@@ -89,12 +92,20 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            var embeddedHub = hub is null && loaded.Scenario.Hub is Scenarios.Model.EmbeddedHub;
+            if (!coordinatorOptions.TryRead(parse, nodes, embeddedHub, out var clusterSetup, out var clusterError))
+            {
+                Console.Error.WriteLine("error: " + clusterError);
+                return ExitCodes.BadInput;
+            }
+
             var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
             using var shutdown = new Shutdown();
             var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
                 new MetricsExportOptions(otlp, prometheus))
             {
                 Nodes = nodes,
+                ClusterSetup = clusterSetup,
                 Overrides = overrides,
                 Scale = parse.GetValue(scaleOption),
             };

@@ -21,11 +21,25 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
     public int Nodes { get; init; }
 
+    /// <summary>Workers started elsewhere that the run waits for (<c>--wait-workers</c>) and the coordinator's endpoint; null for none.</summary>
+    public Cluster.ClusterSetup? ClusterSetup { get; init; }
+
     /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
     /// <summary>The --scale factor, if any.</summary>
     public double? Scale { get; init; }
+
+    /// <summary>
+    /// This run's id: devices send it with every telemetry message (fleetsim-run) and the run reads the emulator's
+    /// ingest accounting of this id only, so runs sharing a standing hub (one after another or at once) stay apart.
+    /// </summary>
+    public string RunId { get; init; } = NewRunId();
+
+    /// <summary>A new run id: UTC time to the second and 8 random hex digits (only [0-9a-z-], safe in a property bag and a URL).</summary>
+    public static string NewRunId() =>
+        DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
+        + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -59,7 +73,7 @@ public static class RunSession
             output.WriteLine("warning: " + ignored);
         }
 
-        await using var cluster = request.Nodes > 0 ? new Cluster.ClusterFleet(request.Nodes) : null;
+        await using var cluster = request.Nodes > 0 || request.ClusterSetup is not null ? new Cluster.ClusterFleet(request.Nodes, request.ClusterSetup) : null;
         try
         {
             await using var hub = await ConnectHubAsync(request, cancel);
@@ -77,7 +91,7 @@ public static class RunSession
             if (!finished.Completed)
                 exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
 
-            ingest = await ReadIngestAsync(service, hub.Kind, metrics, warnings);
+            ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -119,7 +133,7 @@ public static class RunSession
         var report = ReportBuilder.Build(snapshot, new ReportInputs
         {
             Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText),
-            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome),
+            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome) { Id = request.RunId },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
@@ -211,14 +225,14 @@ public static class RunSession
             akka.WithActors((system, registry) =>
             {
                 var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa);
-                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys);
+                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
                     : cluster.CreateDriver(system, registry, request, plan, endpoint, serviceClient, metrics, start);
                 var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics,
                     connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
-                    ? () => emulator.Stats() is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
+                    ? () => emulator.Stats(request.RunId) is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
                     : null;
                 var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults), "runner");
                 registry.Register<ScenarioRunner>(runner);
@@ -264,14 +278,15 @@ public static class RunSession
     public const string ThrottledTelemetry = "hub.throttling.delayedTelemetry";
 
     /// <summary>
-    /// The emulator's accounting at the end of the run: ingest totals, and what its quotas throttled (as counters, and a
-    /// warning when anything was, since throttling shapes every latency in the report).
+    /// The emulator's accounting at the end of the run: ingest totals of this run's messages (a standing hub may have served
+    /// other runs, before or at the same time), and what its quotas throttled (as counters, and a warning when anything
+    /// was, since throttling shapes every latency in the report; those counts are hub-wide).
     /// </summary>
-    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, FleetMetrics metrics, List<string> warnings)
+    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, string runId, FleetMetrics metrics, List<string> warnings)
     {
         try
         {
-            var stats = await service.GetJsonAsync("fleetsim/stats", CancellationToken.None);
+            var stats = await service.GetJsonAsync("fleetsim/stats?run=" + Uri.EscapeDataString(runId), CancellationToken.None);
             if (stats["throttling"] is System.Text.Json.Nodes.JsonObject throttling)
             {
                 var connects = throttling["refusedConnects"]?.GetValue<long>() ?? 0;
