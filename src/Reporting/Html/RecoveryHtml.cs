@@ -23,7 +23,7 @@ internal static class RecoveryHtml
         if (all.NeverReconnectedIds.Count > 0)
             html.Append(" (").Append(E(string.Join(", ", all.NeverReconnectedIds))).Append(all.NeverReconnected > all.NeverReconnectedIds.Count ? ", ..." : "").Append(')');
         html.Append(".</p>\n<table><tr><th>at (s)</th><th class=\"l\">fault</th><th>affected</th><th>recovered</th><th>p50 (s)</th><th>p99 (s)</th>")
-            .Append("<th>max (s)</th><th>whole again at (s)</th><th>connects/s peak (limit)</th><th class=\"l\">retries by reason</th>")
+            .Append("<th>max (s)</th><th>whole again after (s)</th><th>connects/s peak (limit)</th><th class=\"l\">retries by reason</th>")
             .Append("<th>queued / re-sent / dropped</th><th>hub lost / dup / ooo</th><th class=\"l\">never reconnected</th></tr>\n");
         foreach (var f in rows)
         {
@@ -31,7 +31,7 @@ internal static class RecoveryHtml
             html.Append("<tr><td>").Append(F(f.AtSeconds)).Append("</td><td class=\"l\">").Append(E(f.Description)).Append("</td><td>")
                 .Append(N(r.DevicesAffected)).Append("</td><td>").Append(N(r.DevicesRecovered)).Append("</td><td>").Append(S(r.P50))
                 .Append("</td><td>").Append(S(r.P99)).Append("</td><td>").Append(S(r.Max)).Append("</td><td>")
-                .Append(r.WholeAgainAtSeconds is { } w ? F(w) : r.DevicesAffected == 0 ? "-" : "<span class=\"bad\">not whole</span>").Append("</td><td>")
+                .Append(r.WholeAgainAfterSeconds is { } w ? F(w) : r.DevicesAffected == 0 ? "-" : "<span class=\"bad\">not whole</span>").Append("</td><td>")
                 .Append(F(r.ConnectAttemptsPeakPerSecond)).Append(r.ConnectLimitPerSecond is { } l ? $" ({F(l)}, {N(r.SecondsOverConnectLimit)} s over)" : "")
                 .Append("</td><td class=\"l\">").Append(E(string.Join(", ", r.RetriesByReason.Select(static p => $"{p.Key} {p.Value}"))))
                 .Append("</td><td>").Append(N(r.TelemetryQueuedOffline)).Append(" / ").Append(N(r.TelemetryResent)).Append(" / ").Append(N(r.TelemetryDropped))
@@ -42,7 +42,7 @@ internal static class RecoveryHtml
             html.Append("</td></tr>\n");
         }
 
-        html.Append("</table>\n<p class=\"meta\">Recovery: from the fault's start to each affected device's reconnect (its last, when it lost the ")
+        html.Append("</table>\n<p class=\"meta\">Times are seconds from the fault's start. Recovery: from the fault's start to each affected device's reconnect (its last, when it lost the ")
             .Append("connection again in the window). Affected: lost its connection between the fault's start and its end plus the attribution window; ")
             .Append("devices a ramp-down stopped before they reconnected are not counted. Counts of the window run to the moment the fleet was whole ")
             .Append("again (or the next fault, or the stop) and are fleet-wide.</p>\n");
@@ -93,7 +93,7 @@ internal static class RecoveryHtml
         }
 
         var chart = Chart.Combine(traces)
-            .WithXAxisStyle<double, double, string>(TitleText: "seconds since start")
+            .WithXAxisStyle<double, double, string>(TitleText: "seconds since the fault")
             .WithYAxisStyle<double, double, string>(TitleText: "connect attempts per second");
         return ReportCharts.ToHtml(chart);
     }

@@ -106,7 +106,7 @@ public static class MarkdownReportWriter
     {
         if (report.Recovery is not { } all)
             return;
-        md.Append("\n| recovery of fault at (s) | affected | recovered | p50 (s) | p99 (s) | max (s) | whole again at (s) | connects/s peak (limit) | queued / re-sent / dropped | hub lost / dup | never reconnected |\n")
+        md.Append("\n| recovery of fault at (s) | affected | recovered | p50 (s) | p99 (s) | max (s) | whole again after (s) | connects/s peak (limit) | queued / re-sent / dropped | hub lost / dup | never reconnected |\n")
             .Append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (var f in report.Faults)
         {
@@ -114,7 +114,7 @@ public static class MarkdownReportWriter
                 continue;
             md.Append("| ").Append(F(f.AtSeconds)).Append(" | ").Append(N(r.DevicesAffected)).Append(" | ").Append(N(r.DevicesRecovered)).Append(" | ")
                 .Append(Seconds(r.P50)).Append(" | ").Append(Seconds(r.P99)).Append(" | ").Append(Seconds(r.Max)).Append(" | ")
-                .Append(r.WholeAgainAtSeconds is { } w ? F(w) : r.DevicesAffected == 0 ? "-" : "**not whole**").Append(" | ")
+                .Append(r.WholeAgainAfterSeconds is { } w ? F(w) : r.DevicesAffected == 0 ? "-" : "**not whole**").Append(" | ")
                 .Append(F(r.ConnectAttemptsPeakPerSecond)).Append(r.ConnectLimitPerSecond is { } l ? " (" + F(l) + ")" : "").Append(" | ")
                 .Append(N(r.TelemetryQueuedOffline)).Append(" / ").Append(N(r.TelemetryResent)).Append(" / ").Append(N(r.TelemetryDropped)).Append(" | ")
                 .Append(r.HubLost is null ? "n/a" : N(r.HubLost.Value) + " / " + N(r.HubDuplicated ?? 0)).Append(" | ")

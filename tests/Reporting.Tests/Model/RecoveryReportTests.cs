@@ -9,7 +9,7 @@ public sealed class RecoveryReportTests : IDisposable
 
     private static RunReport WithRecovery()
     {
-        var recovery = new FaultRecovery(3, 2, 2000, 5000, 5000, null, 40, 9, 5, 1, [new StormPoint(11, 4), new StormPoint(12, 9)],
+        var recovery = new FaultRecovery(3, 2, 2000, 5000, 5000, null, 30, 9, 5, 1, [new StormPoint(1, 4), new StormPoint(2, 9)],
             new Dictionary<string, long> { ["network"] = 3 }, 6, 2, 1, 0, 0, 0, 1, ["<dev-3>"]);
         return SampleReports.Known() with
         {
