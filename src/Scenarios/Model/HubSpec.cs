@@ -28,11 +28,20 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>The CA the hub's certificates chain to; null trusts the system store.</summary>
     public TrustedCaFile? TrustedCa { get; init; }
+
+    /// <summary>The hub's tier and units (<c>hub.tier</c>, <c>hub.units</c>): registration is paced to it and the run warned against it; null = unknown.</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {
     public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
+
+    /// <summary>
+    /// <c>hub.embedded.tier</c>/<c>units</c>: the emulator enforces this tier's registry, connect and device-to-cloud
+    /// throttles (explicit <see cref="Quotas"/> override them one by one); null = unlimited.
+    /// </summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>

@@ -40,6 +40,12 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     public static string NewRunId() =>
         DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
         + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>--tier/--units: the hub's tier (overrides the scenario's hub.tier or hub.embedded.tier).</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+
+    /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
+    public bool KeepDevices { get; init; }
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -79,19 +85,40 @@ public static class RunSession
             await using var hub = await ConnectHubAsync(request, cancel);
             hubKind = hub.Kind;
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
+            var ledger = new RegistrationLedger(request.RunId);
+            try
+            {
+                await RunFleetOnHubAsync();
+            }
+            finally
+            {
+                // Also after a failure or Ctrl+C: the devices this run created leave with it (the ledger knows them).
+                await RunDevices.CleanupAsync(request, hub, service, ledger, metrics, warnings, output);
+            }
 
-            output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
+            async Task RunFleetOnHubAsync()
+            {
+                if (RunDevices.EffectiveTier(request) is { } tier)
+                {
+                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded).Warnings)
+                    {
+                        warnings.Add(warning);
+                        output.WriteLine("warning: " + warning);
+                    }
+                }
 
-            faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
-                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
-                : null;
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
-            outcome = finished.Outcome;
-            if (!finished.Completed)
-                exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+                var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
-            ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+                faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
+                    ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
+                    : null;
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                outcome = finished.Outcome;
+                if (!finished.Completed)
+                    exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+
+                ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+            }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -187,7 +214,7 @@ public static class RunSession
         return request.Scenario.Hub switch
         {
             ConnectionStringHub external => HubConnection.External(external),
-            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct),
+            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
     }
