@@ -140,7 +140,7 @@ public static class RunSession
         RecoverySummary? recovery = null;
         if (faults is not null)
         {
-            var analysis = AnalyzeRecovery(scenario, request, faults.Windows(), metrics, snapshot, start, finished?.StoppingAt ?? DateTimeOffset.UtcNow);
+            var analysis = AnalyzeRecovery(scenario, request, faults.Windows(), metrics, snapshot, finished?.StoppingAt ?? DateTimeOffset.UtcNow);
             injected = [.. injected.Select((f, i) => f with { Recovery = analysis.PerFault[i] })];
             recovery = analysis.Summary;
             if (recovery.EventsDiscarded > 0)
@@ -183,12 +183,12 @@ public static class RunSession
     /// the embedded emulator runs with a connect quota.
     /// </summary>
     private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
-        MetricsSnapshot snapshot, DateTimeOffset start, DateTimeOffset stoppingAt)
+        MetricsSnapshot snapshot, DateTimeOffset stoppingAt)
     {
         var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
         var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
         double? limit = request.Hub is null && scenario.Hub is EmbeddedHub embedded ? embedded.Options.Quotas.ConnectsPerSecond : null;
-        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, start, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
+        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
     }
 
     /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
