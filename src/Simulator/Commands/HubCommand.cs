@@ -20,11 +20,13 @@ public static class HubCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the CA certificate (ca.pem) is written (default: a new temporary folder)" };
         var maxConnects = new Option<double?>("--max-connects-per-second") { Description = "Throttle device connects hub-wide: over it CONNACK 3 (default: unlimited)" };
         var maxTelemetry = new Option<double?>("--max-telemetry-per-second") { Description = "Throttle telemetry hub-wide: over it PUBACKs are held back (default: unlimited)" };
+        var tierOption = new Option<string?>("--tier") { Description = "Throttle like this IoT Hub tier (F1, B1-B3, S1-S3): registry operations, new connections, telemetry; --max-* options override its rows" };
+        var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
         var maxTwinOps = new Option<double?>("--max-twin-ops-per-second") { Description = "Throttle device twin GETs and reported patches hub-wide: over it status 429 (default: unlimited)" };
 
         var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM")
         {
-            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps,
+            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps, tierOption, unitsOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -46,6 +48,12 @@ public static class HubCommand
                     return Fail($"{name}: {r.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a rate: expected a number more than 0 and at most {ThrottlingQuotas.MaxRate:0} per second (leave it out for unlimited)");
             }
 
+            Protocol.Tiers.HubTier? tier = null;
+            if (parse.GetValue(tierOption) is { } tierName && !Protocol.Tiers.HubTier.TryCreate(tierName, parse.GetValue(unitsOption) ?? 1, out tier, out var tierError))
+                return Fail("--tier: " + tierError);
+            if (tier is null && parse.GetValue(unitsOption) is not null)
+                return Fail("--units needs --tier (e.g. --tier S1 --units 2)");
+
             using var shutdown = new Shutdown();
             var options = new HubEmulatorOptions
             {
@@ -54,12 +62,8 @@ public static class HubCommand
                 MqttPort = parse.GetValue(mqttPort),
                 HttpsPort = parse.GetValue(httpsPort),
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
-                Quotas = new ThrottlingQuotas
-                {
-                    ConnectsPerSecond = parse.GetValue(maxConnects),
-                    TelemetryPerSecond = parse.GetValue(maxTelemetry),
-                    TwinOperationsPerSecond = parse.GetValue(maxTwinOps),
-                },
+                Quotas = Run.HubConnection.Quotas(
+                    new Scenarios.Model.HubQuotas(parse.GetValue(maxConnects), parse.GetValue(maxTelemetry), parse.GetValue(maxTwinOps)), tier),
             };
 
             IoTHubEmulator hub;

@@ -58,9 +58,9 @@ public static class RunSession
         var warnings = new List<string>();
         FaultSchedule? faults = null;
         if (request.Hub is not null && scenario.Hub is EmbeddedHub { Options: var settings }
-            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero))
+            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero || settings.Tier is not null))
         {
-            const string ignored = "the scenario's hub.embedded settings (quotas, faults, sasExpiryGrace) were not applied: the run targeted an existing hub named on the command line";
+            const string ignored = "the scenario's hub.embedded settings (quotas, tier, faults, sasExpiryGrace) were not applied: the run targeted an existing hub named on the command line";
             warnings.Add(ignored);
             output.WriteLine("warning: " + ignored);
         }
