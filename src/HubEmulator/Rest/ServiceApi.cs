@@ -35,7 +35,7 @@ internal static class ServiceApi
         api.MapPost("/twins/{id}/methods", (HttpRequest request, string id) => MethodEndpoints.InvokeAsync(hub, request, id));
         api.MapPost("/devices/{id}/messages/deviceBound", (HttpRequest request, string id) => C2dEndpoints.SendAsync(hub, request, id));
         api.MapPost("/fleetsim/faults/{fault}", (HttpRequest request, string fault) => FaultEndpoints.ApplyAsync(hub, request, fault));
-        api.MapGet("/fleetsim/stats", () => StatsEndpoint.Get(hub));
+        api.MapGet("/fleetsim/stats", (string? run) => StatsEndpoint.Get(hub, run));
         api.MapGet("/fleetsim/devices/{id}/messages", (string id) => StatsEndpoint.RecentTelemetry(hub, id));
         api.MapGet("/fleetsim/devices/{id}/telemetry/last", (string id) => TelemetryEndpoints.Last(hub, id));
     }

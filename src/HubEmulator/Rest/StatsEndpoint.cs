@@ -29,12 +29,16 @@ public sealed record EmulatorStats(
     long RegistryOperations = 0,
     long ThrottledRegistryOperations = 0);
 
-/// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
+/// <summary>
+/// Emulator extension <c>GET /fleetsim/stats[?run=ID]</c> (service SAS required): ingest accounting and connection
+/// counters. With <c>run</c>, the ingest fields (ingested, lost, duplicated, outOfOrder) count only the messages that
+/// carried that run id (fleetsim-run); every other field stays hub-wide (connections and throttling have no run).
+/// </summary>
 internal static class StatsEndpoint
 {
-    public static EmulatorStats Collect(HubServices hub)
+    public static EmulatorStats Collect(HubServices hub, string? run = null)
     {
-        var totals = hub.Ingest.Totals;
+        var totals = string.IsNullOrEmpty(run) ? hub.Ingest.Totals : hub.Ingest.ForRun(run);
         var counters = hub.Mqtt.Counters;
         return new EmulatorStats(
             totals.Ingested,
@@ -62,9 +66,9 @@ internal static class StatsEndpoint
             hub.Throttle.ThrottledRegistryOperations);
     }
 
-    public static IResult Get(HubServices hub)
+    public static IResult Get(HubServices hub, string? run = null)
     {
-        var s = Collect(hub);
+        var s = Collect(hub, run);
         var json = new JsonObject
         {
             ["ingested"] = s.Ingested,
@@ -99,6 +103,11 @@ internal static class StatsEndpoint
             },
             ["registry"] = new JsonObject { ["operations"] = s.RegistryOperations },
         };
+        if (!string.IsNullOrEmpty(run))
+        {
+            json["run"] = run; // the ingest fields above are this run's
+        }
+
         return DeviceEndpoints.Json(json);
     }
 

@@ -51,16 +51,29 @@ public sealed record HubQuotas(double? ConnectsPerSecond, double? TelemetryPerSe
 }
 
 /// <summary>A fault the emulator injects at <see cref="At"/> (time from the start of the run).</summary>
-public abstract record FaultSpec(TimeSpan At);
+public abstract record FaultSpec(TimeSpan At)
+{
+    /// <summary>How long the fault lasts once applied (zero for an instant one such as a drop): the recovery analysis's window.</summary>
+    public virtual TimeSpan Lasts => TimeSpan.Zero;
+}
 
 /// <summary>Close connections: a fraction of the connected devices, or one device when DeviceId is set.</summary>
 public sealed record DropConnectionsFault(TimeSpan At, double Fraction, string? DeviceId) : FaultSpec(At);
 
 /// <summary>Answer every CONNECT with CONNACK 3 (server unavailable) for a period.</summary>
-public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At);
+public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Fail a ratio of twin operations with a status for a period.</summary>
-public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At);
+public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Delay every PUBACK by a fixed time for a period.</summary>
-public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At);
+public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}

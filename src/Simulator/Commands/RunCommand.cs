@@ -25,6 +25,7 @@ public static class RunCommand
         var otlpOption = new Option<string?>("--otlp-endpoint") { Description = "Export live metrics over OTLP/HTTP to this collector URL, e.g. http://localhost:4318/v1/metrics" };
         var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
         var nodesOption = new Option<string?>("--nodes") { Description = "Run the devices on N worker processes of this machine (fleetsim node), or auto: one per 15,000 devices" };
+        var coordinatorOptions = new Cluster.CoordinatorOptions();
         var tierOption = new Option<string?>("--tier") { Description = "The hub's IoT Hub tier (F1, B1-B3, S1-S3): registration is paced to it and the run checked against it; for the embedded hub, its throttles" };
         var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
         var keepOption = new Option<bool>("--keep-devices") { Description = "Leave the devices this run creates on the hub (default: deleted at the end)" };
@@ -35,6 +36,8 @@ public static class RunCommand
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
             tierOption, unitsOption, keepOption, dryRunOption,
         };
+        foreach (var option in coordinatorOptions.All)
+            command.Options.Add(option);
         command.SetAction(async (parse, _) =>
         {
             var path = parse.GetValue(scenarioArg)!.FullName;
@@ -94,6 +97,13 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            var embeddedHub = hub is null && loaded.Scenario.Hub is Scenarios.Model.EmbeddedHub;
+            if (!coordinatorOptions.TryRead(parse, nodes, embeddedHub, out var clusterSetup, out var clusterError))
+            {
+                Console.Error.WriteLine("error: " + clusterError);
+                return ExitCodes.BadInput;
+            }
+
             Protocol.Tiers.HubTier? tier = null;
             if (parse.GetValue(tierOption) is { } tierName)
             {
@@ -115,6 +125,7 @@ public static class RunCommand
                 new MetricsExportOptions(otlp, prometheus))
             {
                 Nodes = nodes,
+                ClusterSetup = clusterSetup,
                 Overrides = overrides,
                 Scale = parse.GetValue(scaleOption),
                 Tier = tier,

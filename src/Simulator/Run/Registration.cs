@@ -242,10 +242,6 @@ public static class Registration
 
     private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>A new run id: short, unique enough to tell runs apart on one hub, valid in a twin tag and a query.</summary>
-    public static string NewRunId() => "run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)
-                                       + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2));
-
     /// <summary>A self-signed client certificate (ECDSA P-256, client-authentication usage, CN = device id) with its private key.</summary>
     private static X509Certificate2 CreateDeviceCertificate(string deviceId)
     {
