@@ -12,7 +12,7 @@ run(async () => {
 
   step('addDevices');
   const added = await reg.addDevices(ids.map((deviceId) => ({ deviceId, status: 'enabled', tags: { conformance: prefix } })));
-  emit('added', { statusCode: added.message.statusCode, isSuccessful: added.responseBody.isSuccessful, errors: added.responseBody.errors.length });
+  emit('added', { statusCode: added.httpResponse.statusCode, isSuccessful: added.responseBody.isSuccessful, errors: added.responseBody.errors.length });
   check(added.responseBody.isSuccessful === true, 'addDevices was not successful', { body: added.responseBody });
 
   step('addExisting');
@@ -49,5 +49,5 @@ run(async () => {
 
   step('removeDevices');
   const removed = await reg.removeDevices(ids.concat([`${prefix}-new`]).map((deviceId) => ({ deviceId })), true);
-  emit('removed', { statusCode: removed.message.statusCode, isSuccessful: removed.responseBody.isSuccessful });
+  emit('removed', { statusCode: removed.httpResponse.statusCode, isSuccessful: removed.responseBody.isSuccessful });
 });
