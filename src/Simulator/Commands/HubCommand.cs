@@ -20,12 +20,14 @@ public static class HubCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the CA certificate (ca.pem) is written (default: a new temporary folder)" };
         var maxConnects = new Option<double?>("--max-connects-per-second") { Description = "Throttle device connects hub-wide: over it CONNACK 3 (default: unlimited)" };
         var maxTelemetry = new Option<double?>("--max-telemetry-per-second") { Description = "Throttle telemetry hub-wide: over it PUBACKs are held back (default: unlimited)" };
+        var tierOption = new Option<string?>("--tier") { Description = "Throttle like this IoT Hub tier (F1, B1-B3, S1-S3): registry operations, new connections, telemetry; --max-* options override its rows" };
+        var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
         var maxTwinOps = new Option<double?>("--max-twin-ops-per-second") { Description = "Throttle device twin GETs and reported patches hub-wide: over it status 429 (default: unlimited)" };
         var partitions = new Option<int>("--partitions") { Description = "Split the hub over N emulator processes (partition k listens on 127.0.0.(10+k), same ports; this process serves the REST API and routes to them)", DefaultValueFactory = _ => 1 };
 
         var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM")
         {
-            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps, partitions,
+            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps, partitions, tierOption, unitsOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -52,6 +54,11 @@ public static class HubCommand
                 return Fail($"--partitions: expected a whole number from 1 to {HubEmulator.Partitioning.PartitionAddresses.MaxPartitions}; found {partitionCount}");
             if (partitionCount > 1 && !IPAddress.IsLoopback(address))
                 return Fail($"--partitions {partitionCount}: the partitions listen on 127.0.0.x, so the hub is reachable from this machine only; leave out --bind (found {address})");
+            Protocol.Tiers.HubTier? tier = null;
+            if (parse.GetValue(tierOption) is { } tierName && !Protocol.Tiers.HubTier.TryCreate(tierName, parse.GetValue(unitsOption) ?? 1, out tier, out var tierError))
+                return Fail("--tier: " + tierError);
+            if (tier is null && parse.GetValue(unitsOption) is not null)
+                return Fail("--units needs --tier (e.g. --tier S1 --units 2)");
 
             using var shutdown = new Shutdown();
             var options = new HubEmulatorOptions
@@ -61,12 +68,8 @@ public static class HubCommand
                 MqttPort = parse.GetValue(mqttPort),
                 HttpsPort = parse.GetValue(httpsPort),
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
-                Quotas = new ThrottlingQuotas
-                {
-                    ConnectsPerSecond = parse.GetValue(maxConnects),
-                    TelemetryPerSecond = parse.GetValue(maxTelemetry),
-                    TwinOperationsPerSecond = parse.GetValue(maxTwinOps),
-                },
+                Quotas = Run.HubConnection.Quotas(
+                    new Scenarios.Model.HubQuotas(parse.GetValue(maxConnects), parse.GetValue(maxTelemetry), parse.GetValue(maxTwinOps)), tier),
             };
 
             if (partitionCount > 1)

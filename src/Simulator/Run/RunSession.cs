@@ -72,9 +72,9 @@ public static class RunSession
         var warnings = new List<string>();
         FaultSchedule? faults = null;
         if (request.Hub is not null && scenario.Hub is EmbeddedHub { Options: var settings }
-            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero || settings.Partitions is not null))
+            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero || settings.Tier is not null || settings.Partitions is not null))
         {
-            const string ignored = "the scenario's hub.embedded settings (quotas, faults, sasExpiryGrace, partitions) were not applied: the run targeted an existing hub named on the command line";
+            const string ignored = "the scenario's hub.embedded settings (quotas, tier, faults, sasExpiryGrace, partitions) were not applied: the run targeted an existing hub named on the command line";
             warnings.Add(ignored);
             output.WriteLine("warning: " + ignored);
         }
