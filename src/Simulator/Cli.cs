@@ -13,5 +13,6 @@ public static class Cli
         HubCommand.Create(),
         ReportCommand.Create(),
         NodeCommand.Create(),
+        CleanupCommand.Create(),
     };
 }

@@ -50,7 +50,7 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
     {
         var scenario = request.Scenario;
         var runPlan = new RunPlan(
-            Path.GetFileName(request.OutDir),
+            request.RunId, // the workers' devices send it with their telemetry, as a one-process run's do
             File.ReadAllText(request.ScenarioPath), // the worker derives the fleet from the same text (not the redacted copy)
             request.ScenarioPath,
             [.. request.Overrides],
@@ -67,7 +67,7 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
         var sizes = scenario.DeviceGroups.Select(static g => g.Count).ToArray();
         _region = registry.Get<DeviceEntity>();
         _coordinator = system.ActorOf(FleetCoordinator.Props(runPlan, plan, sizes, _region, metrics,
-            ids => ResumePositionsAsync(service, ids), start), FleetCoordinator.Name);
+            ids => ResumePositionsAsync(service, request.RunId, ids), start), FleetCoordinator.Name);
         return new ShardedFleetDriver(_coordinator);
     }
 
@@ -166,7 +166,7 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
     }
 
     /// <summary>The last telemetry number the hub saw from each device (emulator extension; 0 where it cannot say).</summary>
-    private static async Task<IReadOnlyDictionary<string, long>> ResumePositionsAsync(HubServiceClient service, IReadOnlyList<string> ids)
+    private static async Task<IReadOnlyDictionary<string, long>> ResumePositionsAsync(HubServiceClient service, string runId, IReadOnlyList<string> ids)
     {
         var positions = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Registration.Concurrency }, async (id, ct) =>
@@ -174,7 +174,10 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
             try
             {
                 var last = await service.GetJsonAsync($"fleetsim/devices/{Uri.EscapeDataString(id)}/telemetry/last", ct);
-                if (last["properties"]?[FleetSim.Protocol.FleetSimProperties.Sequence]?.GetValue<string>() is { } text && long.TryParse(text, out var sequence))
+                // Only a message of this run continues a sequence: a device id re-used from an earlier run starts at 1.
+                if (last["properties"] is { } properties
+                    && properties[FleetSim.Protocol.FleetSimProperties.Run]?.GetValue<string>() == runId
+                    && properties[FleetSim.Protocol.FleetSimProperties.Sequence]?.GetValue<string>() is { } text && long.TryParse(text, out var sequence))
                     positions[id] = sequence;
             }
             catch (Exception e) when (e is HubServiceException or HttpRequestException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
