@@ -18,7 +18,7 @@ namespace FleetSim.Cluster.Hosting;
 /// </summary>
 /// <param name="LabelSelector">Kubernetes label selector of the coordinator's pod.</param>
 /// <param name="Namespace">Namespace to list pods in; null: the pod's own (from its service account).</param>
-/// <param name="ManagementPort">Port of the Akka.Management HTTP endpoint (the contact point) on every member.</param>
+/// <param name="ManagementPort">Port of the coordinator's contact point (<see cref="BootstrapEndpoint"/>), which workers probe.</param>
 public sealed record KubernetesFormation(string LabelSelector, string? Namespace, int ManagementPort)
 {
     public const string DefaultLabelSelector = "app.kubernetes.io/name=fleetsim,app.kubernetes.io/component=coordinator";
