@@ -209,7 +209,7 @@ public static class NodeCommand
     /// Whether the process still runs. A killed process whose parent has not reaped it yet is a zombie: it still has an
     /// entry (state Z in /proc/PID/stat) but is gone for our purpose.
     /// </summary>
-    private static bool IsRunning(int pid)
+    internal static bool IsRunning(int pid)
     {
         try
         {
