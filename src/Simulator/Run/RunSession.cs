@@ -70,7 +70,7 @@ public static class RunSession
             var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
 
             faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
-                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
+                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults), scenario.GroupDeviceIds)
                 : null;
             finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
             outcome = finished.Outcome;
