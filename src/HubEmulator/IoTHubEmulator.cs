@@ -178,7 +178,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         web.UseWebSockets();
         WebSocketEndpoint.Map(web, mqtt);
         ServiceApi.Map(web, services);
-        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time);
+        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time, options.KeptBlobs, options.KeptUploadRecords);
         var blobHost = options.HostName;
         FileUploadEndpoints.Map(web, services, certificateCheck, uploads, () => blobHost);
         await mqtt.StartAsync().ConfigureAwait(false);
