@@ -30,6 +30,7 @@ public sealed class DeviceGroup : IDisposable
         if (telemetry?.ContentType is { } ct) properties.Add(new(SystemProperties.ContentType, ct));
         if (telemetry?.ContentEncoding is { } ce) properties.Add(new(SystemProperties.ContentEncoding, ce));
         if (telemetry is not null) properties.AddRange(telemetry.Properties);
+        if (telemetry is not null && options.RunId is { } runId) properties.Add(new(FleetSimProperties.Run, runId));
         TelemetrySuffix = properties.Count == 0 ? "" : "&" + PropertyBag.Encode(properties);
         StaticPropertyBytes = MessageLimits.MessageSize(0, properties)
             + Encoding.UTF8.GetByteCount(FleetSimProperties.Sequence) + Encoding.UTF8.GetByteCount(FleetSimProperties.SentAt);
@@ -52,7 +53,7 @@ public sealed class DeviceGroup : IDisposable
 
     public IDeviceTransportFactory Transports { get; }
 
-    /// <summary>"&amp;%24.ct=…&amp;…": the encoded properties every telemetry message carries after fleetsim-seq and fleetsim-sent.</summary>
+    /// <summary>"&amp;%24.ct=…&amp;…": the encoded properties every telemetry message carries after fleetsim-seq and fleetsim-sent (fleetsim-run among them).</summary>
     internal string TelemetrySuffix { get; }
 
     /// <summary>Bytes the static properties and the two FleetSim property names add to each message's size (MessageLimits rule).</summary>

@@ -95,6 +95,12 @@ public sealed record DeviceOptions
     /// </summary>
     public bool AutoConnect { get; init; } = true;
 
+    /// <summary>
+    /// The run's id, sent with every telemetry message as fleetsim-run so a standing emulator accounts each run apart
+    /// (sequence gaps and repeats per run and device); null sends none.
+    /// </summary>
+    public string? RunId { get; init; }
+
     /// <summary>Seed of the run; each device's jitter is seeded from it and its index, so runs reproduce.</summary>
     public long Seed { get; init; } = 1;
 

@@ -86,8 +86,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
 
     internal HubMqttServer Mqtt => _mqtt;
 
-    /// <summary>The same numbers as <c>GET /fleetsim/stats</c>.</summary>
-    public EmulatorStats Stats() => StatsEndpoint.Collect(_services);
+    /// <summary>The same numbers as <c>GET /fleetsim/stats</c>; with <paramref name="run"/>, ingest counts of that run only (<c>?run=</c>).</summary>
+    public EmulatorStats Stats(string? run = null) => StatsEndpoint.Collect(_services, run);
 
     public static async Task<IoTHubEmulator> StartAsync(HubEmulatorOptions options, ILoggerFactory? loggerFactory = null, CancellationToken ct = default)
     {

@@ -70,7 +70,7 @@ public sealed class NodePlan : IDisposable
                 credentials[g] = new GroupCredentials(x509 ? null : new string[group.Count], x509 ? new X509Certificate2[group.Count] : null);
             }
 
-            var fleet = FleetPlanBuilder.Build(scenario, endpoint, credentials);
+            var fleet = FleetPlanBuilder.Build(scenario, endpoint, credentials, runId: plan.RunId);
             var groups = new DeviceGroup[fleet.Groups.Count];
             for (var g = 0; g < groups.Length; g++)
             {

@@ -19,8 +19,14 @@ internal sealed class DeviceIngestCounter
     private long _duplicated;
     private long _outOfOrder;
     private long _max;
+    private readonly IngestAccounting? _owner;
+    private RunCounter? _lastRun; // the run this device sent for last: a standing hub sees one run at a time per device id
 
-    public DeviceIngestCounter(string deviceId) => DeviceId = deviceId;
+    public DeviceIngestCounter(string deviceId, IngestAccounting? owner = null)
+    {
+        DeviceId = deviceId;
+        _owner = owner;
+    }
 
     public string DeviceId { get; }
 
@@ -74,6 +80,29 @@ internal sealed class DeviceIngestCounter
         }
     }
 
+    /// <summary>
+    /// This device's counter within run <paramref name="runId"/> (the raw fleetsim-run value), or null when the counter
+    /// belongs to no accounting. The last run's counter is cached, so the hot path allocates only when the run changes.
+    /// </summary>
+    public DeviceIngestCounter? ForRun(ReadOnlySpan<char> runId)
+    {
+        if (_owner is null)
+        {
+            return null;
+        }
+
+        var last = Volatile.Read(ref _lastRun);
+        if (last is not null && runId.SequenceEqual(last.RunId))
+        {
+            return last.Counter;
+        }
+
+        var id = runId.ToString();
+        var counter = _owner.CounterFor(id, DeviceId);
+        Volatile.Write(ref _lastRun, new RunCounter(id, counter));
+        return counter;
+    }
+
     public DeviceIngest Snapshot()
     {
         lock (_gate)
@@ -81,6 +110,8 @@ internal sealed class DeviceIngestCounter
             return new DeviceIngest(DeviceId, _ingested, _lost, _duplicated, _outOfOrder, _max);
         }
     }
+
+    private sealed record RunCounter(string RunId, DeviceIngestCounter Counter);
 
     private static ulong[] NewWindowAllSeen()
     {

@@ -132,14 +132,18 @@ internal sealed class PublishRouter
             return DisconnectReason.MessageTooLarge;
         }
 
+        // Hub-wide, and within the sending run when the message names one (a standing hub serves many runs).
+        var run = PropertyBag.TryGetValue(bag, FleetSimProperties.Run, out var runId) && runId.Length > 0 ? device.Ingest.ForRun(runId) : null;
         if (PropertyBag.TryGetValue(bag, FleetSimProperties.Sequence, out var raw)
             && long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
         {
             device.Ingest.Record(sequence);
+            run?.Record(sequence);
         }
         else
         {
             device.Ingest.Record();
+            run?.Record();
         }
 
         if (_recorder.Enabled)

@@ -25,14 +25,20 @@ public sealed record EmulatorStats(
     long C2dCompleted,
     long ThrottledConnects,
     long ThrottledTwinOperations,
-    long ThrottledTelemetryDelayed);
+    long ThrottledTelemetryDelayed,
+    long RegistryOperations = 0,
+    long ThrottledRegistryOperations = 0);
 
-/// <summary>Emulator extension <c>GET /fleetsim/stats</c> (service SAS required): ingest accounting and connection counters.</summary>
+/// <summary>
+/// Emulator extension <c>GET /fleetsim/stats[?run=ID]</c> (service SAS required): ingest accounting and connection
+/// counters. With <c>run</c>, the ingest fields (ingested, lost, duplicated, outOfOrder) count only the messages that
+/// carried that run id (fleetsim-run); every other field stays hub-wide (connections and throttling have no run).
+/// </summary>
 internal static class StatsEndpoint
 {
-    public static EmulatorStats Collect(HubServices hub)
+    public static EmulatorStats Collect(HubServices hub, string? run = null)
     {
-        var totals = hub.Ingest.Totals;
+        var totals = string.IsNullOrEmpty(run) ? hub.Ingest.Totals : hub.Ingest.ForRun(run);
         var counters = hub.Mqtt.Counters;
         return new EmulatorStats(
             totals.Ingested,
@@ -55,12 +61,14 @@ internal static class StatsEndpoint
             hub.C2d.Completed,
             hub.Throttle.ThrottledConnects,
             hub.Throttle.ThrottledTwinOperations,
-            hub.Throttle.DelayedTelemetry);
+            hub.Throttle.DelayedTelemetry,
+            hub.Throttle.RegistryOperations,
+            hub.Throttle.ThrottledRegistryOperations);
     }
 
-    public static IResult Get(HubServices hub)
+    public static IResult Get(HubServices hub, string? run = null)
     {
-        var s = Collect(hub);
+        var s = Collect(hub, run);
         var json = new JsonObject
         {
             ["ingested"] = s.Ingested,
@@ -91,8 +99,15 @@ internal static class StatsEndpoint
                 ["refusedConnects"] = s.ThrottledConnects,
                 ["rejectedTwinOperations"] = s.ThrottledTwinOperations,
                 ["delayedTelemetry"] = s.ThrottledTelemetryDelayed,
+                ["rejectedRegistryOperations"] = s.ThrottledRegistryOperations,
             },
+            ["registry"] = new JsonObject { ["operations"] = s.RegistryOperations },
         };
+        if (!string.IsNullOrEmpty(run))
+        {
+            json["run"] = run; // the ingest fields above are this run's
+        }
+
         return DeviceEndpoints.Json(json);
     }
 

@@ -30,6 +30,12 @@ public static class FleetSimProperties
 
     /// <summary>Unix milliseconds when the sender created the message; used to measure delivery latency.</summary>
     public const string SentAt = "fleetsim-sent";
+
+    /// <summary>
+    /// The id of the run that sent the message: the emulator keeps a run's sequence accounting apart from other runs
+    /// against the same standing hub (device ids re-used by a later run start again at 1 without being duplicates).
+    /// </summary>
+    public const string Run = "fleetsim-run";
 }
 
 /// <summary>IoT Hub's message size rule: body + system property values + application property names and values.</summary>

@@ -27,6 +27,12 @@ public sealed record RunReport(
 
     /// <summary>Worker nodes of a multi-process run (per-node table, node losses); null for a one-process run.</summary>
     public ClusterSection? Cluster { get; init; }
+
+    /// <summary>Recovery over every fault of the run; null when the run injected no fault.</summary>
+    public RecoverySummary? Recovery { get; init; }
+
+    /// <summary>The end-of-run twin convergence check; null when no device has twin behaviour.</summary>
+    public ConvergenceSection? Convergence { get; init; }
 }
 
 /// <summary>
@@ -55,6 +61,9 @@ public sealed record FaultRecord(double AtSeconds, string Description, bool Appl
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<string> AffectedDeviceIds { get; init; } = [];
+
+    /// <summary>How the fleet recovered from it (null when it was not applied, or in reports of runs before recovery was measured).</summary>
+    public FaultRecovery? Recovery { get; init; }
 }
 
 /// <summary>The scenario that ran; <see cref="Text"/> is the scenario file with secrets redacted.</summary>
@@ -69,6 +78,12 @@ public sealed record RunSection(
     string ExitReason)
 {
     public double DurationSeconds => Math.Max(0, (End - Start).TotalSeconds);
+
+    /// <summary>
+    /// The run's id, sent by every device with each telemetry message (fleetsim-run); the emulator's ingest accounting
+    /// of this report counts only messages that carried it. Null in reports written before runs had ids.
+    /// </summary>
+    public string? Id { get; init; }
 }
 
 /// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>

@@ -28,11 +28,20 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>The CA the hub's certificates chain to; null trusts the system store.</summary>
     public TrustedCaFile? TrustedCa { get; init; }
+
+    /// <summary>The hub's tier and units (<c>hub.tier</c>, <c>hub.units</c>): registration is paced to it and the run warned against it; null = unknown.</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {
     public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
+
+    /// <summary>
+    /// <c>hub.embedded.tier</c>/<c>units</c>: the emulator enforces this tier's registry, connect and device-to-cloud
+    /// throttles (explicit <see cref="Quotas"/> override them one by one); null = unlimited.
+    /// </summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>
@@ -53,6 +62,9 @@ public abstract record FaultSpec(TimeSpan At)
     public TimeSpan? Until { get; init; }
 
     public FaultTargetSpec? Target { get; init; }
+
+    /// <summary>How long the fault lasts once applied (zero for an instant one such as a drop): the recovery analysis's window.</summary>
+    public virtual TimeSpan Lasts => TimeSpan.Zero;
 }
 
 /// <summary>Which devices a fault may hit: one device group (by name) or id patterns (<c>*</c> matches any run of characters).</summary>
@@ -65,22 +77,40 @@ public sealed record FaultTargetSpec(string? Group, IReadOnlyList<string> Ids)
 public sealed record DropConnectionsFault(TimeSpan At, double Fraction, string? DeviceId) : FaultSpec(At);
 
 /// <summary>Answer every CONNECT with CONNACK 3 (server unavailable) for a period.</summary>
-public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At);
+public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Fail a ratio of twin operations with a status for a period.</summary>
-public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At);
+public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Delay every PUBACK by a fixed time for a period.</summary>
-public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At);
+public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Drop every connection and keep the listeners down for a period (connects refused by the OS); state is kept.</summary>
-public sealed record HubRestartFault(TimeSpan At, TimeSpan For) : FaultSpec(At);
+public sealed record HubRestartFault(TimeSpan At, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Keep a fraction of the connections open but silent (nothing read, nothing answered) for a period.</summary>
-public sealed record BlackholeFault(TimeSpan At, double Fraction, TimeSpan For) : FaultSpec(At);
+public sealed record BlackholeFault(TimeSpan At, double Fraction, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Treat the current SAS tokens of a fraction of the connected devices as expired and disconnect them.</summary>
 public sealed record ExpireTokensFault(TimeSpan At, double Fraction) : FaultSpec(At);
 
 /// <summary>Hold every hub answer back by By ± Jitter for a period.</summary>
-public sealed record LatencyFault(TimeSpan At, TimeSpan By, TimeSpan Jitter, TimeSpan For) : FaultSpec(At);
+public sealed record LatencyFault(TimeSpan At, TimeSpan By, TimeSpan Jitter, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}

@@ -31,7 +31,7 @@ public interface IFaultInjection
 public sealed class FaultSchedule
 {
     private readonly PriorityQueue<FaultSpec, (TimeSpan At, int Order)> _due = new();
-    private readonly List<(TimeSpan At, FaultSpec Fault, Task<AppliedFault> Applied)> _applied = [];
+    private readonly List<(TimeSpan At, DateTimeOffset AppliedAt, FaultSpec Fault, Task<AppliedFault> Applied)> _applied = [];
     private readonly IFaultInjection _injection;
     private readonly Func<string, IReadOnlyList<string>?> _groupIds;
     private int _order;
@@ -50,15 +50,34 @@ public sealed class FaultSchedule
     /// <summary>Firings so far.</summary>
     public int Fired => _applied.Count;
 
-    public void Tick(TimeSpan elapsed)
+    /// <param name="elapsed">Time since the run started (the scenario's clock).</param>
+    /// <param name="now">The moment, on the clock devices record their connection events with.</param>
+    public void Tick(TimeSpan elapsed, DateTimeOffset now)
     {
         while (_due.TryPeek(out var fault, out var when) && when.At <= elapsed)
         {
             _due.Dequeue();
-            _applied.Add((when.At, fault, Apply(fault)));
+            _applied.Add((when.At, now, fault, Apply(fault)));
             if (fault.Every is { } every && every > TimeSpan.Zero && (fault.Until is not { } until || when.At + every <= until))
                 _due.Enqueue(fault, (when.At + every, _order++));
         }
+    }
+
+    /// <summary>
+    /// When each firing started and ended, in the order of <see cref="DescribeAsync"/>'s records; null for one that
+    /// failed to apply. Call after <see cref="DescribeAsync"/> (which waits for every application).
+    /// </summary>
+    public IReadOnlyList<FleetSim.Reporting.FaultWindow?> Windows()
+    {
+        var windows = new FleetSim.Reporting.FaultWindow?[_applied.Count];
+        for (var i = 0; i < windows.Length; i++)
+        {
+            var (_, appliedAt, fault, applied) = _applied[i];
+            if (applied.IsCompletedSuccessfully)
+                windows[i] = new(appliedAt, appliedAt + fault.Lasts);
+        }
+
+        return windows;
     }
 
     private Task<AppliedFault> Apply(FaultSpec fault)
@@ -84,7 +103,7 @@ public sealed class FaultSchedule
     public async Task<IReadOnlyList<FaultRecord>> DescribeAsync()
     {
         var records = new List<FaultRecord>(_applied.Count);
-        foreach (var (at, fault, applied) in _applied)
+        foreach (var (at, _, fault, applied) in _applied)
         {
             try
             {

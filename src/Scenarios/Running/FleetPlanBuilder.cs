@@ -32,7 +32,9 @@ public sealed record PartitionEndpoint(string MqttHost, int MqttPort, int HttpsP
 /// </summary>
 public static class FleetPlanBuilder
 {
-    public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, IReadOnlyList<GroupCredentials> credentials, TimeProvider? time = null)
+    /// <param name="runId">Sent with every telemetry message (fleetsim-run) so the hub accounts the run apart from others.</param>
+    public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, IReadOnlyList<GroupCredentials> credentials, TimeProvider? time = null,
+        string? runId = null)
     {
         time ??= TimeProvider.System;
         var groups = new List<GroupPlan>(scenario.DeviceGroups.Count);
@@ -42,7 +44,7 @@ public static class FleetPlanBuilder
             var group = scenario.DeviceGroups[g];
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
             var connected = new ConnectedDevices(group.Count);
-            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name };
+            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name, RunId = runId };
             if (group.Credential == CredentialKind.SasToken)
                 options = options with { SasTokenProvider = new KeyedTokenProvider(endpoint.HostName, credentials[g].Keys!, group.SasTtl, time) };
             groups.Add(new GroupPlan(options, group.DeviceId, credentials[g], group.Credential, connected));

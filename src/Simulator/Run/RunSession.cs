@@ -21,11 +21,31 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
     public int Nodes { get; init; }
 
+    /// <summary>Workers started elsewhere that the run waits for (<c>--wait-workers</c>) and the coordinator's endpoint; null for none.</summary>
+    public Cluster.ClusterSetup? ClusterSetup { get; init; }
+
     /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
     /// <summary>The --scale factor, if any.</summary>
     public double? Scale { get; init; }
+
+    /// <summary>
+    /// This run's id: devices send it with every telemetry message (fleetsim-run) and the run reads the emulator's
+    /// ingest accounting of this id only, so runs sharing a standing hub (one after another or at once) stay apart.
+    /// </summary>
+    public string RunId { get; init; } = NewRunId();
+
+    /// <summary>A new run id: UTC time to the second and 8 random hex digits (only [0-9a-z-], safe in a property bag and a URL).</summary>
+    public static string NewRunId() =>
+        DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
+        + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>--tier/--units: the hub's tier (overrides the scenario's hub.tier or hub.embedded.tier).</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+
+    /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
+    public bool KeepDevices { get; init; }
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -59,25 +79,46 @@ public static class RunSession
             output.WriteLine("warning: " + ignored);
         }
 
-        await using var cluster = request.Nodes > 0 ? new Cluster.ClusterFleet(request.Nodes) : null;
+        await using var cluster = request.Nodes > 0 || request.ClusterSetup is not null ? new Cluster.ClusterFleet(request.Nodes, request.ClusterSetup) : null;
         try
         {
             await using var hub = await ConnectHubAsync(request, cancel);
             hubKind = hub.Kind;
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
+            var ledger = new RegistrationLedger(request.RunId);
+            try
+            {
+                await RunFleetOnHubAsync();
+            }
+            finally
+            {
+                // Also after a failure or Ctrl+C: the devices this run created leave with it (the ledger knows them).
+                await RunDevices.CleanupAsync(request, hub, service, ledger, metrics, warnings, output);
+            }
 
-            output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
+            async Task RunFleetOnHubAsync()
+            {
+                if (RunDevices.EffectiveTier(request) is { } tier)
+                {
+                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded).Warnings)
+                    {
+                        warnings.Add(warning);
+                        output.WriteLine("warning: " + warning);
+                    }
+                }
 
-            faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
-                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults), scenario.GroupDeviceIds)
-                : null;
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
-            outcome = finished.Outcome;
-            if (!finished.Completed)
-                exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+                var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
-            ingest = await ReadIngestAsync(service, hub.Kind, metrics, warnings);
+                faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
+                    ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults), scenario.GroupDeviceIds)
+                    : null;
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                outcome = finished.Outcome;
+                if (!finished.Completed)
+                    exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+
+                ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+            }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -94,7 +135,18 @@ public static class RunSession
         var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
         warnings.AddRange(GeneratorWarnings(snapshot));
-        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
+        RecoverySummary? recovery = null;
+        if (faults is not null)
+        {
+            var analysis = AnalyzeRecovery(scenario, request, faults.Windows(), metrics, snapshot, start, finished?.StoppingAt ?? DateTimeOffset.UtcNow);
+            injected = [.. injected.Select((f, i) => f with { Recovery = analysis.PerFault[i] })];
+            recovery = analysis.Summary;
+            if (recovery.EventsDiscarded > 0)
+                warnings.Add($"recovery: {recovery.EventsDiscarded} connection events were not kept (the log holds {metrics.Recovery.Capacity:N0}); recovery numbers miss the devices they belonged to");
+        }
+
+        var convergence = ConvergenceBuilder.Build(metrics.Twin.Latest());
+        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest, recovery, convergence);
         var thresholdsFailed = thresholds.Any(t => !t.Passed);
         if (exitCode == ExitCodes.Ok && thresholdsFailed)
             exitCode = ExitCodes.ThresholdsFailed;
@@ -108,17 +160,33 @@ public static class RunSession
         var report = ReportBuilder.Build(snapshot, new ReportInputs
         {
             Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText),
-            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome),
+            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome) { Id = request.RunId },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
             Faults = injected,
+            Recovery = recovery,
+            Convergence = convergence,
             ClusterEvents = cluster?.Events,
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);
+    }
+
+    /// <summary>
+    /// Recovery per fault from the devices' connection events. A loss up to 1.5 keep-alives (the time a device needs to
+    /// notice a silent hub) plus 5 s after a fault's end still counts as caused by it. The hub's connect limit is known when
+    /// the embedded emulator runs with a connect quota.
+    /// </summary>
+    private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
+        MetricsSnapshot snapshot, DateTimeOffset start, DateTimeOffset stoppingAt)
+    {
+        var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
+        var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
+        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub embedded ? embedded.Options.Quotas.ConnectsPerSecond : null;
+        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, start, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
     }
 
     /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
@@ -146,7 +214,7 @@ public static class RunSession
         return request.Scenario.Hub switch
         {
             ConnectionStringHub external => HubConnection.External(external),
-            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct),
+            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
     }
@@ -184,14 +252,14 @@ public static class RunSession
             akka.WithActors((system, registry) =>
             {
                 var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa);
-                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys);
+                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
                     : cluster.CreateDriver(system, registry, request, plan, endpoint, serviceClient, metrics, start);
                 var service = scenario.Service.Count > 0 ? new ServiceLoad(scenario, new HubServiceActions(serviceClient), metrics,
                     connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
-                    ? () => emulator.Stats() is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
+                    ? () => emulator.Stats(request.RunId) is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
                     : null;
                 var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults), "runner");
                 registry.Register<ScenarioRunner>(runner);
@@ -237,14 +305,15 @@ public static class RunSession
     public const string ThrottledTelemetry = "hub.throttling.delayedTelemetry";
 
     /// <summary>
-    /// The emulator's accounting at the end of the run: ingest totals, and what its quotas throttled (as counters, and a
-    /// warning when anything was, since throttling shapes every latency in the report).
+    /// The emulator's accounting at the end of the run: ingest totals of this run's messages (a standing hub may have served
+    /// other runs, before or at the same time), and what its quotas throttled (as counters, and a warning when anything
+    /// was, since throttling shapes every latency in the report; those counts are hub-wide).
     /// </summary>
-    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, FleetMetrics metrics, List<string> warnings)
+    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, string runId, FleetMetrics metrics, List<string> warnings)
     {
         try
         {
-            var stats = await service.GetJsonAsync("fleetsim/stats", CancellationToken.None);
+            var stats = await service.GetJsonAsync("fleetsim/stats?run=" + Uri.EscapeDataString(runId), CancellationToken.None);
             if (stats["throttling"] is System.Text.Json.Nodes.JsonObject throttling)
             {
                 var connects = throttling["refusedConnects"]?.GetValue<long>() ?? 0;

@@ -29,6 +29,35 @@ public sealed class IngestOverMqttTests
     }
 
     [Fact]
+    public async Task Each_run_id_is_accounted_apart_so_a_device_id_reused_by_a_later_run_is_not_duplicated()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var (_, client) = await hub.ConnectNewDeviceAsync("d1");
+        using var _ = client;
+        var topics = new DeviceTopics("d1");
+        async Task SendAsync(string run, long seq)
+        {
+            var bag = PropertyBag.Encode([new(FleetSimProperties.Sequence, seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), new(FleetSimProperties.Run, run)]);
+            var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(topics.Telemetry(bag)).WithPayload("{}"u8.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            Assert.True(result.IsSuccess);
+        }
+
+        foreach (var seq in new long[] { 1, 2, 3 })
+            await SendAsync("run-1", seq);
+        foreach (var seq in new long[] { 1, 2 })
+            await SendAsync("run-2", seq);
+
+        Assert.Equal(2, hub.Hub.Stats().Duplicated); // hub-wide, as before: run 2's numbers repeat run 1's
+        var first = hub.Hub.Stats("run-1");
+        Assert.Equal((3, 0, 0, 0), (first.Ingested, first.Lost, first.Duplicated, first.OutOfOrder));
+        using var response = await hub.Http.SendAsync(hub.ServiceRequest(HttpMethod.Get, "fleetsim/stats?run=run-2"));
+        var second = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal((2L, 0L, 0L, "run-2"), ((long)second["ingested"]!, (long)second["lost"]!, (long)second["duplicated"]!, (string)second["run"]!));
+        Assert.Equal(0, hub.Hub.Stats("never-ran").Ingested);
+    }
+
+    [Fact]
     public async Task Telemetry_without_sequence_or_bag_is_ingested()
     {
         await using var hub = await TestHub.StartAsync();

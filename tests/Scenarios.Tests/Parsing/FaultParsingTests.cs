@@ -77,7 +77,7 @@ public sealed class FaultParsingTests
         var schedule = new FaultSchedule(((EmbeddedHub)scenario.Hub).Options.Faults, injection, scenario.GroupDeviceIds);
 
         for (var t = TimeSpan.Zero; t <= TimeSpan.FromMinutes(1); t += TimeSpan.FromSeconds(1))
-            schedule.Tick(t);
+            schedule.Tick(t, DateTimeOffset.UnixEpoch + t);
         var records = await schedule.DescribeAsync();
 
         Assert.Equal([10, 15, 30, 50], records.Select(r => r.AtSeconds));
@@ -93,7 +93,7 @@ public sealed class FaultParsingTests
     public async Task A_fault_that_fails_is_recorded_as_failed_with_its_kind()
     {
         var schedule = new FaultSchedule([new HubRestartFault(TimeSpan.Zero, TimeSpan.FromSeconds(1))], new RecordingInjection { Fail = true });
-        schedule.Tick(TimeSpan.Zero);
+        schedule.Tick(TimeSpan.Zero, DateTimeOffset.UnixEpoch);
 
         var record = Assert.Single(await schedule.DescribeAsync());
         Assert.False(record.Applied);
