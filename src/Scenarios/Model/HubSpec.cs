@@ -64,11 +64,27 @@ public sealed record HubQuotas(double? ConnectsPerSecond, double? TelemetryPerSe
     public static HubQuotas Unlimited { get; } = new(null, null, null);
 }
 
-/// <summary>A fault the emulator injects at <see cref="At"/> (time from the start of the run).</summary>
+/// <summary>
+/// A fault injected at <see cref="At"/> (time from the start of the run); with <see cref="Every"/> it repeats at
+/// At, At+Every, ... up to <see cref="Until"/> (default: the end of the run). <see cref="Target"/> limits it to a
+/// device group or an id pattern.
+/// </summary>
 public abstract record FaultSpec(TimeSpan At)
 {
+    public TimeSpan? Every { get; init; }
+
+    public TimeSpan? Until { get; init; }
+
+    public FaultTargetSpec? Target { get; init; }
+
     /// <summary>How long the fault lasts once applied (zero for an instant one such as a drop): the recovery analysis's window.</summary>
     public virtual TimeSpan Lasts => TimeSpan.Zero;
+}
+
+/// <summary>Which devices a fault may hit: one device group (by name) or id patterns (<c>*</c> matches any run of characters).</summary>
+public sealed record FaultTargetSpec(string? Group, IReadOnlyList<string> Ids)
+{
+    public override string ToString() => Group is not null ? "group " + Group : string.Join(", ", Ids);
 }
 
 /// <summary>Close connections: a fraction of the connected devices, or one device when DeviceId is set.</summary>
@@ -88,6 +104,27 @@ public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSp
 
 /// <summary>Delay every PUBACK by a fixed time for a period.</summary>
 public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
+
+/// <summary>Drop every connection and keep the listeners down for a period (connects refused by the OS); state is kept.</summary>
+public sealed record HubRestartFault(TimeSpan At, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
+
+/// <summary>Keep a fraction of the connections open but silent (nothing read, nothing answered) for a period.</summary>
+public sealed record BlackholeFault(TimeSpan At, double Fraction, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
+
+/// <summary>Treat the current SAS tokens of a fraction of the connected devices as expired and disconnect them.</summary>
+public sealed record ExpireTokensFault(TimeSpan At, double Fraction) : FaultSpec(At);
+
+/// <summary>Hold every hub answer back by By ± Jitter for a period.</summary>
+public sealed record LatencyFault(TimeSpan At, TimeSpan By, TimeSpan Jitter, TimeSpan For) : FaultSpec(At)
 {
     public override TimeSpan Lasts => For;
 }

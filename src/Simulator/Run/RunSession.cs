@@ -112,7 +112,7 @@ public static class RunSession
                 var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
-                    ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service))
+                    ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
                 finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
                 outcome = finished.Outcome;
