@@ -170,12 +170,13 @@ public static class HtmlReportWriter
         }
 
         html.Append("<h2>Device groups</h2>\n<table><tr><th class=\"l\">group</th><th>target</th><th>connected peak</th>")
-            .Append("<th>telemetry sent</th><th>acked</th><th>errors</th></tr>\n");
+            .Append("<th>telemetry sent</th><th>acked</th><th>dropped</th><th>re-sent</th><th>errors</th></tr>\n");
         foreach (var g in report.Devices.Groups)
         {
             html.Append("<tr><td class=\"l\">").Append(E(g.Name)).Append("</td><td>").Append(N(g.Target))
                 .Append("</td><td>").Append(N(g.ConnectedPeak)).Append("</td><td>").Append(N(g.TelemetrySent))
-                .Append("</td><td>").Append(N(g.TelemetryAcked)).Append("</td><td>").Append(N(g.Errors)).Append("</td></tr>\n");
+                .Append("</td><td>").Append(N(g.TelemetryAcked)).Append("</td><td>").Append(N(g.TelemetryDropped))
+                .Append("</td><td>").Append(N(g.TelemetryResent)).Append("</td><td>").Append(N(g.Errors)).Append("</td></tr>\n");
         }
 
         html.Append("</table>\n");

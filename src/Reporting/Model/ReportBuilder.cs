@@ -27,6 +27,8 @@ public static class ReportBuilder
         }
 
         metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);
+        // The runner records the connected count just before it stops the devices; without it (a bare snapshot) the current value.
+        var connectedAtEnd = metrics.Gauges.TryGetValue(Gauges.DevicesConnectedAtEnd, out var atEnd) ? atEnd.Value : connected?.Value ?? 0;
         var ingest = inputs.Ingest;
         var telemetry = new TelemetrySection(
             CounterOf(metrics, Counters.TelemetrySent),
@@ -41,7 +43,7 @@ public static class ReportBuilder
             RunReport.CurrentSchemaVersion,
             scenario,
             run,
-            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, BuildGroups(metrics, inputs)),
+            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connectedAtEnd, BuildGroups(metrics, inputs)),
             telemetry,
             BuildLatency(metrics, run.DurationSeconds),
             metrics.Counters,
@@ -110,7 +112,11 @@ public static class ReportBuilder
                 connected?.Peak ?? 0,
                 CounterOf(metrics, GroupMetrics.TelemetrySent(name)),
                 CounterOf(metrics, GroupMetrics.TelemetryAcked(name)),
-                CounterOf(metrics, GroupMetrics.Errors(name)));
+                CounterOf(metrics, GroupMetrics.Errors(name)))
+            {
+                TelemetryDropped = CounterOf(metrics, GroupMetrics.TelemetryDropped(name)),
+                TelemetryResent = CounterOf(metrics, GroupMetrics.TelemetryResent(name)),
+            };
         }
 
         return groups;

@@ -120,7 +120,14 @@ public sealed record DeviceGroupReport(
     long ConnectedPeak,
     long TelemetrySent,
     long TelemetryAcked,
-    long Errors);
+    long Errors)
+{
+    /// <summary>Messages the group's devices dropped (queue full, or disconnected with whenDisconnected: drop).</summary>
+    public long TelemetryDropped { get; init; }
+
+    /// <summary>Messages the group's devices published again after a reconnect (not in <see cref="TelemetrySent"/>).</summary>
+    public long TelemetryResent { get; init; }
+}
 
 /// <summary>
 /// Telemetry accounting. Sent/acked/dropped are counted by the devices; ingested, lost, duplicated and

@@ -6,7 +6,7 @@ public sealed record Thresholds(IReadOnlyList<ThresholdRule> Rules, bool AbortOn
     public static Thresholds None { get; } = new([], false);
 }
 
-public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated }
+public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated, Dropped }
 
 public enum Comparison { Less, LessOrEqual, Greater, GreaterOrEqual, Equal, NotEqual }
 

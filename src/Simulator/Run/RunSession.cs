@@ -105,6 +105,8 @@ public static class RunSession
         var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
         warnings.AddRange(GeneratorWarnings(snapshot));
+        if (snapshot.Counters.GetValueOrDefault(Counters.TelemetryDropped) is > 0 and var dropped)
+            warnings.Add($"devices dropped {dropped} telemetry messages (offline queue full, or disconnected with whenDisconnected: drop): they never reached the hub and are not counted in 'lost'; a 'dropped == 0' threshold catches them");
         var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
         var thresholdsFailed = thresholds.Any(t => !t.Passed);
         if (exitCode == ExitCodes.Ok && thresholdsFailed)

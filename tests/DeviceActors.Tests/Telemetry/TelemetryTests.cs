@@ -109,7 +109,7 @@ public sealed class TelemetryTests : DeviceTestKit
     [Fact]
     public void Messages_in_flight_at_a_disconnect_are_resent_with_the_same_sequence_after_reconnect()
     {
-        var device = StartedDevice(Options(Telemetry()));
+        var device = StartedDevice(Options(Telemetry()) with { GroupName = "g" });
         var transport = Run(device);
         var first = Io.ExpectMsg<PublishCall>();   // seq 1, never acknowledged
         Advance(device, Interval);
@@ -131,6 +131,9 @@ public sealed class TelemetryTests : DeviceTestKit
         AwaitAssert(() => Assert.Equal(2, Count(Counters.TelemetryAcked)));
         Assert.Equal(3, Count(Counters.TelemetrySent));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryResent));
+        // One meaning per name: the group's "sent" counts first sends too, its re-sends have their own name.
+        Assert.Equal(3, Count(GroupMetrics.TelemetrySent("g")));
+        Assert.Equal(1, Count(GroupMetrics.TelemetryResent("g")));
     }
 
     [Fact]
@@ -176,7 +179,7 @@ public sealed class TelemetryTests : DeviceTestKit
     [Fact]
     public void Drop_policy_drops_and_counts_messages_while_disconnected_without_numbering_them()
     {
-        var options = Options(Telemetry(policy: OfflinePolicy.Drop)) with { Retry = RetryPolicy.Fixed };
+        var options = Options(Telemetry(policy: OfflinePolicy.Drop)) with { Retry = RetryPolicy.Fixed, GroupName = "g" };
         var device = StartedDevice(options);
         var transport = Run(device);
         Io.ExpectMsg<PublishCall>().Ack();
@@ -186,6 +189,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, Interval);
         Advance(device, Interval);
         AwaitAssert(() => Assert.Equal(2, Count(Counters.TelemetryDropped)));
+        Assert.Equal(2, Count(GroupMetrics.TelemetryDropped("g")));
         Assert.Equal(0, Status(device).Queued);
         Advance(device, TimeSpan.FromSeconds(8));
         Io.ExpectMsg<ConnectCall>().Succeed();
