@@ -64,6 +64,22 @@ public class ServiceLoadTests
     }
 
     [Fact]
+    public void C2d_ack_false_reaches_the_device_options()
+    {
+        var scenario = Parse("""
+            name: acks
+            deviceGroups:
+              - {name: quiet, count: 1, c2d: {ack: false}}
+              - {name: polite, count: 1, c2d: {ack: true}}
+            duration: 1s
+            """);
+        var plan = FleetPlanBuilder.Build(scenario, new DeviceEndpoint("h", "h", 8883, 443, null), [new GroupCredentials(["a2V5"], null), new GroupCredentials(["a2V5"], null)]);
+
+        Assert.False(plan.Groups[0].Options.C2d!.Acknowledge);
+        Assert.True(plan.Groups[1].Options.C2d!.Acknowledge);
+    }
+
+    [Fact]
     public void Templates_render_per_target_device_with_its_id_and_its_own_counter()
     {
         var actions = new RecordingActions();
