@@ -63,7 +63,7 @@ public sealed class TelemetryTests : DeviceTestKit
     {
         var device = StartedDevice(Options(Telemetry() with { StartJitter = TimeSpan.FromSeconds(10) }));
         Run(device);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing at connect time...
+        ExpectNoIo(device); // nothing at connect time...
         Advance(device, TimeSpan.FromSeconds(10));
         var first = Io.ExpectMsg<PublishCall>(); // ...but within the jitter bound
         Assert.Equal(1, first.Sequence);
@@ -80,12 +80,12 @@ public sealed class TelemetryTests : DeviceTestKit
         Io.ExpectMsg<PublishCall>().Ack();
         device.Tell(new DeviceActor.SetPaused(true), Akka.Actor.ActorRefs.NoSender);
         Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
 
         device.Tell(new DeviceActor.SetTelemetryInterval(TimeSpan.FromSeconds(2)), Akka.Actor.ActorRefs.NoSender);
         device.Tell(new DeviceActor.SetPaused(false), Akka.Actor.ActorRefs.NoSender);
         Advance(device, TimeSpan.FromSeconds(1));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the new interval is 2 s
+        ExpectNoIo(device); // the new interval is 2 s
         Advance(device, TimeSpan.FromSeconds(1));
         Assert.Equal(2, Io.ExpectMsg<PublishCall>().Sequence);
     }
@@ -99,7 +99,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, Interval);
         Io.ExpectMsg<PublishCall>();
         Advance(device, Interval);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // third waits: two unacknowledged
+        ExpectNoIo(device); // third waits: two unacknowledged
         Assert.Equal(1, Status(device).Queued);
 
         first.Ack();
@@ -150,7 +150,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, TimeSpan.FromMilliseconds(100));
         Io.ExpectMsg<ConnectCall>().Succeed();
         AwaitState(device, DeviceState.Running);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing to re-send
+        ExpectNoIo(device); // nothing to re-send
         Assert.Equal(0, Status(device).InFlight);
     }
 
@@ -222,7 +222,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
 
         AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.TelemetryTooLarge)));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Assert.Equal(0, Status(device).LastSequence);
         Assert.Equal(0, Count(Counters.TelemetrySent));
         Assert.Equal(1, Metrics.Operation(Operations.Telemetry).FailedCount);
@@ -269,7 +269,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
 
         AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.TelemetryTooLarge)));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -308,7 +308,7 @@ public sealed class TelemetryTests : DeviceTestKit
 
         device.Tell(DeviceActor.Stop.Instance, TestActor);
         AwaitState(device, DeviceState.Stopping);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         first.Ack();
         Io.ExpectMsg<DisconnectCall>();
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
