@@ -49,6 +49,20 @@ public sealed class SecretRedactionRunTests : IDisposable
 
         Assert.True(File.Exists(Path.Combine(outDir, "report.json")), result.All);
         Assert.Contains("odd-secrets", await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")));
+        // The report can reproduce the run: the command line (redacted), the effective values, the description.
+        var report = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        var commandLine = report["run"]!["commandLine"]!.GetValue<string>();
+        Assert.StartsWith("fleetsim run ", commandLine);
+        Assert.Contains("--set", commandLine);
+        Assert.Contains("sharedaccesskey=***", commandLine);
+        var effective = report["run"]!["effectiveScenario"]!.GetValue<string>();
+        Assert.Contains("name: direct, count: 2", effective);
+        Assert.Contains("duration: 2s", effective);
+        Assert.Equal("every secret spelled oddly", report["scenario"]!["description"]!.GetValue<string>());
+        var html = await File.ReadAllTextAsync(Path.Combine(outDir, "report.html"));
+        Assert.Contains("How to reproduce this run", html);
+        Assert.Contains("every secret spelled oddly", html);
+
         string[] secrets = [service.SharedAccessKey, proxySecret];
         foreach (var secret in secrets)
         {

@@ -13,7 +13,12 @@ public static class ReportBuilder
         ArgumentNullException.ThrowIfNull(inputs);
         // Secrets never reach a report: the scenario text, an exit reason quoting an error, and warnings are
         // redacted here even when the caller already did.
-        var run = inputs.Run with { ExitReason = Redaction.Redact(inputs.Run.ExitReason) };
+        var run = inputs.Run with
+        {
+            ExitReason = Redaction.Redact(inputs.Run.ExitReason),
+            CommandLine = inputs.Run.CommandLine is { } commandLine ? Redaction.Redact(commandLine) : null,
+            EffectiveScenario = inputs.Run.EffectiveScenario is { } effective ? Redaction.Redact(effective) : null,
+        };
         var environment = inputs.Environment ?? EnvironmentInfo.Capture();
         environment = environment with
         {
@@ -24,6 +29,11 @@ public static class ReportBuilder
         if (scenario.Text is not null)
         {
             scenario = scenario with { Text = Redaction.Redact(scenario.Text) };
+        }
+
+        if (scenario.Description is not null)
+        {
+            scenario = scenario with { Description = Redaction.Redact(scenario.Description) };
         }
 
         metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);

@@ -97,6 +97,7 @@ public static class RunCommand
                 Nodes = nodes,
                 Overrides = overrides,
                 Scale = parse.GetValue(scaleOption),
+                CommandLine = CommandLineText(System.Environment.GetCommandLineArgs()),
             };
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
             PrintSummary(result, RunSession.DebugLogPath(request));
@@ -104,6 +105,11 @@ public static class RunCommand
         });
         return command;
     }
+
+    /// <summary>"fleetsim run ..." with each argument as given, quoted when it holds spaces or quotes; redacted, it goes into the report.</summary>
+    public static string CommandLineText(IReadOnlyList<string> args) =>
+        string.Join(' ', args.Skip(1).Prepend("fleetsim").Select(static a =>
+            a.Length > 0 && !a.Any(static c => char.IsWhiteSpace(c) || c is '\'' or '"' or ';' or '&' or '|' or '$') ? a : "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
 
     private static string DefaultOutDir(string scenarioName)
     {

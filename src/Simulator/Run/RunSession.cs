@@ -27,6 +27,9 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>The --scale factor, if any.</summary>
     public double? Scale { get; init; }
 
+    /// <summary>The command as typed (<c>fleetsim run ...</c>); the report keeps it redacted.</summary>
+    public string? CommandLine { get; init; }
+
     /// <summary>
     /// This run's id: devices send it with every telemetry message (fleetsim-run) and the run reads the emulator's
     /// ingest accounting of this id only, so runs sharing a standing hub (one after another or at once) stay apart.
@@ -120,8 +123,13 @@ public static class RunSession
         };
         var report = ReportBuilder.Build(snapshot, new ReportInputs
         {
-            Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText),
-            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome) { Id = request.RunId },
+            Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText) { Description = scenario.Description },
+            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome)
+            {
+                Id = request.RunId,
+                CommandLine = request.CommandLine,
+                EffectiveScenario = EffectiveScenario.Describe(scenario),
+            },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
