@@ -51,6 +51,7 @@ public sealed partial class DeviceActor
 
         _tokenFetched = false;
         Transition(DeviceState.Connecting, Connecting);
+        _metrics.ConnectAttempts.Increment();
         SafeConnect(_transport, password).PipeTo(Self, success: o => new ConnectDone(o), failure: e => new ConnectFailed(e));
     }
 
@@ -103,6 +104,8 @@ public sealed partial class DeviceActor
         _group.GroupCounters?.Connected.Increment();
         _options.ConnectionObserver?.Connected(_identity.Index);
         var now = _options.Time.GetTimestamp();
+        if (_lostAtTimestamp != 0)
+            _metrics.Recovery.Reconnected(_identity.DeviceId, _options.Time.GetUtcNow());
         if (_renewStartTimestamp != 0)
             _metrics.SasRenewal.RecordOk(_options.Time.GetElapsedTime(_renewStartTimestamp, now));
         else if (_lostAtTimestamp != 0)
@@ -153,6 +156,7 @@ public sealed partial class DeviceActor
         var delay = _options.Retry.NextDelay(_attempt, kind, ref _random);
         _attempt++;
         _metrics.Retries.Increment();
+        _metrics.RetryBecause(kind.Label()).Increment();
         _metrics.RetryWait.Add((long)delay.TotalMilliseconds);
         Timers.StartSingleTimer(RetryTimer, RetryDue.Instance, delay);
         Transition(DeviceState.Backoff, Backoff);
@@ -278,6 +282,8 @@ public sealed partial class DeviceActor
         _metrics.LostBecause(label).Increment();
         _debug?.Debug("device {0}: connection lost ({1}): {2}", _identity.DeviceId, label, lost.Detail);
         _renewStartTimestamp = 0;
+        if (_lostAtTimestamp == 0) // one outage per loss: the next reconnect ends it
+            _metrics.Recovery.Lost(_identity.DeviceId, _options.Time.GetUtcNow(), label);
         _lostAtTimestamp = _options.Time.GetTimestamp();
         EnterBackoff(lost.Reason);
     }

@@ -169,6 +169,8 @@ public sealed partial class DeviceActor
         else
         {
             _telemetry.Enqueue(item);
+            if (_state != DeviceState.Running)
+                _metrics.QueuedOffline.Increment();
         }
     }
 

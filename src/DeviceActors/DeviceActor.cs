@@ -160,6 +160,13 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
 
         _metrics.Unacked.Add(_telemetry.Clear());
         _metrics.StoppedBecause(reason).Increment();
+        if (_lostAtTimestamp != 0)
+        {
+            // Stopped while disconnected: the outage ends here (recovery tells a ramp-down from a device that gave up).
+            _metrics.Recovery.Stopped(_identity.DeviceId, _options.Time.GetUtcNow(), reason);
+            _lostAtTimestamp = 0;
+        }
+
         Transition(DeviceState.Stopped, Stopped);
         var stopped = new DeviceStopped(_identity.DeviceId, _identity.Index, reason);
         Context.Parent.Tell(stopped);

@@ -58,7 +58,24 @@ public sealed class DeviceMetrics
         Methods = metrics.Counter(MethodsAnswered);
         C2d = metrics.Counter(C2dReceived);
         Connected = metrics.Gauge(Gauges.DevicesConnected);
+        ConnectAttempts = metrics.Counter(RecoveryMetrics.ConnectAttempts);
+        QueuedOffline = metrics.Counter(RecoveryMetrics.TelemetryQueuedOffline);
     }
+
+    /// <summary>Connection losses, reconnects and stops of every device (recovery after faults is computed from them).</summary>
+    public RecoveryLog Recovery => _metrics.Recovery;
+
+    /// <summary>Twin checks at stop (the end-of-run convergence check).</summary>
+    public ConvergenceLog Twin => _metrics.Twin;
+
+    /// <summary>Every CONNECT sent (a reconnect storm's shape, against the hub's connect limit).</summary>
+    public Counter ConnectAttempts { get; }
+
+    /// <summary>Telemetry queued while the device was not connected.</summary>
+    public Counter QueuedOffline { get; }
+
+    /// <summary>connect.retries.{reason}: a wait before reconnecting, by the failure that caused it.</summary>
+    public Counter RetryBecause(string reason) => _metrics.Counter(RecoveryMetrics.RetriesBecause(reason));
 
     public OperationMetrics Connect { get; }
     public OperationMetrics Reconnect { get; }

@@ -18,6 +18,7 @@ public sealed class FleetMetrics
     private readonly Lock _readLock = new();
     private readonly bool _exportIntervals;
     private readonly Dictionary<string, long> _absorbedCounters = new(StringComparer.Ordinal);
+    private long _recoveryDiscardedReported;
 
     /// <param name="time">The clock of samples and snapshots.</param>
     /// <param name="exportIntervals">True on a worker node: <see cref="TakeInterval"/> hands what was recorded since its
@@ -27,7 +28,14 @@ public sealed class FleetMetrics
         _time = time ?? TimeProvider.System;
         _exportIntervals = exportIntervals;
         StartedAt = _time.GetUtcNow();
+        Twin = new ConvergenceLog(exportIntervals);
     }
+
+    /// <summary>Every device's connection losses and reconnects (recovery after faults is computed from them).</summary>
+    public RecoveryLog Recovery { get; } = new();
+
+    /// <summary>Every device's end-of-run twin check (convergence).</summary>
+    public ConvergenceLog Twin { get; }
 
     /// <summary>When this instance was created (the time provider's clock).</summary>
     public DateTimeOffset StartedAt { get; }
@@ -124,7 +132,12 @@ public sealed class FleetMetrics
                 gauges[name] = new GaugeSnapshot(gauge.Value, gauge.Peak);
             }
 
-            return new MetricsInterval(CounterValues(), gauges, operations);
+            return new MetricsInterval(CounterValues(), gauges, operations)
+            {
+                Recovery = Recovery.Drain(),
+                RecoveryDiscarded = Recovery.TakeDiscarded(ref _recoveryDiscardedReported),
+                Twin = Twin.Drain(),
+            };
         }
     }
 
@@ -143,6 +156,9 @@ public sealed class FleetMetrics
         {
             Operation(op.Name).Absorb(op.Decode(), op.Failures);
         }
+
+        Recovery.Absorb(interval.Recovery, interval.RecoveryDiscarded);
+        Twin.Absorb(interval.Twin);
 
         lock (_absorbedCounters)
         {

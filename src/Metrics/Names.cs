@@ -66,3 +66,29 @@ public static class GroupMetrics
     /// <summary>Gauge: connected devices of the group.</summary>
     public static string DevicesConnected(string group) => "group." + group + ".devices.connected";
 }
+
+/// <summary>
+/// Names the recovery analysis reads from the time series (each counter's growth over a fault's recovery window).
+/// Devices bump the counters; the runner sets the hub gauges from the hub's ingest accounting once a second.
+/// </summary>
+public static class RecoveryMetrics
+{
+    /// <summary>Counter: every CONNECT a device sent (first connects, reconnects, renewals, retries).</summary>
+    public const string ConnectAttempts = "connect.attempts";
+
+    /// <summary>Counter prefix: waits before a reconnect, by the failure that caused them (connect.retries.network, ...).</summary>
+    public const string RetriesPrefix = "connect.retries.";
+
+    /// <summary>Counter: telemetry messages queued because the device was not connected (sent later, or dropped).</summary>
+    public const string TelemetryQueuedOffline = "telemetry.queuedOffline";
+
+    /// <summary>Counter: telemetry messages published again after a lost connection left them unacknowledged.</summary>
+    public const string TelemetryResent = "telemetry.resent";
+
+    /// <summary>Gauges: the hub's running totals of lost, duplicated and out-of-order telemetry (only hubs that count them).</summary>
+    public const string HubLost = "hub.ingest.lost";
+    public const string HubDuplicated = "hub.ingest.duplicated";
+    public const string HubOutOfOrder = "hub.ingest.outOfOrder";
+
+    public static string RetriesBecause(string reason) => RetriesPrefix + reason;
+}

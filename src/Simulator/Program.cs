@@ -1,16 +1,8 @@
 using System.CommandLine;
 using FleetSim.Protocol;
 using FleetSim.Simulator;
-using FleetSim.Simulator.Commands;
 
-var root = new RootCommand("FleetSim: load and soak tests for Azure IoT Hub with simulated device fleets")
-{
-    RunCommand.Create(),
-    ValidateCommand.Create(),
-    HubCommand.Create(),
-    ReportCommand.Create(),
-    NodeCommand.Create(),
-};
+var root = Cli.Create();
 
 try
 {

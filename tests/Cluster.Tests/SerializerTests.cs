@@ -14,6 +14,8 @@ public sealed class SerializerTests() : Akka.TestKit.Xunit2.TestKit(ClusterSeria
         node.Operation(Operations.Connect).RecordFailure("timeout");
         node.Counter(Counters.TelemetrySent).Add(3);
         node.Gauge(Gauges.DevicesConnected).Set(2);
+        node.Recovery.Lost("d1", DateTimeOffset.UnixEpoch.AddSeconds(7), "network");
+        node.Twin.Record(new TwinCheck("d1", ReportedMatches: false, DesiredApplied: 3, DesiredAtHub: 4, Unchecked: null));
         yield return new RunPlan("run-1", "name: x\ndevices: {count: 1}\nduration: 1s", "/tmp/x.yaml", ["duration=5s"], 0.5, 42, "localhost", "127.0.0.1", 8883,
             443, "-----BEGIN CERTIFICATE-----", [new PlanPartition("127.0.0.2", 1, 2)], ["127.0.1.1"], TestActor);
         yield return new NodeJoined("127.0.0.1:1", TestActor);
@@ -62,6 +64,8 @@ public sealed class SerializerTests() : Akka.TestKit.Xunit2.TestKit(ClusterSeria
         Assert.Equal(1, back.Metrics.Operations.Single(o => o.Name == Operations.Connect).Failures["timeout"]);
         Assert.Equal(3, back.Metrics.Counters[Counters.TelemetrySent]);
         Assert.Equal(new GaugeSnapshot(2, 2), back.Metrics.Gauges[Gauges.DevicesConnected]);
+        Assert.Equal(new RecoveryEvent("d1", RecoveryEventKind.Lost, 7000, "network"), Assert.Single(back.Metrics.Recovery));
+        Assert.Equal(new TwinCheck("d1", false, 3, 4, null), Assert.Single(back.Metrics.Twin));
     }
 
     [Fact]

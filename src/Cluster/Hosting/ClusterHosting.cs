@@ -46,11 +46,22 @@ public static class ClusterHosting
 
     /// <summary>Remoting, clustering with the given role, the split brain resolver and the cluster serializer.</summary>
     /// <param name="seeds">Seed addresses as HOST:PORT; empty for the coordinator, which joins itself once it listens.</param>
-    public static AkkaConfigurationBuilder WithFleetSimCluster(this AkkaConfigurationBuilder akka, string role, string host, int port, IReadOnlyList<string> seeds)
+    public static AkkaConfigurationBuilder WithFleetSimCluster(this AkkaConfigurationBuilder akka, string role, string host, int port, IReadOnlyList<string> seeds) =>
+        akka.WithFleetSimCluster(role, new ClusterEndpoint(host, host, port), seeds);
+
+    /// <summary>Remoting on the endpoint (listening on its bind host, reached at its public host), clustering, the resolver and the serializer.</summary>
+    /// <param name="seeds">Seed addresses as HOST:PORT; empty for the coordinator (it joins itself) and for a worker formed by discovery.</param>
+    public static AkkaConfigurationBuilder WithFleetSimCluster(this AkkaConfigurationBuilder akka, string role, ClusterEndpoint endpoint, IReadOnlyList<string> seeds)
     {
         akka.AddHocon(ClusterSerializer.Hocon, HoconAddMode.Prepend);
         akka.AddHocon(Timing, HoconAddMode.Prepend);
-        akka.WithRemoting(new RemoteOptions { HostName = host, Port = port, MaxFrameSize = 4 * 1024 * 1024 });
+        akka.WithRemoting(new RemoteOptions
+        {
+            HostName = endpoint.BindHost,
+            PublicHostName = endpoint.PublicHost,
+            Port = endpoint.Port,
+            MaxFrameSize = 4 * 1024 * 1024,
+        });
         akka.WithClustering(new ClusterOptions
         {
             Roles = [role],

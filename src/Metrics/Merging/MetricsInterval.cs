@@ -12,7 +12,17 @@ namespace FleetSim.Metrics;
 public sealed record MetricsInterval(
     IReadOnlyDictionary<string, long> Counters,
     IReadOnlyDictionary<string, GaugeSnapshot> Gauges,
-    IReadOnlyList<OperationInterval> Operations);
+    IReadOnlyList<OperationInterval> Operations)
+{
+    /// <summary>Connection losses, reconnects and stops of the node's devices since the previous interval.</summary>
+    public IReadOnlyList<RecoveryEvent> Recovery { get; init; } = [];
+
+    /// <summary>Recovery events the node could not keep since the previous interval (its log was full).</summary>
+    public long RecoveryDiscarded { get; init; }
+
+    /// <summary>Twin checks of devices that stopped on the node since the previous interval.</summary>
+    public IReadOnlyList<TwinCheck> Twin { get; init; } = [];
+}
 
 /// <summary>
 /// One operation during one interval: <see cref="Histogram"/> holds every successful latency (microseconds) in

@@ -63,6 +63,8 @@ public static class ReportBuilder
         {
             Faults = [.. inputs.Faults.OrderBy(static f => f.AtSeconds).Select(static f => f with { Description = Redaction.Redact(f.Description) })],
             Cluster = inputs.ClusterEvents is { } events ? ClusterSectionBuilder.Build(metrics, events, run.DurationSeconds) : null,
+            Recovery = inputs.Recovery,
+            Convergence = inputs.Convergence,
         };
     }
 

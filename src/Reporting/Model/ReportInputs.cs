@@ -38,6 +38,12 @@ public sealed record ReportInputs
     /// <summary>Node events of a multi-process run; non-null makes the report's cluster section (from the per-node metrics).</summary>
     public IReadOnlyList<NodeEvent>? ClusterEvents { get; init; }
 
+    /// <summary>Recovery over all faults (<see cref="RecoveryAnalysis"/>); the per-fault rows travel in <see cref="Faults"/>.</summary>
+    public RecoverySummary? Recovery { get; init; }
+
+    /// <summary>The end-of-run twin check (<see cref="ConvergenceBuilder"/>).</summary>
+    public ConvergenceSection? Convergence { get; init; }
+
     /// <summary>Added to the environment's warnings (e.g. "load generator saturated").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -27,13 +27,23 @@ public sealed record RunReport(
 
     /// <summary>Worker nodes of a multi-process run (per-node table, node losses); null for a one-process run.</summary>
     public ClusterSection? Cluster { get; init; }
+
+    /// <summary>Recovery over every fault of the run; null when the run injected no fault.</summary>
+    public RecoverySummary? Recovery { get; init; }
+
+    /// <summary>The end-of-run twin convergence check; null when no device has twin behaviour.</summary>
+    public ConvergenceSection? Convergence { get; init; }
 }
 
 /// <summary>
 /// A fault injected into the hub during the run (the scenario's <c>hub.embedded.faults</c>): when it was due, in
 /// seconds from the start, what it did (or why it failed) and whether it was applied.
 /// </summary>
-public sealed record FaultRecord(double AtSeconds, string Description, bool Applied);
+public sealed record FaultRecord(double AtSeconds, string Description, bool Applied)
+{
+    /// <summary>How the fleet recovered from it (null when it was not applied, or in reports of runs before recovery was measured).</summary>
+    public FaultRecovery? Recovery { get; init; }
+}
 
 /// <summary>The scenario that ran; <see cref="Text"/> is the scenario file with secrets redacted.</summary>
 public sealed record ScenarioSection(string Name, string? File, string? Text)

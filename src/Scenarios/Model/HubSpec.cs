@@ -28,11 +28,20 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>The CA the hub's certificates chain to; null trusts the system store.</summary>
     public TrustedCaFile? TrustedCa { get; init; }
+
+    /// <summary>The hub's tier and units (<c>hub.tier</c>, <c>hub.units</c>): registration is paced to it and the run warned against it; null = unknown.</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {
     public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
+
+    /// <summary>
+    /// <c>hub.embedded.tier</c>/<c>units</c>: the emulator enforces this tier's registry, connect and device-to-cloud
+    /// throttles (explicit <see cref="Quotas"/> override them one by one); null = unlimited.
+    /// </summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>
@@ -42,16 +51,29 @@ public sealed record HubQuotas(double? ConnectsPerSecond, double? TelemetryPerSe
 }
 
 /// <summary>A fault the emulator injects at <see cref="At"/> (time from the start of the run).</summary>
-public abstract record FaultSpec(TimeSpan At);
+public abstract record FaultSpec(TimeSpan At)
+{
+    /// <summary>How long the fault lasts once applied (zero for an instant one such as a drop): the recovery analysis's window.</summary>
+    public virtual TimeSpan Lasts => TimeSpan.Zero;
+}
 
 /// <summary>Close connections: a fraction of the connected devices, or one device when DeviceId is set.</summary>
 public sealed record DropConnectionsFault(TimeSpan At, double Fraction, string? DeviceId) : FaultSpec(At);
 
 /// <summary>Answer every CONNECT with CONNACK 3 (server unavailable) for a period.</summary>
-public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At);
+public sealed record RefuseConnectsFault(TimeSpan At, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Fail a ratio of twin operations with a status for a period.</summary>
-public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At);
+public sealed record FailTwinFault(TimeSpan At, int Status, double Ratio, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}
 
 /// <summary>Delay every PUBACK by a fixed time for a period.</summary>
-public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At);
+public sealed record DelayAcksFault(TimeSpan At, TimeSpan By, TimeSpan For) : FaultSpec(At)
+{
+    public override TimeSpan Lasts => For;
+}

@@ -6,14 +6,33 @@ public sealed record Thresholds(IReadOnlyList<ThresholdRule> Rules, bool AbortOn
     public static Thresholds None { get; } = new([], false);
 }
 
-public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated, Dropped }
+public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated, Dropped, NeverReconnected, TwinDiverged, TwinUnchecked }
+
+/// <summary>Threshold sections that are not operations: recovery after faults and the end-of-run twin convergence.</summary>
+public static class ThresholdSections
+{
+    /// <summary><c>recovery: ["p99 &lt; 30s", "neverReconnected == 0"]</c>: over every affected device of every fault.</summary>
+    public const string Recovery = "recovery";
+
+    /// <summary><c>convergence: ["twinDiverged == 0"]</c>: the end-of-run twin check.</summary>
+    public const string Convergence = "convergence";
+
+    /// <summary>The metrics each of these sections accepts.</summary>
+    public static IReadOnlyList<ThresholdMetric> MetricsOf(string section) => section switch
+    {
+        Recovery => [ThresholdMetric.P50, ThresholdMetric.P99, ThresholdMetric.Max, ThresholdMetric.Count, ThresholdMetric.NeverReconnected],
+        Convergence => [ThresholdMetric.TwinDiverged, ThresholdMetric.TwinUnchecked],
+        _ => [],
+    };
+}
 
 public enum Comparison { Less, LessOrEqual, Greater, GreaterOrEqual, Equal, NotEqual }
 
 /// <summary>
 /// One rule such as "p99 &lt; 200ms" on an operation (FleetSim.Reporting.Operations names). Value is
 /// normalised: latency metrics in milliseconds, ErrorRate as a fraction 0..1 (failed / (ok + failed)),
-/// Throughput in ok operations per second, the others as counts. Text is the rule as written.
+/// Throughput in ok operations per second, the others as counts. Text is the rule as written. Operation may also be a
+/// <see cref="ThresholdSections"/> name (recovery: latency metrics are recovery times, count is the devices affected).
 /// </summary>
 public sealed record ThresholdRule(string Operation, ThresholdMetric Metric, Comparison Comparison, double Value, string Text)
 {

@@ -90,6 +90,19 @@ internal static class ThresholdParser
             ctx.ErrorInScalar(node, metricStart, $"'{metricText}' is counted for telemetry only", "move the rule under thresholds.telemetry");
             return null;
         }
+        var sectionMetrics = ThresholdSections.MetricsOf(operation);
+        if (sectionMetrics.Count > 0 && !sectionMetrics.Contains(metric))
+        {
+            ctx.ErrorInScalar(node, metricStart, $"'{metricText}' is not a metric of thresholds.{operation}",
+                $"thresholds.{operation} takes {string.Join(", ", sectionMetrics.Select(ThresholdNames.Of))}");
+            return null;
+        }
+        if (sectionMetrics.Count == 0 && metric is ThresholdMetric.NeverReconnected or ThresholdMetric.TwinDiverged or ThresholdMetric.TwinUnchecked)
+        {
+            var home = metric == ThresholdMetric.NeverReconnected ? ThresholdSections.Recovery : ThresholdSections.Convergence;
+            ctx.ErrorInScalar(node, metricStart, $"'{metricText}' is not measured per operation", $"move the rule under thresholds.{home}");
+            return null;
+        }
         var parsed = Value(metric, valueText, out var error);
         if (parsed is null)
         {
@@ -113,7 +126,8 @@ internal static class ThresholdParser
                 }
                 error = $"'{text}' is not an error rate; write a percentage (1%) or a fraction (0.01)";
                 return null;
-            case ThresholdMetric.Count or ThresholdMetric.Failed or ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped:
+            case ThresholdMetric.Count or ThresholdMetric.Failed or ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped
+                or ThresholdMetric.NeverReconnected or ThresholdMetric.TwinDiverged or ThresholdMetric.TwinUnchecked:
                 if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
                 {
                     return count;
@@ -135,6 +149,16 @@ internal static class ThresholdParser
                 }
                 error = "latency " + durationError;
                 return null;
+        }
+    }
+
+    /// <summary>A metric as written in a scenario (camelCase, as in the schema's thresholdMetric).</summary>
+    private static class ThresholdNames
+    {
+        public static string Of(ThresholdMetric metric)
+        {
+            var name = metric.ToString();
+            return char.ToLowerInvariant(name[0]) + name[1..];
         }
     }
 

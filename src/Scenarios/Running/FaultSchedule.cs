@@ -17,14 +17,36 @@ public sealed class FaultSchedule(IReadOnlyList<FaultSpec> faults, IFaultInjecti
 {
     private readonly FaultSpec[] _faults = [.. faults.OrderBy(f => f.At)];
     private readonly List<Task<string>> _applied = [];
+    private readonly List<DateTimeOffset> _appliedAt = [];
     private int _next;
 
     public int Fired => _next;
 
-    public void Tick(TimeSpan elapsed)
+    /// <param name="elapsed">Time since the run started (the scenario's clock).</param>
+    /// <param name="now">The moment, on the clock devices record their connection events with.</param>
+    public void Tick(TimeSpan elapsed, DateTimeOffset now)
     {
         while (_next < _faults.Length && _faults[_next].At <= elapsed)
+        {
+            _appliedAt.Add(now);
             _applied.Add(injection.ApplyAsync(_faults[_next++]));
+        }
+    }
+
+    /// <summary>
+    /// When each fault that ran started and ended, in the order of <see cref="DescribeAsync"/>'s records; null for one
+    /// that failed to apply. Call after <see cref="DescribeAsync"/> (which waits for every application).
+    /// </summary>
+    public IReadOnlyList<FleetSim.Reporting.FaultWindow?> Windows()
+    {
+        var windows = new FleetSim.Reporting.FaultWindow?[_applied.Count];
+        for (var i = 0; i < windows.Length; i++)
+        {
+            if (_applied[i].IsCompletedSuccessfully)
+                windows[i] = new(_appliedAt[i], _appliedAt[i] + _faults[i].Lasts);
+        }
+
+        return windows;
     }
 
     /// <summary>One record per fault that ran: its moment and what happened (or why it failed).</summary>

@@ -18,7 +18,11 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
 {
     public sealed record Start;
     public sealed record Abort(string Reason);
-    public sealed record Finished(string Outcome, bool Completed, ThresholdOutcome? Breach, int Started, int Peak);
+    public sealed record Finished(string Outcome, bool Completed, ThresholdOutcome? Breach, int Started, int Peak)
+    {
+        /// <summary>When the runner began stopping the fleet (null when it never started): devices still disconnected then never came back.</summary>
+        public DateTimeOffset? StoppingAt { get; init; }
+    }
     public sealed record FleetStopped;
 
     private sealed record Tick;
@@ -54,8 +58,10 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly double[] _intervalSeconds;
     private readonly Gauge _askedRate;
     private IActorRef _requester = ActorRefs.Nobody;
+    private string? _abortedBeforeStart;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _lastStopAt;
+    private DateTimeOffset? _stoppingAt;
     private TimeSpan _lastTick = TimeSpan.MinValue;
     private DateTimeOffset _lastTickAt;
     private readonly Counter _lateTicks;
@@ -108,6 +114,13 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         Receive<Start>(_ =>
         {
             _requester = Sender;
+            if (_abortedBeforeStart is not null)
+            {
+                // Ctrl+C can arrive between the host starting and the run's Start: answer at once, never run.
+                Finish($"aborted before start: {_abortedBeforeStart}", completed: false, breach: null);
+                return;
+            }
+
             _startedAt = Now;
             _lastStopAt = _startedAt;
             _log.Info("run {0}: {1} devices in {2} groups, {3} phases, {4}", _scenario.Name, _order.Count,
@@ -117,7 +130,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             Become(Running);
             Self.Tell(new Tick());
         });
-        Receive<Abort>(a => Finish($"aborted before start: {a.Reason}", completed: false, breach: null));
+        Receive<Abort>(a => _abortedBeforeStart ??= a.Reason);
     }
 
     private void Running()
@@ -176,7 +189,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         _peak = Math.Max(_peak, _active);
         _askedRate.Set((long)Math.Round(AskedTelemetryRate()));
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
-        _faults?.Tick(elapsed);
+        _faults?.Tick(elapsed, now);
     }
 
     private void ApplyPhase(TimeSpan elapsed)
@@ -230,12 +243,25 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         if (_load.SampleIsSaturated())
             _cpuSaturatedSeconds.Increment();
-        _metrics.Sample(Now);
+        SampleNow();
         if (!_scenario.Thresholds.AbortOnBreach || _scenario.Thresholds.Rules.Count == 0)
             return;
         var breach = ThresholdEvaluator.FirstBreach(_scenario.Thresholds.Rules, _metrics.Snapshot(), _ingest?.Invoke());
         if (breach is not null)
             BeginStop($"aborted: threshold breached ({breach.Rule})", completed: false, breach);
+    }
+
+    /// <summary>One time-series point; first the hub's loss accounting as gauges, so recovery windows can read its growth.</summary>
+    private void SampleNow()
+    {
+        if (_ingest?.Invoke() is { } hub)
+        {
+            _metrics.Gauge(RecoveryMetrics.HubLost).Set(hub.Lost);
+            _metrics.Gauge(RecoveryMetrics.HubDuplicated).Set(hub.Duplicated);
+            _metrics.Gauge(RecoveryMetrics.HubOutOfOrder).Set(hub.OutOfOrder);
+        }
+
+        _metrics.Sample(Now);
     }
 
     private void BeginStop(string outcome, bool completed, ThresholdOutcome? breach)
@@ -244,11 +270,12 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         // Taken before the stop: afterwards every device has disconnected and the gauge reads 0.
         _metrics.Gauge(Gauges.DevicesConnectedAtEnd).Set(_metrics.Gauge(Gauges.DevicesConnected).Value);
         _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
+        _stoppingAt = Now;
         _fleet.StopAll(Self);
         Timers.StartSingleTimer("stop-deadline", new StopDeadline(), StopTimeout);
         Become(() =>
         {
-            Receive<SampleTick>(_ => _metrics.Sample(Now));
+            Receive<SampleTick>(_ => SampleNow());
             Receive<Tick>(_ => { });
             Receive<Abort>(_ => { }); // already stopping
             Receive<FleetStopped>(_ => Finish(outcome, completed, breach));
@@ -259,8 +286,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private void Finish(string outcome, bool completed, ThresholdOutcome? breach)
     {
         Timers.CancelAll();
-        _metrics.Sample(Now);
-        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak));
+        SampleNow();
+        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak) { StoppingAt = _stoppingAt });
         Become(() => ReceiveAny(_ => { }));
     }
 }

@@ -13,12 +13,27 @@ public sealed record IngestTotals(long Ingested, long Lost, long Duplicated, lon
 /// <summary>Checks threshold rules against metrics: at the end of a run, and every second when the scenario aborts on a breach.</summary>
 public static class ThresholdEvaluator
 {
-    public static IReadOnlyList<ThresholdOutcome> Evaluate(IReadOnlyList<ThresholdRule> rules, MetricsSnapshot snapshot, IngestTotals? ingest)
+    /// <param name="recovery">Recovery over the run's faults, known only at the end (null: no fault ran, or not yet computed).</param>
+    /// <param name="convergence">The end-of-run twin check, known only at the end.</param>
+    public static IReadOnlyList<ThresholdOutcome> Evaluate(IReadOnlyList<ThresholdRule> rules, MetricsSnapshot snapshot, IngestTotals? ingest,
+        RecoverySummary? recovery = null, ConvergenceSection? convergence = null)
     {
         var elapsed = Math.Max(0.001, (snapshot.TakenAt - snapshot.StartedAt).TotalSeconds);
         var outcomes = new List<ThresholdOutcome>(rules.Count);
         foreach (var rule in rules)
         {
+            if (rule.Operation == ThresholdSections.Recovery)
+            {
+                outcomes.Add(EvaluateRecovery(rule, recovery));
+                continue;
+            }
+
+            if (rule.Operation == ThresholdSections.Convergence)
+            {
+                outcomes.Add(EvaluateConvergence(rule, convergence));
+                continue;
+            }
+
             snapshot.Operations.TryGetValue(rule.Operation, out var op);
             double? actual = rule.Metric switch
             {
@@ -49,6 +64,32 @@ public static class ThresholdEvaluator
         }
 
         return outcomes;
+    }
+
+    private static ThresholdOutcome EvaluateRecovery(ThresholdRule rule, RecoverySummary? recovery)
+    {
+        if (recovery is null or { Faults: 0 })
+            return new ThresholdOutcome(rule, null, false, "no fault was applied during the run, so recovery was not measured");
+        double? actual = rule.Metric switch
+        {
+            ThresholdMetric.P50 => recovery.P50,
+            ThresholdMetric.P99 => recovery.P99,
+            ThresholdMetric.Max => recovery.Max,
+            ThresholdMetric.Count => recovery.DevicesAffected,
+            ThresholdMetric.NeverReconnected => recovery.NeverReconnected,
+            _ => null,
+        };
+        return actual is null
+            ? new ThresholdOutcome(rule, null, false, "no device reconnected after a fault, so there is no recovery time to check")
+            : new ThresholdOutcome(rule, actual, rule.IsMet(actual.Value), null);
+    }
+
+    private static ThresholdOutcome EvaluateConvergence(ThresholdRule rule, ConvergenceSection? convergence)
+    {
+        if (convergence is null)
+            return new ThresholdOutcome(rule, null, false, "no device checked its twin at the end (no device group has twin behaviour)");
+        double actual = rule.Metric == ThresholdMetric.TwinUnchecked ? convergence.Unchecked : convergence.Diverged;
+        return new ThresholdOutcome(rule, actual, rule.IsMet(actual), null);
     }
 
     /// <summary>

@@ -17,25 +17,34 @@ namespace FleetSim.Simulator.Cluster;
 /// <summary>
 /// What a run over worker processes (<c>fleetsim run --nodes N</c>) adds to a run: the coordinator's cluster
 /// membership and shard region proxy, the <see cref="FleetCoordinator"/> behind a <see cref="ShardedFleetDriver"/>, the
-/// local worker processes, and the node events for the report. Disposing stops every worker it started.
+/// local worker processes (or, with <c>--wait-workers</c>, workers started elsewhere), and the node events for the report.
+/// Disposing stops every worker it started.
 /// </summary>
-public sealed class ClusterFleet(int nodes) : IAsyncDisposable
+public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsyncDisposable
 {
-    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(120);
+    /// <summary>Local workers are up within seconds; external ones may wait for a scheduler, an image pull or a person.</summary>
+    private readonly TimeSpan _joinTimeout = setup is null ? TimeSpan.FromSeconds(120) : TimeSpan.FromMinutes(10);
     private LocalWorkers? _workers;
     private IActorRef _coordinator = ActorRefs.Nobody;
     private IActorRef _region = ActorRefs.Nobody;
 
-    public int Nodes { get; } = nodes;
+    /// <summary>Workers the run waits for: the local ones it starts, or the external ones of --wait-workers.</summary>
+    public int Nodes { get; } = setup?.ExternalWorkers ?? nodes;
 
     /// <summary>What happened to nodes during the run (filled at its end).</summary>
     public IReadOnlyList<NodeEvent> Events { get; private set; } = [];
 
-    /// <summary>The coordinator's member: remoting on loopback (any free port), clustering, the device shard region proxy.</summary>
+    /// <summary>
+    /// The coordinator's member: remoting (loopback on any free port, or the --cluster-* endpoint), clustering, the device
+    /// shard region proxy, and with --discovery kubernetes the management endpoint workers bootstrap from.
+    /// </summary>
     public void Configure(AkkaConfigurationBuilder akka)
     {
-        akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, "127.0.0.1", 0, []);
+        var endpoint = setup?.Endpoint ?? ClusterEndpoint.Loopback;
+        akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, endpoint, []);
         akka.WithDeviceShardProxy();
+        if (setup?.Formation is { } formation)
+            akka.WithKubernetesCoordinatorFormation(formation, endpoint);
     }
 
     public IFleetDriver CreateDriver(ActorSystem system, IActorRegistry registry, RunRequest request, FleetPlan plan, DeviceEndpoint endpoint,
@@ -83,16 +92,29 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
         var cluster = Akka.Cluster.Cluster.Get(system);
         await cluster.JoinAsync(cluster.SelfAddress, cancel);
         var seed = $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}";
-        output.WriteLine($"starting {Nodes} worker process{(Nodes == 1 ? "" : "es")} (fleetsim node --seed {seed}) ...");
-        _workers = LocalWorkers.Start(Nodes, seed, Console.Error);
+        if (setup is null)
+        {
+            output.WriteLine($"starting {Nodes} worker process{(Nodes == 1 ? "" : "es")} (fleetsim node --seed {seed}) ...");
+            _workers = LocalWorkers.Start(Nodes, seed, Console.Error);
+        }
+        else
+        {
+            var how = setup.Formation is { } f
+                ? $"fleetsim node --discovery kubernetes (management endpoint on port {f.ManagementPort}), or fleetsim node --seed {seed}"
+                : $"fleetsim node --seed {seed}";
+            output.WriteLine($"waiting for {Nodes} worker{(Nodes == 1 ? "" : "s")} started elsewhere ({how}), at most {_joinTimeout.TotalMinutes:0} min ...");
+        }
+
         object answer;
         try
         {
-            answer = await _coordinator.Ask<object>(new FleetCoordinator.WaitForNodes(Nodes), JoinTimeout, cancel);
+            answer = await _coordinator.Ask<object>(new FleetCoordinator.WaitForNodes(Nodes), _joinTimeout, cancel);
         }
         catch (AskTimeoutException)
         {
-            throw new TimeoutException($"the {Nodes} worker processes did not all join within {JoinTimeout.TotalSeconds:0} s ({_workers.Exited} exited)");
+            throw new TimeoutException(_workers is null
+                ? $"the {Nodes} external workers did not all join within {_joinTimeout.TotalSeconds:0} s"
+                : $"the {Nodes} worker processes did not all join within {_joinTimeout.TotalSeconds:0} s ({_workers.Exited} exited)");
         }
 
         if (answer is FleetCoordinator.NodesFailed failed)
@@ -107,7 +129,7 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
     /// </summary>
     private async Task WaitForRegionsAsync(CancellationToken cancel)
     {
-        var deadline = DateTime.UtcNow + JoinTimeout;
+        var deadline = DateTime.UtcNow + _joinTimeout;
         while (true)
         {
             var known = 0;
@@ -123,7 +145,7 @@ public sealed class ClusterFleet(int nodes) : IAsyncDisposable
             if (known >= Nodes)
                 return;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the sharding coordinator knows {known} of {Nodes} worker regions after {JoinTimeout.TotalSeconds:0} s");
+                throw new TimeoutException($"the sharding coordinator knows {known} of {Nodes} worker regions after {_joinTimeout.TotalSeconds:0} s");
             await Task.Delay(200, cancel);
         }
     }

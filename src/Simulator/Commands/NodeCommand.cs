@@ -11,37 +11,123 @@ using Microsoft.Extensions.Logging;
 
 namespace FleetSim.Simulator.Commands;
 
+/// <summary>What a worker node was told on its command line.</summary>
+/// <param name="Seeds">The coordinator's HOST:PORT; empty when the cluster is found by Kubernetes discovery.</param>
+/// <param name="ExitWith">A process id whose end ends this node (the local coordinator's).</param>
+public sealed record NodeSettings(ClusterEndpoint Endpoint, IReadOnlyList<string> Seeds, KubernetesFormation? Formation, int? ExitWith);
+
 /// <summary>
-/// <c>fleetsim node --seed HOST:PORT</c>: a worker that joins a run's cluster and hosts device shards until the run's
-/// coordinator is gone (or it is stopped, or the process named by --exit-with ends).
+/// <c>fleetsim node --seed HOST:PORT</c> (or <c>--discovery kubernetes</c>): a worker that joins a run's cluster and hosts
+/// device shards until the run's coordinator is gone (or it is stopped, or the process named by --exit-with ends).
 /// </summary>
 public static class NodeCommand
 {
+    private static readonly Option<string?> SeedOption = new("--seed") { Description = "HOST:PORT of the coordinator (a 'fleetsim run --nodes' or '--wait-workers' prints it), e.g. 127.0.0.1:4053; or use --discovery kubernetes" };
+    private static readonly Option<string> BindOption = new("--bind") { Description = "Host name or address this node listens on (default 127.0.0.1; 0.0.0.0 for all)", DefaultValueFactory = _ => "127.0.0.1" };
+    private static readonly Option<string?> PublicHostOption = new("--public-host") { Description = "Host name or address other members reach this node at (default: --bind, or this machine's address for 0.0.0.0)" };
+    private static readonly Option<int> PortOption = new("--port") { Description = "Port this node listens on (default 0: any free port)", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int?> ExitWithOption = new("--exit-with") { Description = "Exit when the process with this id ends (fleetsim run --nodes passes its own)" };
+    private static readonly Option<string?> DiscoveryOption = new("--discovery") { Description = "kubernetes: find the coordinator through the Kubernetes API and Akka.Management cluster bootstrap instead of --seed (none: use --seed)" };
+    private static readonly Option<string?> SelectorOption = new("--discovery-selector") { Description = $"With --discovery kubernetes: label selector of the coordinator's pod (default {KubernetesFormation.DefaultLabelSelector})" };
+    private static readonly Option<string?> NamespaceOption = new("--namespace") { Description = "With --discovery kubernetes: namespace to look for the coordinator in (default: this pod's own)" };
+    private static readonly Option<int?> ManagementPortOption = new("--management-port") { Description = $"With --discovery kubernetes: the Akka.Management HTTP port of every member (default {KubernetesFormation.DefaultManagementPort})" };
+
     public static Command Create()
     {
-        var seedOption = new Option<string>("--seed") { Description = "HOST:PORT of the coordinator (a 'fleetsim run --nodes' prints it), e.g. 127.0.0.1:4053", Required = true };
-        var bindOption = new Option<string>("--bind") { Description = "Host name or address this node listens on and is reached at (default 127.0.0.1)", DefaultValueFactory = _ => "127.0.0.1" };
-        var portOption = new Option<int>("--port") { Description = "Port this node listens on (default 0: any free port)", DefaultValueFactory = _ => 0 };
-        var exitWithOption = new Option<int?>("--exit-with") { Description = "Exit when the process with this id ends (fleetsim run --nodes passes its own)" };
-        var command = new Command("node", "Join a run's cluster as a worker and host device shards") { seedOption, bindOption, portOption, exitWithOption };
+        var command = new Command("node", "Join a run's cluster as a worker and host device shards")
+        {
+            SeedOption, BindOption, PublicHostOption, PortOption, ExitWithOption, DiscoveryOption, SelectorOption, NamespaceOption, ManagementPortOption,
+        };
         command.SetAction(async (parse, _) =>
         {
-            if (!ClusterArguments.TryParseSeed(parse.GetValue(seedOption), out var seed, out var error))
+            if (!TryRead(parse, out var settings, out var error))
                 return Bad(error);
-            var bind = parse.GetValue(bindOption)!;
-            if (string.IsNullOrWhiteSpace(bind) || bind.Any(char.IsWhiteSpace))
-                return Bad($"--bind: expected a host name or address; found '{bind}'");
-            var port = parse.GetValue(portOption);
-            if (port is < 0 or > 65535)
-                return Bad($"--port: expected a port from 0 (any free port) to 65535; found {port}");
-            var parent = parse.GetValue(exitWithOption);
-            if (parent is <= 0)
-                return Bad($"--exit-with: expected a process id; found {parent}");
-
             using var shutdown = new Shutdown();
-            return await RunAsync(seed, bind, port, parent, shutdown.Token);
+            return await RunAsync(settings, shutdown.Token);
         });
         return command;
+    }
+
+    /// <summary>
+    /// A worker's settings from its command line, checked at the edge: exactly one way to find the cluster (--seed, or
+    /// --discovery kubernetes), hosts without blanks or ports, ports in range, and no option that would do nothing.
+    /// </summary>
+    public static bool TryRead(ParseResult parse, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NodeSettings? settings, out string error)
+    {
+        settings = null;
+        var seedText = parse.GetValue(SeedOption);
+        var seed = "";
+        if (!ClusterArguments.TryParseDiscovery(parse.GetValue(DiscoveryOption), out var kubernetes, out error))
+            return false;
+        if (seedText is null && !kubernetes)
+        {
+            error = "--seed: expected HOST:PORT of the coordinator (or --discovery kubernetes to find it through the Kubernetes API)";
+            return false;
+        }
+
+        if (seedText is not null && kubernetes)
+        {
+            error = "--seed and --discovery kubernetes cannot be used together: the coordinator is found one way or the other";
+            return false;
+        }
+
+        if (seedText is not null && !ClusterArguments.TryParseSeed(seedText, out seed, out error))
+            return false;
+        var bind = parse.GetValue(BindOption)!;
+        if (!ClusterArguments.TryParseHost("--bind", bind, allowWildcard: true, out error))
+            return false;
+        var publicHost = parse.GetValue(PublicHostOption);
+        if (publicHost is not null && !ClusterArguments.TryParseHost("--public-host", publicHost, allowWildcard: false, out error))
+            return false;
+        publicHost ??= ClusterEndpoint.DefaultPublicHost(bind);
+        if (publicHost is null)
+        {
+            error = $"--public-host: required with --bind {bind} (this machine's host name resolves to no IPv4 address other members could use)";
+            return false;
+        }
+
+        var port = parse.GetValue(PortOption);
+        if (!ClusterArguments.TryParsePort("--port", port, allowAny: true, out error))
+            return false;
+        var parent = parse.GetValue(ExitWithOption);
+        if (parent is <= 0)
+        {
+            error = $"--exit-with: expected a process id; found {parent}";
+            return false;
+        }
+
+        KubernetesFormation? formation = null;
+        var selector = parse.GetValue(SelectorOption);
+        var ns = parse.GetValue(NamespaceOption);
+        var managementPort = parse.GetValue(ManagementPortOption);
+        if (!kubernetes)
+        {
+            var orphan = new (string Name, object? Value)[] { ("--discovery-selector", selector), ("--namespace", ns), ("--management-port", managementPort) }
+                .FirstOrDefault(static o => o.Value is not null).Name;
+            if (orphan is not null)
+            {
+                error = $"{orphan}: applies only with --discovery kubernetes";
+                return false;
+            }
+        }
+        else
+        {
+            selector ??= KubernetesFormation.DefaultLabelSelector;
+            if (!ClusterArguments.TryParseLabelSelector(selector, out error))
+                return false;
+            if (ns is not null && (ns.Length == 0 || !ns.All(static c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+            {
+                error = $"--namespace: expected a Kubernetes namespace name (lower-case letters, digits, '-'); found '{ns}'";
+                return false;
+            }
+
+            if (!ClusterArguments.TryParsePort("--management-port", managementPort ?? KubernetesFormation.DefaultManagementPort, allowAny: false, out error))
+                return false;
+            formation = new KubernetesFormation(selector, ns, managementPort ?? KubernetesFormation.DefaultManagementPort);
+        }
+
+        settings = new NodeSettings(new ClusterEndpoint(bind, publicHost, port), kubernetes ? [] : [seed], formation, parent);
+        return true;
     }
 
     private static int Bad(string message)
@@ -50,7 +136,17 @@ public static class NodeCommand
         return ExitCodes.BadInput;
     }
 
-    private static async Task<int> RunAsync(string seed, string bind, int port, int? parent, CancellationToken cancel)
+    /// <summary>The worker's cluster composition: membership (by seed or by Kubernetes bootstrap), device shards, node actor.</summary>
+    public static void Configure(AkkaConfigurationBuilder akka, NodeSettings settings, WorkerRuntime runtime)
+    {
+        akka.WithFleetSimCluster(DeviceShards.Role, settings.Endpoint, settings.Seeds);
+        if (settings.Formation is { } formation)
+            akka.WithKubernetesWorkerFormation(formation, settings.Endpoint);
+        akka.WithDeviceShards(runtime);
+        akka.WithWorkerNode(runtime);
+    }
+
+    private static async Task<int> RunAsync(NodeSettings settings, CancellationToken cancel)
     {
         var runtime = new WorkerRuntime(new FleetMetrics(exportIntervals: true));
         var builder = Host.CreateApplicationBuilder();
@@ -66,9 +162,7 @@ public static class NodeCommand
                 loggers.AddLogger<Logging.DebugFileLogger>();
             });
             akka.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
-            akka.WithFleetSimCluster(DeviceShards.Role, bind, port, [seed]);
-            akka.WithDeviceShards(runtime);
-            akka.WithWorkerNode(runtime);
+            Configure(akka, settings, runtime);
         });
 
         using var host = builder.Build();
@@ -77,14 +171,15 @@ public static class NodeCommand
         var cluster = Akka.Cluster.Cluster.Get(system);
         var joined = 0;
         cluster.RegisterOnMemberUp(() => Interlocked.Exchange(ref joined, 1));
-        Console.WriteLine($"node {cluster.SelfAddress} joining {seed}");
-        var reason = await WaitForEndAsync(system, parent, cancel);
+        var target = settings.Formation is { } f ? $"the coordinator found through the Kubernetes API (pods {f.LabelSelector})" : settings.Seeds[0];
+        Console.WriteLine($"node {cluster.SelfAddress} joining {target}");
+        var reason = await WaitForEndAsync(system, settings.ExitWith, cancel);
         if (reason is not null)
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
         await host.StopAsync(CancellationToken.None);
         if (Volatile.Read(ref joined) == 0 && reason is null)
         {
-            Console.Error.WriteLine($"error: could not join the cluster at {seed} (is a 'fleetsim run --nodes' coordinator listening there?)");
+            Console.Error.WriteLine($"error: could not join the cluster at {target} (is a 'fleetsim run --nodes' or '--wait-workers' coordinator listening there?)");
             return ExitCodes.RunFailed;
         }
 

@@ -25,11 +25,19 @@ public static class RunCommand
         var otlpOption = new Option<string?>("--otlp-endpoint") { Description = "Export live metrics over OTLP/HTTP to this collector URL, e.g. http://localhost:4318/v1/metrics" };
         var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
         var nodesOption = new Option<string?>("--nodes") { Description = "Run the devices on N worker processes of this machine (fleetsim node), or auto: one per 15,000 devices" };
+        var coordinatorOptions = new Cluster.CoordinatorOptions();
+        var tierOption = new Option<string?>("--tier") { Description = "The hub's IoT Hub tier (F1, B1-B3, S1-S3): registration is paced to it and the run checked against it; for the embedded hub, its throttles" };
+        var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
+        var keepOption = new Option<bool>("--keep-devices") { Description = "Leave the devices this run creates on the hub (default: deleted at the end)" };
+        var dryRunOption = new Option<bool>("--dry-run") { Description = "Validate, resolve the hub and print what the run would create and ask of the tier, without any request to the hub" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
+            tierOption, unitsOption, keepOption, dryRunOption,
         };
+        foreach (var option in coordinatorOptions.All)
+            command.Options.Add(option);
         command.SetAction(async (parse, _) =>
         {
             var path = parse.GetValue(scenarioArg)!.FullName;
@@ -89,16 +97,43 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            var embeddedHub = hub is null && loaded.Scenario.Hub is Scenarios.Model.EmbeddedHub;
+            if (!coordinatorOptions.TryRead(parse, nodes, embeddedHub, out var clusterSetup, out var clusterError))
+            {
+                Console.Error.WriteLine("error: " + clusterError);
+                return ExitCodes.BadInput;
+            }
+
+            Protocol.Tiers.HubTier? tier = null;
+            if (parse.GetValue(tierOption) is { } tierName)
+            {
+                if (!Protocol.Tiers.HubTier.TryCreate(tierName, parse.GetValue(unitsOption) ?? 1, out tier, out var tierError))
+                {
+                    Console.Error.WriteLine("error: --tier: " + tierError);
+                    return ExitCodes.BadInput;
+                }
+            }
+            else if (parse.GetValue(unitsOption) is not null)
+            {
+                Console.Error.WriteLine("error: --units needs --tier (e.g. --tier S1 --units 2)");
+                return ExitCodes.BadInput;
+            }
+
             var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
             using var shutdown = new Shutdown();
             var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
                 new MetricsExportOptions(otlp, prometheus))
             {
                 Nodes = nodes,
+                ClusterSetup = clusterSetup,
                 Overrides = overrides,
                 Scale = parse.GetValue(scaleOption),
+                Tier = tier,
+                KeepDevices = parse.GetValue(keepOption),
                 CommandLine = CommandLineText(System.Environment.GetCommandLineArgs()),
             };
+            if (parse.GetValue(dryRunOption))
+                return DryRun.Print(request, Console.Out);
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
             PrintSummary(result, RunSession.DebugLogPath(request));
             return result.ExitCode;

@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
+using FleetSim.Protocol.Tiers;
 using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
@@ -50,7 +51,7 @@ public sealed class HubConnection : IAsyncDisposable
     public IoTHubEmulator? Emulator { get; }
 
     /// <summary>Starts the embedded emulator on free loopback ports, with the scenario's throttling quotas.</summary>
-    public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct)
+    public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct, HubTier? tier = null)
     {
         var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions
         {
@@ -58,18 +59,23 @@ public sealed class HubConnection : IAsyncDisposable
             MqttPort = 0,
             HttpsPort = 0,
             SasExpiryGrace = options.SasExpiryGrace,
-            Quotas = new ThrottlingQuotas
-            {
-                ConnectsPerSecond = options.Quotas.ConnectsPerSecond,
-                TelemetryPerSecond = options.Quotas.TelemetryPerSecond,
-                TwinOperationsPerSecond = options.Quotas.TwinOperationsPerSecond,
-            },
+            Quotas = Quotas(options.Quotas, tier ?? options.Tier),
         }, null, ct);
         var ca = X509Certificate2.CreateFromPem(hub.CaCertificatePem);
         var connection = ServiceConnectionString.Parse(hub.ServiceConnectionString);
         // The certificate names localhost and 127.0.0.1; connecting by address avoids a ::1 detour.
         return new HubConnection(HubKinds.Embedded, connection, new HubEndpoint(new UriBuilder("https", "127.0.0.1", hub.HttpsPort).Uri, ca),
             "127.0.0.1", hub.MqttPort, hub.HttpsPort, ca, hub);
+    }
+
+    /// <summary>The emulator's quotas: the tier's throttles (when shaped like a tier), each overridden by an explicit quota.</summary>
+    public static ThrottlingQuotas Quotas(HubQuotas explicitQuotas, HubTier? tier)
+    {
+        var quotas = tier is null ? new ThrottlingQuotas() : ThrottlingQuotas.ForTier(tier);
+        quotas.ConnectsPerSecond = explicitQuotas.ConnectsPerSecond ?? quotas.ConnectsPerSecond;
+        quotas.TelemetryPerSecond = explicitQuotas.TelemetryPerSecond ?? quotas.TelemetryPerSecond;
+        quotas.TwinOperationsPerSecond = explicitQuotas.TwinOperationsPerSecond ?? quotas.TwinOperationsPerSecond;
+        return quotas;
     }
 
     /// <summary>An existing hub: REST on https://{HostName}:{httpsPort}, MQTT on {HostName}:{mqttPort}, the given CA or the system trust store.</summary>

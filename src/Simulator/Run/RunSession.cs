@@ -21,6 +21,9 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
     public int Nodes { get; init; }
 
+    /// <summary>Workers started elsewhere that the run waits for (<c>--wait-workers</c>) and the coordinator's endpoint; null for none.</summary>
+    public Cluster.ClusterSetup? ClusterSetup { get; init; }
+
     /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 
@@ -40,6 +43,12 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     public static string NewRunId() =>
         DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
         + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>--tier/--units: the hub's tier (overrides the scenario's hub.tier or hub.embedded.tier).</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+
+    /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
+    public bool KeepDevices { get; init; }
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -73,25 +82,46 @@ public static class RunSession
             output.WriteLine("warning: " + ignored);
         }
 
-        await using var cluster = request.Nodes > 0 ? new Cluster.ClusterFleet(request.Nodes) : null;
+        await using var cluster = request.Nodes > 0 || request.ClusterSetup is not null ? new Cluster.ClusterFleet(request.Nodes, request.ClusterSetup) : null;
         try
         {
             await using var hub = await ConnectHubAsync(request, cancel);
             hubKind = hub.Kind;
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
+            var ledger = new RegistrationLedger(request.RunId);
+            try
+            {
+                await RunFleetOnHubAsync();
+            }
+            finally
+            {
+                // Also after a failure or Ctrl+C: the devices this run created leave with it (the ledger knows them).
+                await RunDevices.CleanupAsync(request, hub, service, ledger, metrics, warnings, output);
+            }
 
-            output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
+            async Task RunFleetOnHubAsync()
+            {
+                if (RunDevices.EffectiveTier(request) is { } tier)
+                {
+                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded).Warnings)
+                    {
+                        warnings.Add(warning);
+                        output.WriteLine("warning: " + warning);
+                    }
+                }
 
-            faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
-                ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
-                : null;
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
-            outcome = finished.Outcome;
-            if (!finished.Completed)
-                exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+                var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
-            ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+                faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
+                    ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
+                    : null;
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                outcome = finished.Outcome;
+                if (!finished.Completed)
+                    exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+
+                ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+            }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -110,7 +140,18 @@ public static class RunSession
         warnings.AddRange(GeneratorWarnings(snapshot));
         if (snapshot.Counters.GetValueOrDefault(Counters.TelemetryDropped) is > 0 and var dropped)
             warnings.Add($"devices dropped {dropped} telemetry messages (offline queue full, or disconnected with whenDisconnected: drop): they never reached the hub and are not counted in 'lost'; a 'dropped == 0' threshold catches them");
-        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest);
+        RecoverySummary? recovery = null;
+        if (faults is not null)
+        {
+            var analysis = AnalyzeRecovery(scenario, request, faults.Windows(), metrics, snapshot, start, finished?.StoppingAt ?? DateTimeOffset.UtcNow);
+            injected = [.. injected.Select((f, i) => f with { Recovery = analysis.PerFault[i] })];
+            recovery = analysis.Summary;
+            if (recovery.EventsDiscarded > 0)
+                warnings.Add($"recovery: {recovery.EventsDiscarded} connection events were not kept (the log holds {metrics.Recovery.Capacity:N0}); recovery numbers miss the devices they belonged to");
+        }
+
+        var convergence = ConvergenceBuilder.Build(metrics.Twin.Latest());
+        var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest, recovery, convergence);
         var thresholdsFailed = thresholds.Any(t => !t.Passed);
         if (exitCode == ExitCodes.Ok && thresholdsFailed)
             exitCode = ExitCodes.ThresholdsFailed;
@@ -136,10 +177,26 @@ public static class RunSession
             Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
             Warnings = warnings,
             Faults = injected,
+            Recovery = recovery,
+            Convergence = convergence,
             ClusterEvents = cluster?.Events,
         });
         var files = ReportWriter.WriteAll(report, request.OutDir);
         return new RunResult(exitCode, report, files, outcome);
+    }
+
+    /// <summary>
+    /// Recovery per fault from the devices' connection events. A loss up to 1.5 keep-alives (the time a device needs to
+    /// notice a silent hub) plus 5 s after a fault's end still counts as caused by it. The hub's connect limit is known when
+    /// the embedded emulator runs with a connect quota.
+    /// </summary>
+    private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
+        MetricsSnapshot snapshot, DateTimeOffset start, DateTimeOffset stoppingAt)
+    {
+        var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
+        var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
+        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub embedded ? embedded.Options.Quotas.ConnectsPerSecond : null;
+        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, start, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
     }
 
     /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
@@ -167,7 +224,7 @@ public static class RunSession
         return request.Scenario.Hub switch
         {
             ConnectionStringHub external => HubConnection.External(external),
-            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct),
+            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
     }

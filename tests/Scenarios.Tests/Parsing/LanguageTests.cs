@@ -129,12 +129,29 @@ public sealed class LanguageTests
     [InlineData("telemetry: [\"errorRate < 150%\"]", 28, "error rate")]
     [InlineData("connect: [\"lost == 0\"]", 14, "telemetry only")]
     [InlineData("conect: [\"count > 1\"]", 3, "unknown key")]
+    [InlineData("recovery: [\"errorRate < 1%\"]", 15, "not a metric of thresholds.recovery")]
+    [InlineData("telemetry: [\"neverReconnected == 0\"]", 16, "thresholds.recovery")]
+    [InlineData("connect: [\"twinDiverged == 0\"]", 14, "thresholds.convergence")]
     public void Bad_threshold_rules_point_into_the_rule_text(string line, int column, string expected)
     {
         var error = Loads.One(Groups + "duration: 1m\nthresholds:\n  " + line + "\n");
         Assert.Contains(expected, error.Message + error.Hint, StringComparison.Ordinal);
         Assert.Equal(7, error.Line);
         Assert.Equal(column, error.Column);
+    }
+
+    [Fact]
+    public void Recovery_and_convergence_thresholds_parse_into_rules_of_their_sections()
+    {
+        var rules = Loads.Ok(Groups + """
+            duration: 1m
+            thresholds:
+              recovery: ["p99 < 30s", "neverReconnected == 0", "count >= 1"]
+              convergence: ["twinDiverged == 0"]
+            """).Thresholds.Rules;
+        Assert.Contains(new ThresholdRule("recovery", ThresholdMetric.P99, Comparison.Less, 30_000, "p99 < 30s"), rules);
+        Assert.Contains(new ThresholdRule("recovery", ThresholdMetric.NeverReconnected, Comparison.Equal, 0, "neverReconnected == 0"), rules);
+        Assert.Contains(new ThresholdRule("convergence", ThresholdMetric.TwinDiverged, Comparison.Equal, 0, "twinDiverged == 0"), rules);
     }
 
     [Fact]

@@ -87,6 +87,8 @@ public sealed class SchemaAgreementTests
           reconnect: ["count >= 0"]
           sasRenewal: ["count >= 0"]
           fileUpload: ["count >= 0"]
+          recovery: ["p99 < 30s", "neverReconnected == 0"]
+          convergence: ["twinDiverged == 0", "twinUnchecked == 0"]
         """;
 
     public const string ShortFormSink = """
@@ -199,8 +201,9 @@ public sealed class SchemaAgreementTests
         }
         foreach (var metric in catalog.EnumValues("thresholdMetric"))
         {
-            var value = metric switch { "errorRate" => "1%", "throughput" => "1/s", "count" or "failed" or "lost" or "duplicated" or "dropped" => "1", _ => "1s" };
-            Loads.Ok($"name: x\ndevices: {{count: 1}}\nduration: 1s\nthresholds:\n  telemetry: [\"{metric} < {value}\"]\n");
+            var value = metric switch { "errorRate" => "1%", "throughput" => "1/s", "count" or "failed" or "lost" or "duplicated" or "dropped" or "neverReconnected" or "twinDiverged" or "twinUnchecked" => "1", _ => "1s" };
+            var section = metric switch { "neverReconnected" => "recovery", "twinDiverged" or "twinUnchecked" => "convergence", _ => "telemetry" };
+            Loads.Ok($"name: x\ndevices: {{count: 1}}\nduration: 1s\nthresholds:\n  {section}: [\"{metric} < {value}\"]\n");
         }
         Assert.Equal(Enum.GetNames<ThresholdMetric>().Select(n => n.ToLowerInvariant()), catalog.EnumValues("thresholdMetric").Select(n => n.ToLowerInvariant()));
     }
@@ -209,7 +212,8 @@ public sealed class SchemaAgreementTests
     public void Threshold_operations_are_the_report_operation_names()
     {
         string[] operations = ["connect", "telemetry", "twinGet", "reportedPatch", "desiredDelivery", "methodRoundTrip", "c2dDelivery", "reconnect", "sasRenewal", "fileUpload"];
-        Assert.Equal(operations.Append("abortOnBreach").Order(), SchemaCatalog.Default.Keys("thresholds").Order());
+        Assert.Equal(operations.Append("abortOnBreach").Append(ThresholdSections.Recovery).Append(ThresholdSections.Convergence).Order(),
+            SchemaCatalog.Default.Keys("thresholds").Order());
     }
 
     [Fact]

@@ -173,6 +173,26 @@ public class ScenarioRunnerTests() : TestKit(Config)
     }
 
     [Fact]
+    public void An_abort_that_arrives_before_start_ends_the_run_at_start_without_starting_a_device()
+    {
+        // Ctrl+C between the host starting and the runner's Start: the answer must still reach whoever starts the run.
+        var scenario = Parse("""
+            name: early-abort
+            devices: {count: 10, idPrefix: d-, connectRate: 100}
+            duration: 60s
+            """);
+        var fleet = new RecordingFleet();
+        var runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, new FleetMetrics()));
+        runner.Tell(new ScenarioRunner.Abort("cancelled"));
+        runner.Tell(new ScenarioRunner.Start());
+        var finished = ExpectMsg<ScenarioRunner.Finished>();
+        Assert.False(finished.Completed);
+        Assert.Contains("cancelled", finished.Outcome);
+        Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(fleet.Started);
+    }
+
+    [Fact]
     public void A_breached_threshold_aborts_the_run_when_asked_to()
     {
         var scenario = Parse("""
