@@ -72,7 +72,11 @@ public sealed partial class DeviceActor
         public static DisconnectDone Instance { get; } = new();
     }
 
-    internal sealed record TokenReady(string Token);
+    internal sealed record TokenReady(string Token)
+    {
+        /// <summary>Dead letters and debug logs print messages: never the token.</summary>
+        public override string ToString() => "TokenReady { Token = " + FleetSim.Protocol.Redaction.Mask + " }";
+    }
 
     internal sealed record TokenFailed(Exception Error);
 

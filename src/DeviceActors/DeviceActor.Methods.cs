@@ -43,8 +43,8 @@ public sealed partial class DeviceActor
             && long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sentAt))
             _metrics.C2dDelivery.RecordOk(SinceUnixMs(sentAt));
 
-        if (message.AckHandle is null)
-            return;
+        if (message.AckHandle is null || _options.C2d is { Acknowledge: false })
+            return; // not acknowledged: the hub delivers it again on the next connection
         var delay = _options.C2d?.AckDelay ?? TimeSpan.Zero;
         if (delay <= TimeSpan.Zero)
             Acknowledge(message.AckHandle);

@@ -128,6 +128,7 @@ public sealed partial class DeviceActor
         if (!canSendNow && (_telemetry.QueueFull || (_state != DeviceState.Running && telemetry.OfflinePolicy == OfflinePolicy.Drop)))
         {
             _metrics.Dropped.Increment(); // never numbered: the hub sees no gap for a message that was never accepted
+            _group.GroupCounters?.Dropped.Increment();
             return;
         }
 
@@ -208,11 +209,18 @@ public sealed partial class DeviceActor
 
     private void Publish(ref TelemetryItem item)
     {
+        // "sent" counts first sends only, fleet-wide and per group; a re-send after a reconnect is "resent".
         if (item.Published)
+        {
             _metrics.Resent.Increment();
+            _group.GroupCounters?.Resent.Increment();
+        }
         else
+        {
             _metrics.Sent.Increment();
             _group.GroupCounters?.Sent.Increment();
+        }
+
         item.Published = true;
         item.Generation = _generation;
         item.PublishedTimestamp = _options.Time.GetTimestamp();

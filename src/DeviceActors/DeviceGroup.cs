@@ -112,6 +112,10 @@ public sealed class GroupCounters(FleetSim.Metrics.FleetMetrics metrics, string 
 
     public FleetSim.Metrics.Counter Acked { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.TelemetryAcked(group));
 
+    public FleetSim.Metrics.Counter Resent { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.TelemetryResent(group));
+
+    public FleetSim.Metrics.Counter Dropped { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.TelemetryDropped(group));
+
     public FleetSim.Metrics.Counter Errors { get; } = metrics.Counter(FleetSim.Metrics.GroupMetrics.Errors(group));
 
     public FleetSim.Metrics.Gauge Connected { get; } = metrics.Gauge(FleetSim.Metrics.GroupMetrics.DevicesConnected(group));

@@ -39,6 +39,9 @@ public static class Gauges
 
     /// <summary>Telemetry messages per second the load simulation currently asks for (set by the runner).</summary>
     public const string TelemetryAskedRate = "telemetry.askedRate";
+
+    /// <summary>Connected devices just before the run stopped them (set by the runner; report.json devices.connectedAtEnd).</summary>
+    public const string DevicesConnectedAtEnd = "devices.connectedAtEnd";
 }
 
 /// <summary>
@@ -50,6 +53,12 @@ public static class GroupMetrics
     public static string TelemetrySent(string group) => "group." + group + ".telemetry.sent";
 
     public static string TelemetryAcked(string group) => "group." + group + ".telemetry.acked";
+
+    /// <summary>Counter: messages of the group published again after a reconnect (not in <see cref="TelemetrySent"/>).</summary>
+    public static string TelemetryResent(string group) => "group." + group + ".telemetry.resent";
+
+    /// <summary>Counter: messages the group's devices dropped (queue full, or disconnected with whenDisconnected: drop).</summary>
+    public static string TelemetryDropped(string group) => "group." + group + ".telemetry.dropped";
 
     /// <summary>Counter: failed operations of any kind in the group.</summary>
     public static string Errors(string group) => "group." + group + ".errors";

@@ -107,4 +107,29 @@ public class ConnectionStringTests
     [InlineData("Proxy-Authorization: Basic dTpodW50ZXIy", "Proxy-Authorization: Basic ***")]
     public void Redaction_masks_proxy_passwords_and_basic_credentials(string text, string expected) =>
         Assert.Equal(expected, Redaction.Redact(text));
+
+    [Theory]
+    [InlineData("hostname=h;sharedaccesskeyname=owner;sharedaccesskey=S3CRET", "hostname=h;sharedaccesskeyname=owner;sharedaccesskey=***")]
+    [InlineData("HostName=h; SHAREDACCESSKEY = S3CRET ;DeviceId=d", "HostName=h; SHAREDACCESSKEY = *** ;DeviceId=d")]
+    [InlineData("HostName=h;DeviceId=d;sharedaccesssignature=SharedAccessSignature sr=h&SIG=S3CRET&se=1", "HostName=h;DeviceId=d;sharedaccesssignature=***")]
+    [InlineData("{\"PRIMARYKEY\": \"S3CRET\"}", "{\"PRIMARYKEY\": \"***\"}")]
+    [InlineData("proxy: {url: http://p:3128, username: u, Password: two words S3CRET}", "proxy: {url: http://p:3128, username: u, Password: ***}")]
+    [InlineData("    PASSWORD: 'S3CRET with spaces'", "    PASSWORD: '***'")]
+    [InlineData("Proxy=x;password = S3CRET;", "Proxy=x;password = ***;")]
+    [InlineData("      password: |\n        S3CRET\n        more S3CRET\n      next: 1", "      password: |\n        ***\n        ***\n      next: 1")]
+    [InlineData("  password: >-\r\n    S3CRET\r\n  other: x", "  password: >-\r\n    ***\r\n  other: x")]
+    public void Redaction_matches_every_spelling_the_parsers_accept(string text, string expected)
+    {
+        var redacted = Redaction.Redact(text);
+        Assert.DoesNotContain("S3CRET", redacted);
+        Assert.Equal(expected, redacted);
+    }
+
+    [Fact]
+    public void Connection_strings_spelled_oddly_still_parse_so_redaction_must_cover_them()
+    {
+        Assert.True(ServiceConnectionString.TryParse("hostname=h ; sharedaccesskeyname = owner ; sharedaccesskey = " + Key, out var parsed, out var error), error);
+        Assert.Equal("owner", parsed!.SharedAccessKeyName);
+        Assert.DoesNotContain(Key, Redaction.Redact("hostname=h ; sharedaccesskeyname = owner ; sharedaccesskey = " + Key));
+    }
 }

@@ -142,7 +142,7 @@ public sealed class HubCommandTests : IDisposable
             async Task<JsonNode> RunAsync(string scenario, string outName)
             {
                 var outDir = Path.Combine(_dir, outName);
-                var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(2), _dir, "run", scenario, "--hub-state", stateFile, "--out", outDir, "--quiet");
+                var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(4), _dir, "run", scenario, "--hub-state", stateFile, "--out", outDir, "--quiet");
                 Assert.True(result.ExitCode == 0, result.All);
                 return JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
             }
@@ -157,7 +157,7 @@ public sealed class HubCommandTests : IDisposable
             {
                 var t = report["telemetry"]!;
                 var sent = t["sent"]!.GetValue<long>();
-                Assert.True(sent >= 4 * 2, $"only {sent} sent");
+                Assert.True(sent >= 4, $"only {sent} sent"); // at least one per device (a loaded machine may connect late)
                 Assert.Equal((sent, sent, 0L, 0L), (t["acked"]!.GetValue<long>(), t["ingested"]!.GetValue<long>(), t["lost"]!.GetValue<long>(), t["duplicated"]!.GetValue<long>()));
             }
 

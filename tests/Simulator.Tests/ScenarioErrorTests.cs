@@ -39,6 +39,23 @@ public sealed class ScenarioErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_applies_scale_and_duration_as_run_does()
+    {
+        var good = Path.Combine(Fleetsim.RepoRoot, "scenarios", "quickstart.yaml");
+        var scaled = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", good, "--scale", "0.2", "--duration", "6s");
+        Assert.Equal(0, scaled.ExitCode);
+        Assert.Contains("20 devices", scaled.Stdout); // quickstart has 100
+
+        var badScale = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", good, "--scale", "0");
+        Assert.Equal(2, badScale.ExitCode);
+        Assert.Contains("--scale", badScale.Stderr);
+        var badDuration = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", good, "--duration", "soon");
+        Assert.Equal(2, badDuration.ExitCode);
+        Assert.Contains("duration", badDuration.Stderr);
+        Assert.DoesNotContain("   at ", badScale.All + badDuration.All);
+    }
+
+    [Fact]
     public async Task Missing_scenario_file_is_bad_input()
     {
         var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", Path.Combine(_dir, "nope.yaml"));

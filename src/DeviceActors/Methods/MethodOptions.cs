@@ -52,5 +52,11 @@ public sealed record C2dOptions
     /// <summary>Wait this long before the PUBACK (simulates a slow handler); zero acknowledges at once.</summary>
     public TimeSpan AckDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// False (the scenario's <c>c2d: {ack: false}</c>): never PUBACK a C2D message, so the hub keeps it with the
+    /// session and delivers it again after the next reconnect, as it does for a device that crashed mid-handling.
+    /// </summary>
+    public bool Acknowledge { get; init; } = true;
+
     public string? Validate() => AckDelay < TimeSpan.Zero ? $"C2D ack delay must be 0 or more (found {AckDelay})" : null;
 }

@@ -142,14 +142,16 @@ internal static class FileUploadEndpoints
     /// </summary>
     private static IResult? Authorize(HubServices hub, DeviceCertificateCheck certificates, HttpRequest request, string id)
     {
+        // Credentials first: an unknown device id is refused exactly like a bad credential, so a caller without a
+        // device's key cannot learn which ids exist (a 404 here would tell it).
         var device = hub.Registry.Find(id);
+        var authorization = request.Headers.Authorization.ToString();
         if (device is null)
         {
-            return RestErrors.DeviceNotFound(id);
+            return authorization.Length == 0 ? NoCredential() : WrongCredential();
         }
 
         var identity = device.Identity;
-        var authorization = request.Headers.Authorization.ToString();
         if (authorization.Length == 0)
         {
             return identity.AuthenticationType != DeviceAuthenticationType.Sas
@@ -157,8 +159,7 @@ internal static class FileUploadEndpoints
                    && request.HttpContext.Connection.ClientCertificate is { } certificate
                    && certificates.Authenticates(identity, certificate)
                 ? null
-                : RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess,
-                    "Unauthorized: a device SAS token, or the TLS client certificate of this X.509 device, is required.");
+                : NoCredential();
         }
 
         if (identity.AuthenticationType == DeviceAuthenticationType.Sas
@@ -172,6 +173,12 @@ internal static class FileUploadEndpoints
             return null;
         }
 
-        return RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess, "Unauthorized: a device SAS token for this device is required.");
+        return WrongCredential();
     }
+
+    private static IResult NoCredential() => RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess,
+        "Unauthorized: a device SAS token, or the TLS client certificate of this X.509 device, is required.");
+
+    private static IResult WrongCredential() =>
+        RestErrors.Error(IotHubErrors.IotHubUnauthorizedAccess, "Unauthorized: a device SAS token for this device is required.");
 }

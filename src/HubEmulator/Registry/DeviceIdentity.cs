@@ -31,6 +31,13 @@ public sealed record DeviceIdentity(
 {
     public string Status => Enabled ? "enabled" : "disabled";
 
+    /// <summary>Keeps the keys out of logs and exception messages (thumbprints are not secret).</summary>
+    public override string ToString() =>
+        $"DeviceIdentity {{ DeviceId = {DeviceId}, Enabled = {Enabled}, AuthenticationType = {AuthenticationType}, PrimaryKey = {Masked(PrimaryKey)}, " +
+        $"SecondaryKey = {Masked(SecondaryKey)}, PrimaryThumbprint = {PrimaryThumbprint}, SecondaryThumbprint = {SecondaryThumbprint}, ETag = {ETag}, Version = {Version} }}";
+
+    private static string Masked(string? secret) => secret is null ? "" : FleetSim.Protocol.Redaction.Mask;
+
     /// <summary>Device connection string for this identity (SAS devices only). It carries a secret: never log it.</summary>
     public string ConnectionString(string hostName) =>
         AuthenticationType == DeviceAuthenticationType.Sas

@@ -45,7 +45,13 @@ public static class HtmlReportWriter
             .Append(Style).Append("</style>\n<script type=\"text/javascript\">").Append(PlotlyScript.Text)
             .Append("</script>\n</head><body>\n");
 
-        html.Append("<h1>").Append(E(report.Scenario.Name)).Append("</h1>\n<p class=\"meta\">")
+        html.Append("<h1>").Append(E(report.Scenario.Name)).Append("</h1>\n");
+        if (report.Scenario.Description is { Length: > 0 } description)
+        {
+            html.Append("<p class=\"description\">").Append(E(description)).Append("</p>\n");
+        }
+
+        html.Append("<p class=\"meta\">")
             .Append("<span class=\"verdict ").Append(VerdictClass(run.Verdict)).Append("\">").Append(E(run.Verdict)).Append("</span>")
             .Append("<span>duration ").Append(F(run.DurationSeconds)).Append(" s</span>")
             .Append("<span>hub ").Append(E(run.HubKind)).Append("</span>")
@@ -85,8 +91,28 @@ public static class HtmlReportWriter
         Ingest(html, report.Telemetry);
         Environment(html, report.Environment);
         html.Append("<h2>Scenario</h2>\n<pre>").Append(E(report.Scenario.Text ?? "(not recorded)")).Append("</pre>\n");
+        Reproduce(html, report.Run);
         html.Append("<p class=\"meta\">FleetSim report schema ").Append(report.SchemaVersion).Append("</p>\n</body></html>\n");
         return html.ToString();
+    }
+
+    /// <summary>How the run was started and the values it used (collapsed: for reproducing a run, not for reading it).</summary>
+    private static void Reproduce(StringBuilder html, RunSection run)
+    {
+        if (run.CommandLine is null && run.EffectiveScenario is null)
+        {
+            return;
+        }
+
+        html.Append("<details id=\"reproduce\"><summary>How to reproduce this run: command line and effective scenario</summary>\n");
+        if (run.Id is { } id)
+        {
+            html.Append("<p>run id ").Append(E(id)).Append("</p>\n");
+        }
+
+        html.Append("<h3>Command line</h3>\n<pre>").Append(E(run.CommandLine ?? "(not recorded)")).Append("</pre>\n")
+            .Append("<h3>Effective scenario (after --set, --duration, --scale)</h3>\n<pre>").Append(E(run.EffectiveScenario ?? "(not recorded)"))
+            .Append("</pre>\n</details>\n");
     }
 
     private static void Summary(StringBuilder html, RunReport report)
@@ -172,12 +198,13 @@ public static class HtmlReportWriter
         }
 
         html.Append("<h2>Device groups</h2>\n<table><tr><th class=\"l\">group</th><th>target</th><th>connected peak</th>")
-            .Append("<th>telemetry sent</th><th>acked</th><th>errors</th></tr>\n");
+            .Append("<th>telemetry sent</th><th>acked</th><th>dropped</th><th>re-sent</th><th>errors</th></tr>\n");
         foreach (var g in report.Devices.Groups)
         {
             html.Append("<tr><td class=\"l\">").Append(E(g.Name)).Append("</td><td>").Append(N(g.Target))
                 .Append("</td><td>").Append(N(g.ConnectedPeak)).Append("</td><td>").Append(N(g.TelemetrySent))
-                .Append("</td><td>").Append(N(g.TelemetryAcked)).Append("</td><td>").Append(N(g.Errors)).Append("</td></tr>\n");
+                .Append("</td><td>").Append(N(g.TelemetryAcked)).Append("</td><td>").Append(N(g.TelemetryDropped))
+                .Append("</td><td>").Append(N(g.TelemetryResent)).Append("</td><td>").Append(N(g.Errors)).Append("</td></tr>\n");
         }
 
         html.Append("</table>\n");

@@ -13,7 +13,12 @@ public static class ReportBuilder
         ArgumentNullException.ThrowIfNull(inputs);
         // Secrets never reach a report: the scenario text, an exit reason quoting an error, and warnings are
         // redacted here even when the caller already did.
-        var run = inputs.Run with { ExitReason = Redaction.Redact(inputs.Run.ExitReason) };
+        var run = inputs.Run with
+        {
+            ExitReason = Redaction.Redact(inputs.Run.ExitReason),
+            CommandLine = inputs.Run.CommandLine is { } commandLine ? Redaction.Redact(commandLine) : null,
+            EffectiveScenario = inputs.Run.EffectiveScenario is { } effective ? Redaction.Redact(effective) : null,
+        };
         var environment = inputs.Environment ?? EnvironmentInfo.Capture();
         environment = environment with
         {
@@ -26,7 +31,14 @@ public static class ReportBuilder
             scenario = scenario with { Text = Redaction.Redact(scenario.Text) };
         }
 
+        if (scenario.Description is not null)
+        {
+            scenario = scenario with { Description = Redaction.Redact(scenario.Description) };
+        }
+
         metrics.Gauges.TryGetValue(Gauges.DevicesConnected, out var connected);
+        // The runner records the connected count just before it stops the devices; without it (a bare snapshot) the current value.
+        var connectedAtEnd = metrics.Gauges.TryGetValue(Gauges.DevicesConnectedAtEnd, out var atEnd) ? atEnd.Value : connected?.Value ?? 0;
         var ingest = inputs.Ingest;
         var telemetry = new TelemetrySection(
             CounterOf(metrics, Counters.TelemetrySent),
@@ -41,7 +53,7 @@ public static class ReportBuilder
             RunReport.CurrentSchemaVersion,
             scenario,
             run,
-            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connected?.Value ?? 0, BuildGroups(metrics, inputs)),
+            new DevicesSection(inputs.DeviceTarget, connected?.Peak ?? 0, connectedAtEnd, BuildGroups(metrics, inputs)),
             telemetry,
             BuildLatency(metrics, run.DurationSeconds),
             metrics.Counters,
@@ -112,7 +124,11 @@ public static class ReportBuilder
                 connected?.Peak ?? 0,
                 CounterOf(metrics, GroupMetrics.TelemetrySent(name)),
                 CounterOf(metrics, GroupMetrics.TelemetryAcked(name)),
-                CounterOf(metrics, GroupMetrics.Errors(name)));
+                CounterOf(metrics, GroupMetrics.Errors(name)))
+            {
+                TelemetryDropped = CounterOf(metrics, GroupMetrics.TelemetryDropped(name)),
+                TelemetryResent = CounterOf(metrics, GroupMetrics.TelemetryResent(name)),
+            };
         }
 
         return groups;

@@ -67,7 +67,11 @@ public sealed record FaultRecord(double AtSeconds, string Description, bool Appl
 }
 
 /// <summary>The scenario that ran; <see cref="Text"/> is the scenario file with secrets redacted.</summary>
-public sealed record ScenarioSection(string Name, string? File, string? Text);
+public sealed record ScenarioSection(string Name, string? File, string? Text)
+{
+    /// <summary>The scenario's <c>description</c>, if it has one.</summary>
+    public string? Description { get; init; }
+}
 
 /// <summary>When and how the run went. <see cref="ExitReason"/>: "completed", "cancelled" or "failed: why".</summary>
 public sealed record RunSection(
@@ -84,6 +88,15 @@ public sealed record RunSection(
     /// of this report counts only messages that carried it. Null in reports written before runs had ids.
     /// </summary>
     public string? Id { get; init; }
+
+    /// <summary>The command that started the run (<c>fleetsim run ...</c>, every argument as given), secrets redacted.</summary>
+    public string? CommandLine { get; init; }
+
+    /// <summary>
+    /// The values the run used after --set, --duration and --scale (device counts, rates, phases, quotas, thresholds), as
+    /// YAML-like text, secrets redacted: with <see cref="CommandLine"/>, what it takes to reproduce the run.
+    /// </summary>
+    public string? EffectiveScenario { get; init; }
 }
 
 /// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>
@@ -151,7 +164,14 @@ public sealed record DeviceGroupReport(
     long ConnectedPeak,
     long TelemetrySent,
     long TelemetryAcked,
-    long Errors);
+    long Errors)
+{
+    /// <summary>Messages the group's devices dropped (queue full, or disconnected with whenDisconnected: drop).</summary>
+    public long TelemetryDropped { get; init; }
+
+    /// <summary>Messages the group's devices published again after a reconnect (not in <see cref="TelemetrySent"/>).</summary>
+    public long TelemetryResent { get; init; }
+}
 
 /// <summary>
 /// Telemetry accounting. Sent/acked/dropped are counted by the devices; ingested, lost, duplicated and

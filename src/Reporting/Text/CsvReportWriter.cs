@@ -96,9 +96,21 @@ public static class CsvReportWriter
         return csv.ToString();
     }
 
-    /// <summary>Quotes a field when it holds a comma, quote or line break (RFC 4180).</summary>
-    public static string Escape(string field) =>
-        field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    /// <summary>
+    /// Quotes a field when it holds a comma, quote or line break (RFC 4180). A text field starting with = + - @ tab or CR
+    /// (a spreadsheet formula; column names carry hub-supplied error codes) gets a leading apostrophe, so a spreadsheet
+    /// shows it as text instead of evaluating it; numbers (also negative ones) stay as they are.
+    /// </summary>
+    public static string Escape(string field)
+    {
+        if (field.Length > 0 && field[0] is '=' or '+' or '-' or '@' or '\t' or '\r'
+            && !double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        {
+            field = "'" + field;
+        }
+
+        return field.AsSpan().IndexOfAny(",\"\r\n") < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
 
     private static void Line(StringBuilder csv, IReadOnlyList<string> fields)
     {

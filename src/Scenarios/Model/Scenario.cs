@@ -116,8 +116,13 @@ public sealed record Scenario(
                 ? rule with { Value = rule.Metric == ThresholdMetric.Count ? Math.Floor(rule.Value * factor) : rule.Value * factor }
                 : rule);
         }
+        // The embedded hub's quotas scale with the fleet, so a scaled-down run meets the same relative throttling.
+        var hub = Hub is EmbeddedHub { Options.Quotas: var q } embedded
+            ? embedded with { Options = embedded.Options with { Quotas = new HubQuotas(q.ConnectsPerSecond * factor, q.TelemetryPerSecond * factor, q.TwinOperationsPerSecond * factor) } }
+            : Hub;
         return this with
         {
+            Hub = hub,
             DeviceGroups = groups,
             Load = phases,
             Service = actions,

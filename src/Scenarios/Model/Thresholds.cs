@@ -6,7 +6,7 @@ public sealed record Thresholds(IReadOnlyList<ThresholdRule> Rules, bool AbortOn
     public static Thresholds None { get; } = new([], false);
 }
 
-public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated, NeverReconnected, TwinDiverged, TwinUnchecked }
+public enum ThresholdMetric { P50, P75, P90, P95, P99, Max, Mean, ErrorRate, Count, Failed, Throughput, Lost, Duplicated, Dropped, NeverReconnected, TwinDiverged, TwinUnchecked }
 
 /// <summary>Threshold sections that are not operations: recovery after faults and the end-of-run twin convergence.</summary>
 public static class ThresholdSections

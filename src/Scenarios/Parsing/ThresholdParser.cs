@@ -85,7 +85,7 @@ internal static class ThresholdParser
         Skip(text, ref i);
         var valueStart = i;
         var valueText = text[i..].Trim();
-        if ((metric is ThresholdMetric.Lost or ThresholdMetric.Duplicated) && operation != "telemetry")
+        if ((metric is ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped) && operation != "telemetry")
         {
             ctx.ErrorInScalar(node, metricStart, $"'{metricText}' is counted for telemetry only", "move the rule under thresholds.telemetry");
             return null;
@@ -126,7 +126,7 @@ internal static class ThresholdParser
                 }
                 error = $"'{text}' is not an error rate; write a percentage (1%) or a fraction (0.01)";
                 return null;
-            case ThresholdMetric.Count or ThresholdMetric.Failed or ThresholdMetric.Lost or ThresholdMetric.Duplicated
+            case ThresholdMetric.Count or ThresholdMetric.Failed or ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped
                 or ThresholdMetric.NeverReconnected or ThresholdMetric.TwinDiverged or ThresholdMetric.TwinUnchecked:
                 if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
                 {

@@ -93,7 +93,7 @@ public static class FleetPlanBuilder
                 }
                 : null,
             Methods = group.Methods.Count > 0 ? Methods(group, seed, time) : null,
-            C2d = group.C2d is not null ? new C2dOptions() : null,
+            C2d = group.C2d is { } c2d ? new C2dOptions { Acknowledge = c2d.Ack } : null,
             FileUpload = group.FileUpload is { } f ? new FileUploadOptions { Interval = f.Interval, SizeBytes = f.SizeBytes, HttpsPort = endpoint.HttpsPort } : null,
             Time = time,
         };

@@ -267,6 +267,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private void BeginStop(string outcome, bool completed, ThresholdOutcome? breach)
     {
         Timers.Cancel("tick");
+        // Taken before the stop: afterwards every device has disconnected and the gauge reads 0.
+        _metrics.Gauge(Gauges.DevicesConnectedAtEnd).Set(_metrics.Gauge(Gauges.DevicesConnected).Value);
         _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
         _stoppingAt = Now;
         _fleet.StopAll(Self);

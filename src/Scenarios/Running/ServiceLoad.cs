@@ -37,6 +37,8 @@ public sealed class ServiceLoad
     private readonly CancellationToken _cancel;
 
     private readonly IReadOnlyList<ConnectedDevices>? _connected;
+    private readonly int[] _groupOffsets;
+    private readonly DateTimeOffset _templateStart;
 
     /// <param name="connected">Per group, which devices are connected: targets are drawn from those (null: any started device).</param>
     public ServiceLoad(Scenario scenario, IServiceActions actions, FleetMetrics metrics, TimeProvider? time = null, CancellationToken cancel = default,
@@ -50,6 +52,10 @@ public sealed class ServiceLoad
         _random = new Random(DeviceSeed.Derive(scenario.Seed, 0, DeviceSeed.Service));
         _overloaded = metrics.Counter(GeneratorOverloaded);
         _noTarget = metrics.Counter(NoTarget);
+        _templateStart = _time.GetUtcNow();
+        _groupOffsets = new int[scenario.DeviceGroups.Count];
+        for (int g = 0, offset = 0; g < _groupOffsets.Length; offset += scenario.DeviceGroups[g].Count, g++)
+            _groupOffsets[g] = offset;
         _states = new ActionState[scenario.Service.Count];
         for (var i = 0; i < _states.Length; i++)
         {
@@ -60,14 +66,7 @@ public sealed class ServiceLoad
                 PatchDesiredAction => DesiredPatch,
                 _ => C2dSend,
             });
-            var template = action switch
-            {
-                InvokeMethodAction m => m.Payload,
-                PatchDesiredAction p => p.Template,
-                SendC2dAction c => c.Template,
-                _ => null,
-            };
-            _states[i] = new ActionState(action, op, template?.CreateState("service", DeviceSeed.Derive(scenario.Seed, i, DeviceSeed.Service), _time.GetUtcNow()));
+            _states[i] = new ActionState(action, op, DeviceSeed.Derive(scenario.Seed, i, DeviceSeed.Service), scenario.DeviceGroups.Count);
         }
     }
 
@@ -109,7 +108,7 @@ public sealed class ServiceLoad
                 for (var i = 0; i < activeInGroup[g]; i++)
                 {
                     if (_connected is null || _connected[g].IsConnected(i))
-                        Call(state, _scenario.DeviceGroups[g].DeviceId(i), intended);
+                        Call(state, g, i, intended);
                 }
             }
 
@@ -124,7 +123,7 @@ public sealed class ServiceLoad
             return;
         }
 
-        Call(state, _scenario.DeviceGroups[group].DeviceId(index), intended);
+        Call(state, group, index, intended);
     }
 
     /// <summary>A random started device of the group that is connected (a few draws, then a scan from a random point).</summary>
@@ -150,7 +149,7 @@ public sealed class ServiceLoad
         return -1;
     }
 
-    private void Call(ActionState state, string deviceId, DateTimeOffset intended)
+    private void Call(ActionState state, int group, int index, DateTimeOffset intended)
     {
         if (Volatile.Read(ref state.Outstanding) >= MaxOutstandingPerAction)
         {
@@ -161,7 +160,7 @@ public sealed class ServiceLoad
 
         Interlocked.Increment(ref state.Outstanding);
         Issued++;
-        var task = Start(state, deviceId);
+        var task = Start(state, group, index);
         _ = task.ContinueWith(static (t, o) =>
         {
             var (s, intendedAt, time) = ((ActionState, DateTimeOffset, TimeProvider))o!;
@@ -174,45 +173,59 @@ public sealed class ServiceLoad
     }
 
     /// <summary>Starts the call; the task's result is null on success, else the failure reason (a device's error status).</summary>
-    private async Task<string?> Start(ActionState state, string deviceId)
+    private async Task<string?> Start(ActionState state, int group, int index)
     {
         var now = _time.GetUtcNow();
+        var deviceId = _scenario.DeviceGroups[group].DeviceId(index);
+        var templates = Templates(state, group, index, deviceId);
         switch (state.Action)
         {
             case InvokeMethodAction m:
-                var payload = m.Payload is null ? null : JsonNode.Parse(Render(state, now));
+                var payload = m.Payload is null ? null : JsonNode.Parse(Render(m.Payload, templates.Body, now));
                 var status = await _actions.InvokeMethodAsync(deviceId, m.MethodName, payload, m.ResponseTimeout, m.ConnectTimeout, _cancel);
                 return status is >= 200 and < 300 ? null : "status" + status;
-            case PatchDesiredAction:
-                var patch = JsonNode.Parse(Render(state, now)) as JsonObject ?? new JsonObject();
+            case PatchDesiredAction p:
+                var patch = JsonNode.Parse(Render(p.Template, templates.Body, now)) as JsonObject ?? new JsonObject();
                 patch[FleetSimProperties.SentAt] = now.ToUnixTimeMilliseconds(); // the device measures delivery from here
                 await _actions.PatchDesiredAsync(deviceId, patch, _cancel);
                 return null;
             case SendC2dAction c:
                 var properties = new List<KeyValuePair<string, string?>>(c.Properties.Count + 1);
-                foreach (var (name, template) in c.Properties)
-                    properties.Add(new(name, template.RenderToString(template.CreateState(deviceId, 1, now), now)));
+                for (var p = 0; p < c.Properties.Count; p++)
+                    properties.Add(new(c.Properties[p].Key, c.Properties[p].Value.RenderToString(templates.Properties[p], now)));
                 properties.Add(new(FleetSimProperties.SentAt, now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                await _actions.SendC2dAsync(deviceId, Encoding.UTF8.GetBytes(Render(state, now)), properties, _cancel);
+                await _actions.SendC2dAsync(deviceId, Encoding.UTF8.GetBytes(Render(c.Template, templates.Body, now)), properties, _cancel);
                 return null;
             default:
                 return "unknownAction";
         }
     }
 
-    private static string Render(ActionState state, DateTimeOffset now)
+    private static string Render(PayloadTemplate? template, TemplateDeviceState? state, DateTimeOffset now) =>
+        template is null || state is null ? "{}" : template.RenderToString(state, now);
+
+    /// <summary>
+    /// The target device's own template states for this action (body and each C2D property), created at its first call:
+    /// {{deviceId}} is that device's id and {{counter}} and the seeded generators advance per device, as device-side
+    /// templates do. Only the runner's tick calls this.
+    /// </summary>
+    private DeviceTemplates Templates(ActionState state, int group, int index, string deviceId)
     {
-        var template = state.Action switch
+        var perGroup = state.Devices[group] ??= new DeviceTemplates?[_scenario.DeviceGroups[group].Count];
+        if (perGroup[index] is { } existing)
+            return existing;
+        var global = _groupOffsets[group] + index;
+        var body = state.Action switch
         {
             InvokeMethodAction m => m.Payload,
             PatchDesiredAction p => p.Template,
             SendC2dAction c => c.Template,
             _ => null,
         };
-        if (template is null || state.Template is null)
-            return "{}";
-        lock (state.Template) // rendering happens on the runner, the lock only guards against a future caller elsewhere
-            return template.RenderToString(state.Template, now);
+        var properties = state.Action is SendC2dAction { Properties: var list }
+            ? list.Select((p, i) => p.Value.CreateState(deviceId, DeviceSeed.Derive(state.Seed, global, 1 + i), _templateStart)).ToArray()
+            : [];
+        return perGroup[index] = new DeviceTemplates(body?.CreateState(deviceId, DeviceSeed.Derive(state.Seed, global, 0), _templateStart), properties);
     }
 
     private static string Reason(Exception? e) => e switch
@@ -254,11 +267,18 @@ public sealed class ServiceLoad
         return -1;
     }
 
-    private sealed class ActionState(ServiceAction action, OperationMetrics operation, TemplateDeviceState? template)
+    private sealed record DeviceTemplates(TemplateDeviceState? Body, TemplateDeviceState[] Properties);
+
+    private sealed class ActionState(ServiceAction action, OperationMetrics operation, int seed, int groups)
     {
         public ServiceAction Action { get; } = action;
         public OperationMetrics Operation { get; } = operation;
-        public TemplateDeviceState? Template { get; } = template;
+
+        /// <summary>Seed of this action; each target device's template states derive theirs from it and the device's index.</summary>
+        public int Seed { get; } = seed;
+
+        /// <summary>Per group, per device index: template states, created at the device's first call.</summary>
+        public DeviceTemplates?[]?[] Devices { get; } = new DeviceTemplates?[]?[groups];
         public long Next;
         public int Outstanding;
     }

@@ -50,6 +50,8 @@ public static class ThresholdEvaluator
                 ThresholdMetric.Throughput => (op?.OkCount ?? 0) / elapsed,
                 ThresholdMetric.Lost => ingest?.Lost,
                 ThresholdMetric.Duplicated => ingest?.Duplicated,
+                // Counted by the devices (never numbered, so the hub cannot see them): known with any hub.
+                ThresholdMetric.Dropped => snapshot.Counters.GetValueOrDefault(Counters.TelemetryDropped),
                 _ => null,
             };
 
@@ -101,7 +103,7 @@ public static class ThresholdEvaluator
             if (outcome.Passed || outcome.Actual is null)
                 continue;
             var upperBound = outcome.Rule.Comparison is Comparison.Less or Comparison.LessOrEqual;
-            if (outcome.Rule.IsLatency || outcome.Rule.Metric == ThresholdMetric.ErrorRate || upperBound && outcome.Rule.Metric is ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Failed)
+            if (outcome.Rule.IsLatency || outcome.Rule.Metric == ThresholdMetric.ErrorRate || upperBound && outcome.Rule.Metric is ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped or ThresholdMetric.Failed)
                 return outcome;
         }
 

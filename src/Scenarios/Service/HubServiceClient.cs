@@ -17,7 +17,12 @@ public sealed record HubEndpoint(Uri BaseAddress, X509Certificate2? TrustedCa = 
 }
 
 /// <summary>A device identity as the registry returns it; the key is a secret (never log it).</summary>
-public sealed record RegisteredDevice(string DeviceId, string? PrimaryKey, string Status);
+public sealed record RegisteredDevice(string DeviceId, string? PrimaryKey, string Status)
+{
+    /// <summary>Keeps the key out of logs and exception messages.</summary>
+    public override string ToString() =>
+        $"RegisteredDevice {{ DeviceId = {DeviceId}, PrimaryKey = {(PrimaryKey is null ? "" : Redaction.Mask)}, Status = {Status} }}";
+}
 
 /// <summary>A failed service call: HTTP status, the hub's error name (iothub-errorcode) and its message, redacted.</summary>
 public sealed class HubServiceException(HttpStatusCode status, string errorCode, string message, TimeSpan? retryAfter = null)

@@ -130,6 +130,7 @@ public static class RunCommand
                 Scale = parse.GetValue(scaleOption),
                 Tier = tier,
                 KeepDevices = parse.GetValue(keepOption),
+                CommandLine = CommandLineText(System.Environment.GetCommandLineArgs()),
             };
             if (parse.GetValue(dryRunOption))
                 return DryRun.Print(request, Console.Out);
@@ -139,6 +140,11 @@ public static class RunCommand
         });
         return command;
     }
+
+    /// <summary>"fleetsim run ..." with each argument as given, quoted when it holds spaces or quotes; redacted, it goes into the report.</summary>
+    public static string CommandLineText(IReadOnlyList<string> args) =>
+        string.Join(' ', args.Skip(1).Prepend("fleetsim").Select(static a =>
+            a.Length > 0 && !a.Any(static c => char.IsWhiteSpace(c) || c is '\'' or '"' or ';' or '&' or '|' or '$') ? a : "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
 
     private static string DefaultOutDir(string scenarioName)
     {

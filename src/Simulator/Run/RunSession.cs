@@ -30,6 +30,9 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     /// <summary>The --scale factor, if any.</summary>
     public double? Scale { get; init; }
 
+    /// <summary>The command as typed (<c>fleetsim run ...</c>); the report keeps it redacted.</summary>
+    public string? CommandLine { get; init; }
+
     /// <summary>
     /// This run's id: devices send it with every telemetry message (fleetsim-run) and the run reads the emulator's
     /// ingest accounting of this id only, so runs sharing a standing hub (one after another or at once) stay apart.
@@ -137,6 +140,8 @@ public static class RunSession
         var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
         warnings.AddRange(GeneratorWarnings(snapshot));
+        if (snapshot.Counters.GetValueOrDefault(Counters.TelemetryDropped) is > 0 and var dropped)
+            warnings.Add($"devices dropped {dropped} telemetry messages (offline queue full, or disconnected with whenDisconnected: drop): they never reached the hub and are not counted in 'lost'; a 'dropped == 0' threshold catches them");
         RecoverySummary? recovery = null;
         if (faults is not null)
         {
@@ -161,8 +166,13 @@ public static class RunSession
         };
         var report = ReportBuilder.Build(snapshot, new ReportInputs
         {
-            Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText),
-            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome) { Id = request.RunId },
+            Scenario = new ScenarioSection(scenario.Name, request.ScenarioPath, request.ScenarioText) { Description = scenario.Description },
+            Run = new RunSection(start, DateTimeOffset.UtcNow, hubKind, verdict, outcome)
+            {
+                Id = request.RunId,
+                CommandLine = request.CommandLine,
+                EffectiveScenario = EffectiveScenario.Describe(scenario),
+            },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),

@@ -46,7 +46,7 @@ public sealed class ConnectionTests : DeviceTestKit
         Connect(device, sessionPresent: true);
 
         AwaitState(device, DeviceState.Running);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class ConnectionTests : DeviceTestKit
         Assert.Equal("unauthorized", stopped.Reason);
         Assert.Equal(DeviceState.Stopped, Status(device).State);
         Advance(device, TimeSpan.FromMinutes(10));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        ExpectNoIo(device);
         Assert.Equal(0, Count(Counters.ConnectRetries));
         Assert.Equal(1, Metrics.Operation(Operations.Connect).FailedCount);
     }
@@ -73,7 +73,7 @@ public sealed class ConnectionTests : DeviceTestKit
 
         // Throttled: first wait is exactly the throttled base (10 s), never less.
         Advance(device, TimeSpan.FromSeconds(9.9));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Advance(device, TimeSpan.FromSeconds(0.1));
         Io.ExpectMsg<ConnectCall>().Succeed();
         AwaitState(device, DeviceState.Running);
@@ -98,7 +98,7 @@ public sealed class ConnectionTests : DeviceTestKit
             if (wait > TimeSpan.FromMilliseconds(1))
             {
                 Advance(device, wait - TimeSpan.FromMilliseconds(1));
-                Io.ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+                ExpectNoIo(device);
             }
 
             Advance(device, TimeSpan.FromMilliseconds(1));
@@ -158,7 +158,7 @@ public sealed class ConnectionTests : DeviceTestKit
 
         Assert.Equal("timeout", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
         Advance(device, TimeSpan.FromMinutes(1));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class ConnectionTests : DeviceTestKit
         first.Transport.DropConnection();
         AwaitState(device, DeviceState.Backoff);
         Advance(device, TimeSpan.FromMilliseconds(900));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no timer-driven retry
+        ExpectNoIo(device); // no timer-driven retry
         Assert.Equal(0, Count(Counters.ConnectRetries));
 
         Advance(device, TimeSpan.FromMilliseconds(100)); // the next message is due: connect for it
@@ -195,7 +195,7 @@ public sealed class ConnectionTests : DeviceTestKit
 
         Assert.Equal("unauthorized", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
         Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -206,7 +206,7 @@ public sealed class ConnectionTests : DeviceTestKit
         AwaitState(device, DeviceState.Backoff);
 
         Advance(device, TimeSpan.FromSeconds(9.99));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Advance(device, TimeSpan.FromSeconds(0.01));
         Io.ExpectMsg<ConnectCall>();
         Assert.Equal(10_000, Count(DeviceMetrics.RetryWaitMs));
@@ -222,7 +222,7 @@ public sealed class ConnectionTests : DeviceTestKit
         device.Tell(DeviceActor.Stop.Instance, TestActor);
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
         Advance(device, TimeSpan.FromMinutes(1));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]

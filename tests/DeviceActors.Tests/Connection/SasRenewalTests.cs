@@ -20,7 +20,7 @@ public sealed class SasRenewalTests : DeviceTestKit
 
         // se is whole seconds, so renewal is due 49..50 s after the connect.
         Advance(device, TimeSpan.FromSeconds(48.9));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Advance(device, TimeSpan.FromSeconds(1.2));
         Io.ExpectMsg<DisconnectCall>();
         var second = Io.ExpectMsg<ConnectCall>();
@@ -47,7 +47,7 @@ public sealed class SasRenewalTests : DeviceTestKit
 
         Advance(device, TimeSpan.FromSeconds(50.1));
         AwaitState(device, DeviceState.Renewing);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         publish.Ack();
         Io.ExpectMsg<DisconnectCall>();
         Io.ExpectMsg<ConnectCall>().Succeed();
@@ -68,7 +68,7 @@ public sealed class SasRenewalTests : DeviceTestKit
         Advance(device, TimeSpan.FromSeconds(50.1));
         AwaitState(device, DeviceState.Renewing);
         Advance(device, TimeSpan.FromSeconds(59.9));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Advance(device, TimeSpan.FromSeconds(0.1));
         Io.ExpectMsg<DisconnectCall>();
         Io.ExpectMsg<ConnectCall>().Succeed();
@@ -164,7 +164,7 @@ public sealed class SasRenewalTests : DeviceTestKit
         call.Succeed();
         AwaitState(device, DeviceState.Running);
         Advance(device, TimeSpan.FromHours(2)); // no token, so no renewal
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     private sealed class CountingProvider(string resource) : ISasTokenProvider

@@ -18,7 +18,7 @@ public sealed class TransitionTests : DeviceTestKit
         device.Tell(DeviceActor.Stop.Instance, TestActor);
 
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class TransitionTests : DeviceTestKit
         device.Tell(DeviceActor.RetryDue.Instance, ActorRefs.NoSender);
 
         Assert.Equal(DeviceState.Running, Status(device).State);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -143,6 +143,6 @@ public sealed class TransitionTests : DeviceTestKit
         device.Tell(new DeviceActor.Start(0), TestActor);
         device.Tell(DeviceActor.Stop.Instance, TestActor);
         Assert.Equal("unauthorized", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 }

@@ -86,6 +86,17 @@ public abstract class DeviceTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>The next <paramref name="n"/> transport calls, whatever their kind (several devices interleave).</summary>
     protected List<TransportCall> Calls(int n) => Enumerable.Range(0, n).Select(_ => Io.ExpectMsg<TransportCall>()).ToList();
 
+    /// <summary>
+    /// Nothing went to the transport: a status round trip first, so everything the device was told before has been
+    /// handled (and any transport call it made is already with the probe), then the probe must be empty. Deterministic,
+    /// unlike waiting a few wall-clock milliseconds for a message that should not come.
+    /// </summary>
+    protected void ExpectNoIo(IActorRef device)
+    {
+        Status(device);
+        Assert.False(Io.HasMessages, Io.HasMessages ? "unexpected transport call: " + Io.ReceiveOne(TimeSpan.Zero) : "");
+    }
+
     protected DeviceActor.DeviceStatus Status(IActorRef device)
     {
         device.Tell(DeviceActor.GetStatus.Instance, TestActor);

@@ -167,6 +167,22 @@ public sealed class HubServiceTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_c2d_message_left_unacknowledged_is_delivered_again_after_a_reconnect()
+    {
+        var device = Start(Options() with { C2d = new C2dOptions { Acknowledge = false } }, "c2d-noack");
+
+        var sent = await Service(HttpMethod.Post, "devices/c2d-noack/messages/deviceBound", "hello");
+        Assert.True(sent.IsSuccessStatusCode);
+        AwaitCondition(() => _metrics.Counter(DeviceMetrics.C2dReceived).Value == 1, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, _hub.Stats().C2dCompleted); // no PUBACK: the hub still holds it
+
+        Assert.True(await _hub.Faults.DropDeviceAsync("c2d-noack"));
+        AwaitCondition(() => _metrics.Counter(DeviceMetrics.C2dReceived).Value == 2, TimeSpan.FromSeconds(15));
+        AwaitRunning(device);
+        Assert.Equal(0, _hub.Stats().C2dCompleted);
+    }
+
+    [Fact]
     public void Telemetry_over_WebSockets_is_ingested()
     {
         var options = Options() with

@@ -196,6 +196,9 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
 
         Start(rsaOnly, "rsa-only");
         AwaitCondition(() => _metrics.Operation(Operations.Connect).FailedCount >= 1, TimeSpan.FromSeconds(10));
+        // The handshake itself failed (no suite in common): a transport failure, not a distrusted server or a timeout,
+        // and no MQTT CONNECT ever reached the broker.
+        Assert.Equal(["network"], _metrics.Snapshot().Operations[Operations.Connect].FailuresByReason.Keys);
         Start(ecdsa, "ecdsa");
         AwaitCondition(() => broker.Connects.Any(c => c.ClientId == "ecdsa"), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(broker.Connects, c => c.ClientId == "rsa-only");

@@ -63,7 +63,7 @@ public sealed class TelemetryTests : DeviceTestKit
     {
         var device = StartedDevice(Options(Telemetry() with { StartJitter = TimeSpan.FromSeconds(10) }));
         Run(device);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing at connect time...
+        ExpectNoIo(device); // nothing at connect time...
         Advance(device, TimeSpan.FromSeconds(10));
         var first = Io.ExpectMsg<PublishCall>(); // ...but within the jitter bound
         Assert.Equal(1, first.Sequence);
@@ -80,12 +80,12 @@ public sealed class TelemetryTests : DeviceTestKit
         Io.ExpectMsg<PublishCall>().Ack();
         device.Tell(new DeviceActor.SetPaused(true), Akka.Actor.ActorRefs.NoSender);
         Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
 
         device.Tell(new DeviceActor.SetTelemetryInterval(TimeSpan.FromSeconds(2)), Akka.Actor.ActorRefs.NoSender);
         device.Tell(new DeviceActor.SetPaused(false), Akka.Actor.ActorRefs.NoSender);
         Advance(device, TimeSpan.FromSeconds(1));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the new interval is 2 s
+        ExpectNoIo(device); // the new interval is 2 s
         Advance(device, TimeSpan.FromSeconds(1));
         Assert.Equal(2, Io.ExpectMsg<PublishCall>().Sequence);
     }
@@ -99,7 +99,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, Interval);
         Io.ExpectMsg<PublishCall>();
         Advance(device, Interval);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // third waits: two unacknowledged
+        ExpectNoIo(device); // third waits: two unacknowledged
         Assert.Equal(1, Status(device).Queued);
 
         first.Ack();
@@ -126,7 +126,7 @@ public sealed class TelemetryTests : DeviceTestKit
     [Fact]
     public void Messages_in_flight_at_a_disconnect_are_resent_with_the_same_sequence_after_reconnect()
     {
-        var device = StartedDevice(Options(Telemetry()));
+        var device = StartedDevice(Options(Telemetry()) with { GroupName = "g" });
         var transport = Run(device);
         var first = Io.ExpectMsg<PublishCall>();   // seq 1, never acknowledged
         Advance(device, Interval);
@@ -148,6 +148,9 @@ public sealed class TelemetryTests : DeviceTestKit
         AwaitAssert(() => Assert.Equal(2, Count(Counters.TelemetryAcked)));
         Assert.Equal(3, Count(Counters.TelemetrySent));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryResent));
+        // One meaning per name: the group's "sent" counts first sends too, its re-sends have their own name.
+        Assert.Equal(3, Count(GroupMetrics.TelemetrySent("g")));
+        Assert.Equal(1, Count(GroupMetrics.TelemetryResent("g")));
     }
 
     [Fact]
@@ -164,7 +167,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, TimeSpan.FromMilliseconds(100));
         Io.ExpectMsg<ConnectCall>().Succeed();
         AwaitState(device, DeviceState.Running);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // nothing to re-send
+        ExpectNoIo(device); // nothing to re-send
         Assert.Equal(0, Status(device).InFlight);
     }
 
@@ -193,7 +196,7 @@ public sealed class TelemetryTests : DeviceTestKit
     [Fact]
     public void Drop_policy_drops_and_counts_messages_while_disconnected_without_numbering_them()
     {
-        var options = Options(Telemetry(policy: OfflinePolicy.Drop)) with { Retry = RetryPolicy.Fixed };
+        var options = Options(Telemetry(policy: OfflinePolicy.Drop)) with { Retry = RetryPolicy.Fixed, GroupName = "g" };
         var device = StartedDevice(options);
         var transport = Run(device);
         Io.ExpectMsg<PublishCall>().Ack();
@@ -203,6 +206,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Advance(device, Interval);
         Advance(device, Interval);
         AwaitAssert(() => Assert.Equal(2, Count(Counters.TelemetryDropped)));
+        Assert.Equal(2, Count(GroupMetrics.TelemetryDropped("g")));
         Assert.Equal(0, Status(device).Queued);
         Advance(device, TimeSpan.FromSeconds(8));
         Io.ExpectMsg<ConnectCall>().Succeed();
@@ -235,7 +239,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
 
         AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.TelemetryTooLarge)));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         Assert.Equal(0, Status(device).LastSequence);
         Assert.Equal(0, Count(Counters.TelemetrySent));
         Assert.Equal(1, Metrics.Operation(Operations.Telemetry).FailedCount);
@@ -282,7 +286,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
 
         AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.TelemetryTooLarge)));
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
     }
 
     [Fact]
@@ -321,7 +325,7 @@ public sealed class TelemetryTests : DeviceTestKit
 
         device.Tell(DeviceActor.Stop.Instance, TestActor);
         AwaitState(device, DeviceState.Stopping);
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        ExpectNoIo(device);
         first.Ack();
         Io.ExpectMsg<DisconnectCall>();
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);

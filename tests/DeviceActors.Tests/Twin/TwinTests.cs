@@ -49,7 +49,7 @@ public sealed class TwinTests : DeviceTestKit
         Io.ExpectMsg<ConnectCall>().Succeed(sessionPresent: true);
         AwaitState(device, DeviceState.Running);
 
-        Io.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no twin GET after the reconnect either
+        ExpectNoIo(device); // no twin GET after the reconnect either
         Assert.Equal(0, Metrics.Operation(Operations.TwinGet).OkCount + Metrics.Operation(Operations.TwinGet).FailedCount);
         Assert.Equal(0, Status(device).DesiredVersion);
     }

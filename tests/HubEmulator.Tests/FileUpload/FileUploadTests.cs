@@ -81,6 +81,31 @@ public sealed class FileUploadTests
     }
 
     [Fact]
+    public async Task An_unknown_device_is_refused_like_a_bad_credential_so_callers_cannot_probe_which_ids_exist()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var known = hub.Hub.Registry.Add("known");
+        var stranger = hub.Hub.Registry.Add("stranger");
+        hub.Hub.Registry.Remove("stranger");
+
+        foreach (var id in new[] { "known", "stranger" })
+        {
+            using var anonymous = new HttpRequestMessage(HttpMethod.Post, $"devices/{id}/files?api-version=2021-04-12")
+            {
+                Content = new StringContent("""{"blobName":"x.txt"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            using var noCredential = await hub.Http.SendAsync(anonymous);
+            Assert.Equal(HttpStatusCode.Unauthorized, noCredential.StatusCode);
+
+            // A well-formed token of another device: refused the same way whether the id exists or not.
+            using var foreign = DeviceRequest(hub, id == "known" ? stranger : known, HttpMethod.Post, $"devices/{id}/files", """{"blobName":"x.txt"}""");
+            using var wrong = await hub.Http.SendAsync(foreign);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            Assert.Contains("IotHubUnauthorizedAccess", await wrong.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_disabled_device_cannot_start_an_upload_with_a_valid_token()
     {
         await using var hub = await TestHub.StartAsync();

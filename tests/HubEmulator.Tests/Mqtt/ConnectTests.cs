@@ -82,6 +82,7 @@ public sealed class ConnectTests
         var code = await hub.RawConnectAsync("d1", MqttUsername.Build(hub.Hub.HostName, "d1"), hub.DeviceToken(device));
 
         Assert.Equal(NotAuthorized, code);
+        Assert.Equal(1, hub.Hub.Stats().RefusedByReason["deviceDisabled"]); // refused for that reason, not any other
     }
 
     [Fact]

@@ -32,6 +32,7 @@ public sealed class TransportTests
         var result = await client.ConnectAsync(hub.DeviceOptions("d1", hub.DeviceToken(device, key: Convert.ToBase64String(new byte[32])), webSocket: true));
 
         Assert.Equal(MqttClientConnectResultCode.NotAuthorized, result.ResultCode);
+        Assert.Equal(1, hub.Hub.Stats().RefusedByReason["badSignature"]);
     }
 
     [Fact]
@@ -49,6 +50,7 @@ public sealed class TransportTests
 
         Assert.Equal(MqttClientConnectResultCode.Success, accepted.ResultCode);
         Assert.Equal(MqttClientConnectResultCode.NotAuthorized, refused.ResultCode);
+        Assert.Equal(1, hub.Hub.Stats().RefusedByReason["certificateRejected"]); // the thumbprint, not something else
     }
 
     [Fact]

@@ -148,6 +148,18 @@ public sealed class RegistryRestTests
     }
 
     [Fact]
+    public async Task A_device_identity_prints_without_its_keys()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+
+        var printed = device.ToString();
+        Assert.Contains("d1", printed);
+        Assert.DoesNotContain(device.PrimaryKey!, printed);
+        Assert.DoesNotContain(device.SecondaryKey!, printed);
+    }
+
+    [Fact]
     public async Task Stats_report_ingest_and_connections()
     {
         await using var hub = await TestHub.StartAsync();

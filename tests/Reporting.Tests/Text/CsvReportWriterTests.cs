@@ -42,4 +42,17 @@ public sealed class CsvReportWriterTests
     [InlineData("two\nlines", "\"two\nlines\"")]
     public void Fields_are_quoted_per_rfc_4180(string field, string expected) =>
         Assert.Equal(expected, CsvReportWriter.Escape(field));
+
+    [Theory]
+    [InlineData("errors.c2dSend/=SUM(A1)", "errors.c2dSend/=SUM(A1)")] // not at the start: harmless
+    [InlineData("=1+2", "'=1+2")]
+    [InlineData("+cmd", "'+cmd")]
+    [InlineData("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0")]
+    [InlineData("@SUM(A1)", "'@SUM(A1)")]
+    [InlineData("\tx", "'\tx")]
+    [InlineData("\rx", "\"'\rx\"")]
+    [InlineData("=a,b", "\"'=a,b\"")]
+    [InlineData("-12.5", "-12.5")] // numbers stay numbers
+    public void Text_that_a_spreadsheet_would_evaluate_as_a_formula_is_escaped(string field, string expected) =>
+        Assert.Equal(expected, CsvReportWriter.Escape(field));
 }

@@ -44,6 +44,15 @@ public sealed partial class DocsExamplesTests
         var yaml = "name: docs\ndeviceGroups:\n  - {name: a, count: 10}\n  - {name: b, count: 10}\nduration: 1m\n";
         var result = ScenarioLoader.LoadFromText(yaml, "docs.yaml", sets);
         Assert.True(result.Success, string.Join("\n", result.Errors));
+
+        // Each line changes what the scenario runs (applying is not enough: a line that set nothing would pass above).
+        var plain = FleetSim.Scenarios.Running.EffectiveScenario.Describe(ScenarioLoader.LoadFromText(yaml, "docs.yaml").Scenario!);
+        foreach (var set in sets)
+        {
+            var one = ScenarioLoader.LoadFromText(yaml, "docs.yaml", [set]);
+            Assert.True(one.Success, set + ": " + string.Join("\n", one.Errors));
+            Assert.NotEqual(plain, FleetSim.Scenarios.Running.EffectiveScenario.Describe(one.Scenario!));
+        }
     }
 
     [GeneratedRegex("```yaml\\n(.*?)```", RegexOptions.Singleline)]

@@ -96,6 +96,17 @@ public sealed class OverrideAndScaleTests
     }
 
     [Fact]
+    public void Scale_multiplies_the_embedded_hubs_quotas_with_the_fleet()
+    {
+        var scenario = Loads.Ok("name: q\nhub: {embedded: {quotas: {connectsPerSecond: 100, telemetryPerSecond: 5000}}}\ndevices: {count: 100}\nduration: 1s\n").Scale(0.1);
+
+        var quotas = Assert.IsType<EmbeddedHub>(scenario.Hub).Options.Quotas;
+        Assert.Equal(10, quotas.ConnectsPerSecond!.Value, 9);
+        Assert.Equal(500, quotas.TelemetryPerSecond!.Value, 9);
+        Assert.Null(quotas.TwinOperationsPerSecond); // unlimited stays unlimited
+    }
+
+    [Fact]
     public void Scale_up_multiplies()
     {
         var scenario = Loads.Ok(TwoGroups).Scale(2);

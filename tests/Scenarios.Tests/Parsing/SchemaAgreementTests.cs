@@ -83,7 +83,7 @@ public sealed class SchemaAgreementTests
         thresholds:
           abortOnBreach: true
           connect: ["p50 < 1s", "p75 < 1s", "p90 < 1s"]
-          telemetry: ["p95 < 1s", "p99 < 1s", "max < 5s", "mean < 1s", "lost == 0", "duplicated == 0"]
+          telemetry: ["p95 < 1s", "p99 < 1s", "max < 5s", "mean < 1s", "lost == 0", "duplicated == 0", "dropped == 0"]
           twinGet: ["errorRate < 1%"]
           reportedPatch: ["count > 0"]
           desiredDelivery: ["failed == 0"]
@@ -206,7 +206,7 @@ public sealed class SchemaAgreementTests
         }
         foreach (var metric in catalog.EnumValues("thresholdMetric"))
         {
-            var value = metric switch { "errorRate" => "1%", "throughput" => "1/s", "count" or "failed" or "lost" or "duplicated" or "neverReconnected" or "twinDiverged" or "twinUnchecked" => "1", _ => "1s" };
+            var value = metric switch { "errorRate" => "1%", "throughput" => "1/s", "count" or "failed" or "lost" or "duplicated" or "dropped" or "neverReconnected" or "twinDiverged" or "twinUnchecked" => "1", _ => "1s" };
             var section = metric switch { "neverReconnected" => "recovery", "twinDiverged" or "twinUnchecked" => "convergence", _ => "telemetry" };
             Loads.Ok($"name: x\ndevices: {{count: 1}}\nduration: 1s\nthresholds:\n  {section}: [\"{metric} < {value}\"]\n");
         }

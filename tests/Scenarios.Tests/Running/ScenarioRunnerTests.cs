@@ -82,6 +82,33 @@ public class ScenarioRunnerTests() : TestKit(Config)
     }
 
     [Fact]
+    public void Connected_at_end_is_taken_before_the_devices_are_stopped()
+    {
+        var scenario = Parse("""
+            name: end
+            devices: {count: 10, idPrefix: d-}
+            load: [{inject: {perSecond: 10, for: 1s}}]
+            duration: 2s
+            """);
+        var (_, fleet, metrics) = StartRunner(scenario);
+        var connected = metrics.Gauge(Gauges.DevicesConnected);
+        connected.Set(7); // 7 of the 10 are connected at the end
+        fleet.OnStopAll = () => connected.Set(0);
+
+        Advance(TimeSpan.FromSeconds(2.1));
+        ExpectMsg<ScenarioRunner.Finished>();
+
+        var report = ReportBuilder.Build(metrics.Snapshot(), new ReportInputs
+        {
+            Scenario = new ScenarioSection("end", null, null),
+            Run = new RunSection(DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(2), HubKinds.Embedded, Verdicts.Passed, "completed"),
+            DeviceTarget = 10,
+        });
+        Assert.Equal(0, connected.Value);
+        Assert.Equal(7, report.Devices.ConnectedAtEnd);
+    }
+
+    [Fact]
     public void Ramp_down_stops_the_newest_devices_and_a_pause_phase_pauses_behaviours()
     {
         var scenario = Parse("""
@@ -200,6 +227,9 @@ public class ScenarioRunnerTests() : TestKit(Config)
 
         public bool StoppedAll { get; private set; }
 
+        /// <summary>Runs as the devices stop (they disconnect, as real ones do).</summary>
+        public Action? OnStopAll { get; set; }
+
         public int Active
         {
             get
@@ -236,6 +266,7 @@ public class ScenarioRunnerTests() : TestKit(Config)
         public void StopAll(IActorRef whenStopped)
         {
             StoppedAll = true;
+            OnStopAll?.Invoke();
             whenStopped.Tell(new ScenarioRunner.FleetStopped());
         }
     }
