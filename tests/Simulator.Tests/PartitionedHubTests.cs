@@ -176,6 +176,59 @@ public sealed class PartitionedHubTests : IDisposable
         Assert.Contains("the partitions listen on 127.0.0.x", result.Stderr);
     }
 
+    [Fact]
+    public async Task Validate_says_how_many_partitions_the_embedded_hub_gets()
+    {
+        var scenario = Path.Combine(_dir, "big.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: big
+            deviceGroups:
+              - {name: sensors, count: 20000, idPrefix: big-}
+            duration: 1m
+            """);
+
+        var auto = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", scenario);
+        var two = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", scenario, "--set", "hub={embedded: {partitions: 2}}");
+        var small = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "validate", scenario, "--scale", "0.01");
+
+        Assert.True(auto.ExitCode == 0, auto.All);
+        Assert.Contains("embedded hub: 3 partition processes (127.0.0.10 to 127.0.0.12), about 6,667 devices each", auto.Stdout);
+        Assert.Contains("embedded hub: 2 partition processes", two.Stdout);
+        Assert.DoesNotContain("partition", small.Stdout); // 200 devices: the hub stays in the run's process
+    }
+
+    [Fact]
+    public void Hub_wide_quotas_are_split_evenly_over_the_partitions()
+    {
+        var quotas = new Hub.PartitionedHubOptions(4) { Quotas = new() { ConnectsPerSecond = 100, TwinOperationsPerSecond = 10 } }.PartitionQuotas();
+
+        Assert.Equal(25, quotas.ConnectsPerSecond);
+        Assert.Equal(2.5, quotas.TwinOperationsPerSecond);
+        Assert.Null(quotas.TelemetryPerSecond); // unlimited stays unlimited
+    }
+
+    [Fact]
+    public async Task A_state_file_with_partitions_gives_the_run_each_partition_and_a_bad_entry_is_named()
+    {
+        var ca = Path.Combine(_dir, "ca.pem");
+        using (var certificates = HubEmulator.Certificates.EmulatorCertificates.Create("localhost", TimeProvider.System))
+            await File.WriteAllTextAsync(ca, certificates.CaPem);
+        string State(string partitions) => $$"""
+            {"serviceConnectionString": "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=a2V5a2V5a2V5a2V5a2V5a2V5",
+             "caCertificatePath": {{System.Text.Json.JsonSerializer.Serialize(ca)}}, "hostName": "localhost", "mqttPort": 8883, "httpsPort": 443,
+             "partitions": {{partitions}}}
+            """;
+        var good = Path.Combine(_dir, "good.json");
+        await File.WriteAllTextAsync(good, State("""[{"mqttHost": "127.0.0.10", "mqttPort": 1883, "httpsPort": 1443}, {"mqttHost": "127.0.0.11", "mqttPort": 1883, "httpsPort": 1443}]"""));
+        var bad = Path.Combine(_dir, "bad.json");
+        await File.WriteAllTextAsync(bad, State("""[{"mqttHost": "127.0.0.10", "mqttPort": 1883, "httpsPort": 1443}, {"mqttHost": "nowhere", "mqttPort": 0}]"""));
+
+        Assert.True(Commands.HubStateFile.TryRead(good, out var hub, out var error), error);
+        Assert.Equal([new("127.0.0.10", 1883, 1443), new Scenarios.Running.PartitionEndpoint("127.0.0.11", 1883, 1443)], hub.Partitions);
+        Assert.False(Commands.HubStateFile.TryRead(bad, out _, out var badError));
+        Assert.Contains("partitions[1]", badError, StringComparison.Ordinal);
+    }
+
     private Process StartHub(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
