@@ -38,19 +38,22 @@ public sealed class PartitionedHubTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_against_a_partitioned_hub_connects_every_device_to_its_own_partition_and_accounts_for_every_message()
+    public async Task A_run_against_a_partitioned_hub_connects_every_device_to_its_own_partition_over_mqtt_and_websockets_and_accounts_for_every_message()
     {
         const string yaml = """
             name: partitioned
             deviceGroups:
-              - {name: sensors, count: 200, idPrefix: part-, telemetry: {interval: 1s}}
+              - {name: sensors, count: 180, idPrefix: part-, telemetry: {interval: 1s}}
+              - {name: websockets, count: 20, idPrefix: part-ws-, transport: mqtt-ws, telemetry: {interval: 1s}}
             load:
               - ramp: {to: 200, over: 3s}
             duration: 8s
             """;
         var scenario = Path.Combine(_dir, "partitioned.yaml");
         await File.WriteAllTextAsync(scenario, yaml);
-        var ids = Enumerable.Range(0, 200).Select(ScenarioLoader.LoadFromText(yaml, scenario).Scenario!.DeviceGroups[0].DeviceId).ToList();
+        var groups = ScenarioLoader.LoadFromText(yaml, scenario).Scenario!.DeviceGroups;
+        var ids = groups.SelectMany(g => Enumerable.Range(0, g.Count).Select(g.DeviceId)).ToList();
+        Assert.Equal(200, ids.Count);
         var stateFile = Path.Combine(_dir, "state.json");
         using var hub = StartHub("--partitions", "2", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", Path.Combine(_dir, "hub"));
         List<int> partitions = [];
