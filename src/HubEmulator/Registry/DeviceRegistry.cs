@@ -37,6 +37,9 @@ public sealed class DeviceRegistry
 
     public int Count => _devices.Count;
 
+    /// <summary>Every registered device (a moment-in-time view; safe while devices are added and removed).</summary>
+    public IEnumerable<RegisteredDevice> All => _devices.Values;
+
     /// <summary>The registered device, or null.</summary>
     public RegisteredDevice? Find(string deviceId) => _devices.TryGetValue(deviceId, out var device) ? device : null;
 

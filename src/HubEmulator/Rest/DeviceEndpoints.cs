@@ -88,7 +88,7 @@ internal static class DeviceEndpoints
 
     internal static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/json; charset=utf-8");
 
-    private static bool TryReadSpec(string id, JsonObject body, out DeviceSpec spec, out string error)
+    internal static bool TryReadSpec(string id, JsonObject body, out DeviceSpec spec, out string error)
     {
         spec = new DeviceSpec(id);
         error = "";

@@ -19,13 +19,22 @@ internal static class RestErrors
 
     public static IResult BadRequest(string text) => Error(IotHubErrors.ArgumentInvalid, text);
 
-    private sealed class ErrorResult(IotHubErrors.Error error, string body) : IResult
+    /// <summary>429 ThrottlingException with <c>Retry-After</c> (seconds), as the hub answers an operation over its tier's throttle.</summary>
+    public static IResult Throttled(string text, int retryAfterSeconds) =>
+        new ErrorResult(IotHubErrors.ThrottlingException, IotHubErrors.RestBody(IotHubErrors.ThrottlingException, text), retryAfterSeconds);
+
+    private sealed class ErrorResult(IotHubErrors.Error error, string body, int? retryAfterSeconds = null) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
             response.StatusCode = error.HttpStatus;
             response.Headers[ErrorCodeHeader] = error.Name;
+            if (retryAfterSeconds is { } seconds)
+            {
+                response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             response.ContentType = "application/json; charset=utf-8";
             return response.WriteAsync(body);
         }

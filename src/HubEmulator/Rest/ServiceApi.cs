@@ -15,9 +15,17 @@ internal static class ServiceApi
         var api = app.MapGroup("").AddEndpointFilter(async (context, next) =>
             hub.Authorization.Check(context.HttpContext.Request) ?? await next(context).ConfigureAwait(false));
 
-        api.MapPut("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.PutAsync(hub, request, id));
-        api.MapGet("/devices/{id}", (string id) => DeviceEndpoints.Get(hub, id));
-        api.MapDelete("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.DeleteAsync(hub, request, id));
+        // Identity registry operations share the tier's registry throttle (a bulk call counts once).
+        var registry = api.MapGroup("").AddEndpointFilter(async (context, next) =>
+            hub.Throttle.TryRegistryOperation()
+                ? await next(context).ConfigureAwait(false)
+                : RestErrors.Throttled("Identity registry operations are over the hub's throttle.", hub.Throttle.RegistryRetryAfterSeconds));
+        registry.MapPut("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.PutAsync(hub, request, id));
+        registry.MapGet("/devices/{id}", (string id) => DeviceEndpoints.Get(hub, id));
+        registry.MapDelete("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.DeleteAsync(hub, request, id));
+        registry.MapPost("/devices", (HttpRequest request) => BulkEndpoints.PostAsync(hub, request));
+        api.MapGet("/statistics/devices", () => StatisticsEndpoints.Devices(hub));
+        api.MapGet("/statistics/service", () => StatisticsEndpoints.Service(hub));
         api.MapGet("/twins/{id}", (string id) => TwinEndpoints.Get(hub, id));
         api.MapMethods("/twins/{id}", ["PATCH"], (HttpRequest request, string id) => TwinEndpoints.UpdateAsync(hub, request, id, replace: false));
         api.MapPut("/twins/{id}", (HttpRequest request, string id) => TwinEndpoints.UpdateAsync(hub, request, id, replace: true));

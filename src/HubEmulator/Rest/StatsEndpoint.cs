@@ -25,7 +25,9 @@ public sealed record EmulatorStats(
     long C2dCompleted,
     long ThrottledConnects,
     long ThrottledTwinOperations,
-    long ThrottledTelemetryDelayed);
+    long ThrottledTelemetryDelayed,
+    long RegistryOperations = 0,
+    long ThrottledRegistryOperations = 0);
 
 /// <summary>
 /// Emulator extension <c>GET /fleetsim/stats[?run=ID]</c> (service SAS required): ingest accounting and connection
@@ -59,7 +61,9 @@ internal static class StatsEndpoint
             hub.C2d.Completed,
             hub.Throttle.ThrottledConnects,
             hub.Throttle.ThrottledTwinOperations,
-            hub.Throttle.DelayedTelemetry);
+            hub.Throttle.DelayedTelemetry,
+            hub.Throttle.RegistryOperations,
+            hub.Throttle.ThrottledRegistryOperations);
     }
 
     public static IResult Get(HubServices hub, string? run = null)
@@ -95,7 +99,9 @@ internal static class StatsEndpoint
                 ["refusedConnects"] = s.ThrottledConnects,
                 ["rejectedTwinOperations"] = s.ThrottledTwinOperations,
                 ["delayedTelemetry"] = s.ThrottledTelemetryDelayed,
+                ["rejectedRegistryOperations"] = s.ThrottledRegistryOperations,
             },
+            ["registry"] = new JsonObject { ["operations"] = s.RegistryOperations },
         };
         if (!string.IsNullOrEmpty(run))
         {

@@ -18,12 +18,31 @@ public sealed class ThrottlingQuotas
     /// <summary>Device twin GETs and reported patches per second; over it the response is status 429 (errorCode 429001).</summary>
     public double? TwinOperationsPerSecond { get; set; }
 
+    /// <summary>
+    /// Identity registry operations per second (create, get, update, delete; a bulk <c>POST /devices</c> of up to 100 devices
+    /// counts as one); over it the answer is 429 ThrottlingException with <c>Retry-After</c>.
+    /// </summary>
+    public double? RegistryOperationsPerSecond { get; set; }
+
+    /// <summary>The quotas of a real hub of this tier and unit count (registry, new connections, device-to-cloud sends).</summary>
+    public static ThrottlingQuotas ForTier(FleetSim.Protocol.Tiers.HubTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        return new ThrottlingQuotas
+        {
+            ConnectsPerSecond = tier.ConnectsPerSecond,
+            TelemetryPerSecond = tier.TelemetryPerSecond,
+            RegistryOperationsPerSecond = tier.RegistryOperationsPerSecond,
+        };
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad quota.</summary>
     public void Validate()
     {
         Check(ConnectsPerSecond, nameof(ConnectsPerSecond));
         Check(TelemetryPerSecond, nameof(TelemetryPerSecond));
         Check(TwinOperationsPerSecond, nameof(TwinOperationsPerSecond));
+        Check(RegistryOperationsPerSecond, nameof(RegistryOperationsPerSecond));
     }
 
     private static void Check(double? rate, string name)

@@ -51,6 +51,27 @@ public sealed class DeviceTwin
         get { lock (_gate) { return EtagOf(_version); } }
     }
 
+    /// <summary>The twin's tags (a copy).</summary>
+    public JsonObject ServiceTags()
+    {
+        lock (_gate)
+        {
+            return (JsonObject)_tags.DeepClone();
+        }
+    }
+
+    /// <summary>
+    /// The current tags, desired and reported sections for the query engine, without copying: sections are replaced on
+    /// every update, never mutated once published, so readers may walk them (and must not change them).
+    /// </summary>
+    internal (JsonObject Tags, JsonObject Desired, JsonObject Reported) Sections()
+    {
+        lock (_gate)
+        {
+            return (_tags, _desired, _reported);
+        }
+    }
+
     /// <summary>What a device gets for <c>$iothub/twin/GET</c>: desired and reported with <c>$version</c>, nothing else.</summary>
     public JsonObject DeviceView()
     {

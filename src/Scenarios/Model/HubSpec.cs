@@ -31,6 +31,9 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>A partitioned <c>fleetsim hub</c>'s partitions (from its state file): each device connects to its own; empty otherwise.</summary>
     public IReadOnlyList<Running.PartitionEndpoint> Partitions { get; init; } = [];
+
+    /// <summary>The hub's tier and units (<c>hub.tier</c>, <c>hub.units</c>): registration is paced to it and the run warned against it; null = unknown.</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
@@ -49,6 +52,12 @@ public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> 
     /// <summary>The partition count for a fleet of <paramref name="devices"/>: as configured, or one per <see cref="DevicesPerPartition"/>.</summary>
     public int PartitionsFor(long devices) =>
         Partitions ?? (int)Math.Clamp((devices + DevicesPerPartition - 1) / DevicesPerPartition, 1, MaxPartitions);
+
+    /// <summary>
+    /// <c>hub.embedded.tier</c>/<c>units</c>: the emulator enforces this tier's registry, connect and device-to-cloud
+    /// throttles (explicit <see cref="Quotas"/> override them one by one); null = unlimited.
+    /// </summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>

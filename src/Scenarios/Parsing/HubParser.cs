@@ -34,7 +34,8 @@ internal static class HubParser
             var mqttPort = hub.Int("mqttPort", 1, 65535);
             var httpsPort = hub.Int("httpsPort", 1, 65535);
             var ca = hub.Get("trustedCa") is { } caNode ? ConnectionParser.TrustedCa(ctx, caNode, "hub.trustedCa") : null;
-            if (text is null || ConnectionString(ctx, value, text) is not { } external || (hub.Has("trustedCa") && ca is null))
+            var tier = Tier(ctx, hub, "hub", out var tierOk);
+            if (text is null || ConnectionString(ctx, value, text) is not { } external || (hub.Has("trustedCa") && ca is null) || !tierOk)
             {
                 return null;
             }
@@ -43,14 +44,16 @@ internal static class HubParser
                 MqttPort = mqttPort ?? ConnectionStringHub.DefaultMqttPort,
                 HttpsPort = httpsPort ?? ConnectionStringHub.DefaultHttpsPort,
                 TrustedCa = ca,
+                Tier = tier,
             };
         }
-        foreach (var key in new[] { "mqttPort", "httpsPort", "trustedCa" })
+        foreach (var key in new[] { "mqttPort", "httpsPort", "trustedCa", "tier", "units" })
         {
             if (hub.KeyNode(key) is { } keyNode)
             {
                 hub.Get(key);
-                ctx.Error(keyNode, $"hub.{key} applies only to a hub named by connectionString", "the embedded hub picks its own ports and CA");
+                ctx.Error(keyNode, $"hub.{key} applies only to a hub named by connectionString",
+                    key is "tier" or "units" ? "shape the embedded hub with hub.embedded.tier and hub.embedded.units" : "the embedded hub picks its own ports and CA");
             }
         }
         hub.Get("connectionString");
@@ -98,8 +101,39 @@ internal static class HubParser
             }
         }
         var grace = embedded.Duration("sasExpiryGrace") ?? TimeSpan.Zero;
+        var tier = Tier(ctx, embedded, "hub.embedded", out var tierOk);
         var partitions = embedded.Get("partitions") is { } partitionsNode ? Partitions(ctx, partitionsNode) : null;
-        return new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Partitions = partitions });
+        return tierOk ? new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Tier = tier, Partitions = partitions }) : null;
+    }
+
+    /// <summary>{where}.tier (F1, B1-B3, S1-S3) and {where}.units (default 1): a clear error for an unknown tier or impossible units.</summary>
+    private static FleetSim.Protocol.Tiers.HubTier? Tier(ParseContext ctx, ObjectReader reader, string where, out bool ok)
+    {
+        ok = true;
+        var tierNode = reader.Get("tier");
+        var units = reader.Int("units", 1, 200);
+        if (tierNode is null)
+        {
+            if (reader.KeyNode("units") is { } unitsKey)
+            {
+                ctx.Error(unitsKey, $"{where}.units needs {where}.tier", "e.g. tier: S1 with units: 2");
+                ok = false;
+            }
+            return null;
+        }
+        var name = ctx.Text(tierNode, "an IoT Hub tier");
+        if (name is null)
+        {
+            ok = false;
+            return null;
+        }
+        if (!FleetSim.Protocol.Tiers.HubTier.TryCreate(name, units ?? 1, out var tier, out var error))
+        {
+            ctx.Error(tierNode, $"{where}.tier: {error}", "the tier and units of the hub, as the Azure portal shows them under Pricing and scale");
+            ok = false;
+            return null;
+        }
+        return tier;
     }
 
     /// <summary><c>partitions: N</c> (1 to 64) or <c>auto</c>; null for auto (and after an error, which ctx holds).</summary>

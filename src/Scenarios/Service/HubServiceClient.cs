@@ -20,11 +20,14 @@ public sealed record HubEndpoint(Uri BaseAddress, X509Certificate2? TrustedCa = 
 public sealed record RegisteredDevice(string DeviceId, string? PrimaryKey, string Status);
 
 /// <summary>A failed service call: HTTP status, the hub's error name (iothub-errorcode) and its message, redacted.</summary>
-public sealed class HubServiceException(HttpStatusCode status, string errorCode, string message)
+public sealed class HubServiceException(HttpStatusCode status, string errorCode, string message, TimeSpan? retryAfter = null)
     : Exception($"{(int)status} {errorCode}: {message}")
 {
     public HttpStatusCode Status { get; } = status;
     public string ErrorCode { get; } = errorCode;
+
+    /// <summary>The hub's Retry-After on a 429, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>
@@ -197,7 +200,8 @@ public sealed partial class HubServiceClient : IDisposable
         {
             var code = response.Headers.TryGetValues("iothub-errorcode", out var values) ? values.FirstOrDefault() ?? "" : "";
             var text = await response.Content.ReadAsStringAsync(ct);
-            throw new HubServiceException(response.StatusCode, code, Redaction.Redact(text));
+            var retryAfter = response.Headers.RetryAfter is { } r ? r.Delta ?? (r.Date is { } at ? at - _time.GetUtcNow() : null) : null;
+            throw new HubServiceException(response.StatusCode, code, Redaction.Redact(text), retryAfter);
         }
     }
 

@@ -26,10 +26,15 @@ public static class RunCommand
         var prometheusOption = new Option<int?>("--prometheus-port") { Description = "Serve live metrics for Prometheus at http://127.0.0.1:PORT/metrics" };
         var nodesOption = new Option<string?>("--nodes") { Description = "Run the devices on N worker processes of this machine (fleetsim node), or auto: one per 15,000 devices" };
         var coordinatorOptions = new Cluster.CoordinatorOptions();
+        var tierOption = new Option<string?>("--tier") { Description = "The hub's IoT Hub tier (F1, B1-B3, S1-S3): registration is paced to it and the run checked against it; for the embedded hub, its throttles" };
+        var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
+        var keepOption = new Option<bool>("--keep-devices") { Description = "Leave the devices this run creates on the hub (default: deleted at the end)" };
+        var dryRunOption = new Option<bool>("--dry-run") { Description = "Validate, resolve the hub and print what the run would create and ask of the tier, without any request to the hub" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
+            tierOption, unitsOption, keepOption, dryRunOption,
         };
         foreach (var option in coordinatorOptions.All)
             command.Options.Add(option);
@@ -99,6 +104,21 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            Protocol.Tiers.HubTier? tier = null;
+            if (parse.GetValue(tierOption) is { } tierName)
+            {
+                if (!Protocol.Tiers.HubTier.TryCreate(tierName, parse.GetValue(unitsOption) ?? 1, out tier, out var tierError))
+                {
+                    Console.Error.WriteLine("error: --tier: " + tierError);
+                    return ExitCodes.BadInput;
+                }
+            }
+            else if (parse.GetValue(unitsOption) is not null)
+            {
+                Console.Error.WriteLine("error: --units needs --tier (e.g. --tier S1 --units 2)");
+                return ExitCodes.BadInput;
+            }
+
             var outDir = parse.GetValue(outOption)?.FullName ?? DefaultOutDir(loaded.Scenario.Name);
             using var shutdown = new Shutdown();
             var request = new RunRequest(loaded.Scenario, path, loaded.RedactedText, outDir, hub, LiveView.Choose(parse.GetValue(quietOption)),
@@ -108,7 +128,11 @@ public static class RunCommand
                 ClusterSetup = clusterSetup,
                 Overrides = overrides,
                 Scale = parse.GetValue(scaleOption),
+                Tier = tier,
+                KeepDevices = parse.GetValue(keepOption),
             };
+            if (parse.GetValue(dryRunOption))
+                return DryRun.Print(request, Console.Out);
             var result = await RunSession.ExecuteAsync(request, Console.Out, shutdown.Token);
             PrintSummary(result, RunSession.DebugLogPath(request));
             return result.ExitCode;

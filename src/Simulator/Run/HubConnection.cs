@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
+using FleetSim.Protocol.Tiers;
 using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
@@ -57,7 +58,7 @@ public sealed class HubConnection : IAsyncDisposable
     public IReadOnlyList<PartitionEndpoint> Partitions { get; private init; } = [];
 
     /// <summary>Starts the embedded emulator on free loopback ports, with the scenario's throttling quotas.</summary>
-    public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct)
+    public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct, HubTier? tier = null)
     {
         var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions
         {
@@ -65,12 +66,7 @@ public sealed class HubConnection : IAsyncDisposable
             MqttPort = 0,
             HttpsPort = 0,
             SasExpiryGrace = options.SasExpiryGrace,
-            Quotas = new ThrottlingQuotas
-            {
-                ConnectsPerSecond = options.Quotas.ConnectsPerSecond,
-                TelemetryPerSecond = options.Quotas.TelemetryPerSecond,
-                TwinOperationsPerSecond = options.Quotas.TwinOperationsPerSecond,
-            },
+            Quotas = Quotas(options.Quotas, tier ?? options.Tier),
         }, null, ct);
         var ca = X509Certificate2.CreateFromPem(hub.CaCertificatePem);
         var connection = ServiceConnectionString.Parse(hub.ServiceConnectionString);
@@ -83,17 +79,12 @@ public sealed class HubConnection : IAsyncDisposable
     /// Starts the embedded emulator split over <paramref name="partitions"/> processes (hub.embedded.partitions): the
     /// REST front in this process, the partitions as children that exit with it; quotas split evenly over them.
     /// </summary>
-    public static async Task<HubConnection> StartPartitionedAsync(EmulatorOptions options, int partitions, TextWriter log, CancellationToken ct)
+    public static async Task<HubConnection> StartPartitionedAsync(EmulatorOptions options, int partitions, TextWriter log, CancellationToken ct, HubTier? tier = null)
     {
         var hub = await Hub.PartitionedHub.StartAsync(new Hub.PartitionedHubOptions(partitions)
         {
             SasExpiryGrace = options.SasExpiryGrace,
-            Quotas = new ThrottlingQuotas
-            {
-                ConnectsPerSecond = options.Quotas.ConnectsPerSecond,
-                TelemetryPerSecond = options.Quotas.TelemetryPerSecond,
-                TwinOperationsPerSecond = options.Quotas.TwinOperationsPerSecond,
-            },
+            Quotas = Quotas(options.Quotas, tier ?? options.Tier),
         }, log, ct);
         var ca = X509Certificate2.CreateFromPem(hub.CaCertificatePem);
         var connection = ServiceConnectionString.Parse(hub.ServiceConnectionString);
@@ -103,6 +94,16 @@ public sealed class HubConnection : IAsyncDisposable
             Partitioned = hub,
             Partitions = [.. hub.Partitions.Select(static p => new PartitionEndpoint(p.Host, p.MqttPort, p.HttpsPort))],
         };
+    }
+
+    /// <summary>The emulator's quotas: the tier's throttles (when shaped like a tier), each overridden by an explicit quota.</summary>
+    public static ThrottlingQuotas Quotas(HubQuotas explicitQuotas, HubTier? tier)
+    {
+        var quotas = tier is null ? new ThrottlingQuotas() : ThrottlingQuotas.ForTier(tier);
+        quotas.ConnectsPerSecond = explicitQuotas.ConnectsPerSecond ?? quotas.ConnectsPerSecond;
+        quotas.TelemetryPerSecond = explicitQuotas.TelemetryPerSecond ?? quotas.TelemetryPerSecond;
+        quotas.TwinOperationsPerSecond = explicitQuotas.TwinOperationsPerSecond ?? quotas.TwinOperationsPerSecond;
+        return quotas;
     }
 
     /// <summary>An existing hub: REST on https://{HostName}:{httpsPort}, MQTT on {HostName}:{mqttPort}, the given CA or the system trust store.</summary>

@@ -40,6 +40,12 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
     public static string NewRunId() =>
         DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
         + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+
+    /// <summary>--tier/--units: the hub's tier (overrides the scenario's hub.tier or hub.embedded.tier).</summary>
+    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+
+    /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
+    public bool KeepDevices { get; init; }
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -79,21 +85,42 @@ public static class RunSession
             await using var hub = await ConnectHubAsync(request, cancel);
             hubKind = hub.Kind;
             using var service = new HubServiceClient(hub.Connection, hub.Rest);
+            var ledger = new RegistrationLedger(request.RunId);
+            try
+            {
+                await RunFleetOnHubAsync();
+            }
+            finally
+            {
+                // Also after a failure or Ctrl+C: the devices this run created leave with it (the ledger knows them).
+                await RunDevices.CleanupAsync(request, hub, service, ledger, metrics, warnings, output);
+            }
 
-            if (hub.Partitions.Count > 0)
-                output.WriteLine($"hub in {hub.Partitions.Count} partitions: devices connect to {string.Join(", ", hub.Partitions.Select(static p => $"{p.MqttHost}:{p.MqttPort}"))}");
-            output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} ...");
-            var keys = await Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == HubKinds.Embedded, cancel);
+            async Task RunFleetOnHubAsync()
+            {
+                if (RunDevices.EffectiveTier(request) is { } tier)
+                {
+                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded).Warnings)
+                    {
+                        warnings.Add(warning);
+                        output.WriteLine("warning: " + warning);
+                    }
+                }
 
-            faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
-                ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service))
-                : null;
-            finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
-            outcome = finished.Outcome;
-            if (!finished.Completed)
-                exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+                if (hub.Partitions.Count > 0)
+                    output.WriteLine($"hub in {hub.Partitions.Count} partitions: devices connect to {string.Join(", ", hub.Partitions.Select(static p => $"{p.MqttHost}:{p.MqttPort}"))}");
+                var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
-            ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+                faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
+                    ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service))
+                    : null;
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                outcome = finished.Outcome;
+                if (!finished.Completed)
+                    exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
+
+                ingest = await ReadIngestAsync(service, hub.Kind, request.RunId, metrics, warnings);
+            }
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -190,8 +217,8 @@ public static class RunSession
         {
             ConnectionStringHub external => HubConnection.External(external),
             EmbeddedHub embedded when embedded.Options.PartitionsFor(request.Scenario.TotalDevices) is > 1 and var partitions =>
-                await HubConnection.StartPartitionedAsync(embedded.Options, partitions, Console.Error, ct),
-            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct),
+                await HubConnection.StartPartitionedAsync(embedded.Options, partitions, Console.Error, ct, request.Tier),
+            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
     }
