@@ -131,7 +131,9 @@ public sealed class HubFront : IAsyncDisposable
                     return;
                 }
 
-                await FanOutAsync(context, [.. split.Select(kv => (kv.Key, System.Text.Encoding.UTF8.GetBytes(kv.Value.ToJsonString())))]).ConfigureAwait(false);
+                // A bulk answer is 400 with per-device errors when any operation failed: merged like successes, so the caller
+                // sees every partition's errors in one BulkRegistryOperationResult.
+                await FanOutAsync(context, [.. split.Select(kv => (kv.Key, System.Text.Encoding.UTF8.GetBytes(kv.Value.ToJsonString())))], mergeBadRequests: true).ConfigureAwait(false);
                 return;
             default:
                 await FanOutAsync(context, [.. all.Select(p => (p, body))]).ConfigureAwait(false);
@@ -153,7 +155,7 @@ public sealed class HubFront : IAsyncDisposable
         await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task FanOutAsync(HttpContext context, IReadOnlyList<(int Partition, byte[] Body)> requests)
+    private async Task FanOutAsync(HttpContext context, IReadOnlyList<(int Partition, byte[] Body)> requests, bool mergeBadRequests = false)
     {
         if (requests.Count == 0)
         {
@@ -174,7 +176,7 @@ public sealed class HubFront : IAsyncDisposable
             }
 
             // One failing partition fails the request, with that partition's own answer.
-            var failed = responses.FirstOrDefault(static r => !r!.IsSuccessStatusCode);
+            var failed = responses.FirstOrDefault(r => !r!.IsSuccessStatusCode && !(mergeBadRequests && r.StatusCode == HttpStatusCode.BadRequest));
             if (failed is not null)
             {
                 context.Response.StatusCode = (int)failed.StatusCode;
@@ -201,7 +203,7 @@ public sealed class HubFront : IAsyncDisposable
                 return;
             }
 
-            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.StatusCode = responses.Any(static r => !r!.IsSuccessStatusCode) ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
             context.Response.ContentType = "application/json; charset=utf-8";
             await context.Response.WriteAsync(merged?.ToJsonString() ?? "null", context.RequestAborted).ConfigureAwait(false);
         }

@@ -31,6 +31,8 @@ public static class ValidateCommand
 
             if (nodes > 0)
                 Console.WriteLine($"run --nodes: {nodes} worker process{(nodes == 1 ? "" : "es")}, about {(s.TotalDevices + nodes - 1) / nodes:N0} devices each");
+            if (s.Hub is Scenarios.Model.EmbeddedHub { Options: var hub } && hub.PartitionsFor(s.TotalDevices) is > 1 and var partitions)
+                Console.WriteLine($"embedded hub: {partitions} partition processes (127.0.0.10 to 127.0.0.{9 + partitions}), about {(s.TotalDevices + partitions - 1) / partitions:N0} devices each");
             Console.WriteLine($"{parse.GetValue(scenarioArg)!.Name}: ok ({s.Name}: {s.TotalDevices:N0} devices in {s.DeviceGroups.Count} group(s), {s.Load.Count} phase(s), {s.Service.Count} service action(s), {s.Thresholds.Rules.Count} threshold(s))");
             return ExitCodes.Ok;
         });

@@ -35,10 +35,11 @@ public static class HubPartitionCommand
         var maxConnects = new Option<double?>("--max-connects-per-second") { Description = "This partition's share of the connect quota" };
         var maxTelemetry = new Option<double?>("--max-telemetry-per-second") { Description = "This partition's share of the telemetry quota" };
         var maxTwinOps = new Option<double?>("--max-twin-ops-per-second") { Description = "This partition's share of the twin operation quota" };
+        var maxRegistryOps = new Option<double?>("--max-registry-ops-per-second") { Description = "This partition's share of the identity registry quota" };
         var sasGrace = new Option<double>("--sas-expiry-grace-seconds") { Description = "Seconds after a SAS token's expiry before the connection is closed", DefaultValueFactory = _ => 0 };
         var command = new Command(Name, "One partition of a partitioned hub (started by 'fleetsim hub --partitions N' and by runs)")
         {
-            index, count, hostName, mqttPort, httpsPort, certificates, dataDir, stateFile, exitWith, maxConnects, maxTelemetry, maxTwinOps, sasGrace,
+            index, count, hostName, mqttPort, httpsPort, certificates, dataDir, stateFile, exitWith, maxConnects, maxTelemetry, maxTwinOps, maxRegistryOps, sasGrace,
         };
         command.Hidden = true;
         command.SetAction(async (parse, _) =>
@@ -66,6 +67,7 @@ public static class HubPartitionCommand
                     ConnectsPerSecond = parse.GetValue(maxConnects),
                     TelemetryPerSecond = parse.GetValue(maxTelemetry),
                     TwinOperationsPerSecond = parse.GetValue(maxTwinOps),
+                    RegistryOperationsPerSecond = parse.GetValue(maxRegistryOps),
                 },
             };
 

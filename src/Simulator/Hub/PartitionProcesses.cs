@@ -86,6 +86,7 @@ public sealed class PartitionProcesses : IAsyncDisposable
                  {
                      ("--max-connects-per-second", settings.PartitionQuotas.ConnectsPerSecond), ("--max-telemetry-per-second", settings.PartitionQuotas.TelemetryPerSecond),
                      ("--max-twin-ops-per-second", settings.PartitionQuotas.TwinOperationsPerSecond),
+                     ("--max-registry-ops-per-second", settings.PartitionQuotas.RegistryOperationsPerSecond),
                  })
         {
             if (rate is { } r)

@@ -33,6 +33,7 @@ public sealed record PartitionedHubOptions(int Partitions)
         ConnectsPerSecond = Quotas.ConnectsPerSecond / Partitions,
         TelemetryPerSecond = Quotas.TelemetryPerSecond / Partitions,
         TwinOperationsPerSecond = Quotas.TwinOperationsPerSecond / Partitions,
+        RegistryOperationsPerSecond = Quotas.RegistryOperationsPerSecond / Partitions,
     };
 }
 

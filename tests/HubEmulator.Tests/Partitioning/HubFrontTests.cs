@@ -130,6 +130,30 @@ public sealed class HubFrontTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bulk_registry_call_is_split_over_the_owners_and_their_answers_merged()
+    {
+        var ids = Ids(12);
+        var create = new JsonArray([.. ids.Select(static id => (JsonNode)new JsonObject { ["id"] = id, ["importMode"] = "create" })]);
+        var created = await JsonAsync(HttpMethod.Post, "/devices", create.ToJsonString());
+
+        Assert.True(created["isSuccessful"]!.GetValue<bool>(), created.ToJsonString());
+        Assert.All(ids, id => Assert.NotNull(Owner(id).Registry.Find(id)));
+        Assert.All(ids, id => Assert.Null(Other(id).Registry.Find(id)));
+
+        // Creating two of them again fails on both owners: one 400 answer listing every partition's errors.
+        var again = ids.Where(id => HubPartitions.PartitionOf(id, 2) == 0).Take(1).Concat(ids.Where(id => HubPartitions.PartitionOf(id, 2) == 1).Take(1)).ToList();
+        var body = new JsonArray([.. again.Select(static id => (JsonNode)new JsonObject { ["id"] = id, ["importMode"] = "create" })]);
+        using var response = await SendAsync(HttpMethod.Post, "/devices", body.ToJsonString());
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.False(answer["isSuccessful"]!.GetValue<bool>());
+        Assert.Equal(again.Order(), answer["errors"]!.AsArray().Select(static e => e!["deviceId"]!.GetValue<string>()).Order());
+
+        var statistics = await JsonAsync(HttpMethod.Get, "/statistics/devices");
+        Assert.Equal(12, statistics["totalDeviceCount"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task Stats_and_faults_fan_out_and_their_counts_are_summed_over_partitions()
     {
         var ids = Ids(6);
