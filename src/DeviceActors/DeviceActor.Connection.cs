@@ -394,6 +394,20 @@ public sealed partial class DeviceActor
             return;
         }
 
+        if (ChecksTwin && !_twinChecked)
+            BeginTwinCheck(); // the convergence check first, on the live connection
+        else
+            ContinueStopping();
+    }
+
+    private void ContinueStopping()
+    {
+        if (_generation == 0)
+        {
+            EnterStopped("stopped");
+            return;
+        }
+
         Transition(DeviceState.Stopping, Stopping);
         if (_telemetry.InFlight == 0)
             FinishDrain();

@@ -69,6 +69,12 @@ public sealed partial class DeviceActor
             return;
         }
 
+        if (rid == _checkRid)
+        {
+            OnTwinCheckAnswer(status, message.Payload);
+            return;
+        }
+
         if (rid == _getRid)
         {
             Timers.Cancel(TwinGetTimer);
@@ -144,6 +150,7 @@ public sealed partial class DeviceActor
         }
 
         _desiredVersion = version;
+        OnDesiredDuringCheck();
         JsonObject? patch;
         try
         {
@@ -187,6 +194,7 @@ public sealed partial class DeviceActor
 
     private void SendReported(byte[] patch)
     {
+        RememberReported(patch);
         var rid = NextRid();
         (_reports ??= []).Add((rid, _options.Time.GetTimestamp()));
         Timers.StartSingleTimer(TwinTimerKey(rid), new TwinTimeout(rid), _options.Twin!.RequestTimeout);
@@ -195,6 +203,12 @@ public sealed partial class DeviceActor
 
     private void OnTwinTimeout(TwinTimeout timeout)
     {
+        if (timeout.Rid == _checkRid)
+        {
+            OnTwinCheckTimeout();
+            return;
+        }
+
         if (timeout.Rid == _getRid)
         {
             _getRid = null;

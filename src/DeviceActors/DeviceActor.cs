@@ -101,6 +101,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Start>(s =>
         {
             _lastSequence = Math.Max(_lastSequence, s.ResumeAfterSequence);
+            _twinChecked = false;
             _connectIntendedTimestamp = s.IntendedTimestamp;
             BeginConnect();
         });
@@ -118,6 +119,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         {
             _stoppedReason = null;
             _lastSequence = Math.Max(_lastSequence, s.ResumeAfterSequence);
+            _twinChecked = false;
             _connectIntendedTimestamp = s.IntendedTimestamp;
             BeginConnect();
         });
@@ -160,6 +162,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
 
         _metrics.Unacked.Add(_telemetry.Clear());
         _metrics.StoppedBecause(reason).Increment();
+        RecordTwinCheck(false, 0, reason == "stopped" ? "not connected when it stopped" : "stopped: " + reason);
         if (_lostAtTimestamp != 0)
         {
             // Stopped while disconnected: the outage ends here (recovery tells a ramp-down from a device that gave up).

@@ -30,6 +30,12 @@ public sealed class HubEmulatorOptions
     public string? ServiceKey { get; set; }
 
     /// <summary>
+    /// A PKCS#12 file with the CA and server certificate to use instead of fresh ones
+    /// (<see cref="Certificates.EmulatorCertificates.Export"/>): the partitions of one partitioned hub share them.
+    /// </summary>
+    public string? CertificatesFile { get; set; }
+
+    /// <summary>
     /// How many recent telemetry messages to keep per device for inspection (<see cref="IoTHubEmulator.Telemetry"/>,
     /// <c>GET /fleetsim/devices/{id}/messages</c>); 0 (default) keeps none, as a load test should.
     /// </summary>

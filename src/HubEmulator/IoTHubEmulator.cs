@@ -103,7 +103,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         }
 
         Directory.CreateDirectory(dataDirectory);
-        var certificates = EmulatorCertificates.Create(options.HostName, time);
+        var certificates = options.CertificatesFile is { } shared ? EmulatorCertificates.Load(shared) : EmulatorCertificates.Create(options.HostName, time);
         var caPath = Path.Combine(dataDirectory, "ca.pem");
         await File.WriteAllTextAsync(caPath, certificates.CaPem, ct).ConfigureAwait(false);
 

@@ -79,6 +79,8 @@ public static class HtmlReportWriter
         Groups(html, report);
         ClusterNodes(html, report);
         Faults(html, report);
+        RecoveryHtml.Recovery(html, report);
+        RecoveryHtml.Convergence(html, report);
         Thresholds(html, report);
         Ingest(html, report.Telemetry);
         Environment(html, report.Environment);

@@ -178,7 +178,7 @@ internal static class ReportCharts
     }
 
     /// <summary>Plotly.NET's div + script for the chart (no library reference), made safe to embed.</summary>
-    private static string ToHtml(GenericChart chart)
+    internal static string ToHtml(GenericChart chart)
     {
         var html = GenericChart.toChartHTML(chart.WithSize(Width, Height));
         const string Open = "<script type=\"text/javascript\">";

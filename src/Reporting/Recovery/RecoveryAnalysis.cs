@@ -33,7 +33,6 @@ public static class RecoveryAnalysis
     /// <param name="faults">Fault windows, in the report's order (null: the fault was not applied).</param>
     /// <param name="events">Every device's connection events (<see cref="RecoveryLog.Events"/>).</param>
     /// <param name="series">The run's 1-second samples (counters and gauges read at the window's edges).</param>
-    /// <param name="runStart">The report's time zero (<c>run.start</c>).</param>
     /// <param name="stoppingAt">When the run began stopping its devices: a device stopped then while still disconnected never came back;
     /// one stopped earlier (a ramp-down) left the fleet on purpose.</param>
     /// <param name="attribution">How long after a fault's end a loss still counts as caused by it (a device notices a silent hub only
@@ -41,7 +40,7 @@ public static class RecoveryAnalysis
     /// <param name="connectLimitPerSecond">The hub's connect limit when known (an emulator quota), else null.</param>
     /// <param name="eventsDiscarded">Events the log could not keep (<see cref="RecoveryLog.Discarded"/>).</param>
     public static RecoveryResult Analyze(IReadOnlyList<FaultWindow?> faults, IReadOnlyList<RecoveryEvent> events, IReadOnlyList<MetricsSample> series,
-        DateTimeOffset runStart, DateTimeOffset stoppingAt, TimeSpan attribution, double? connectLimitPerSecond, long eventsDiscarded = 0)
+        DateTimeOffset stoppingAt, TimeSpan attribution, double? connectLimitPerSecond, long eventsDiscarded = 0)
     {
         ArgumentNullException.ThrowIfNull(faults);
         ArgumentNullException.ThrowIfNull(events);
@@ -82,7 +81,7 @@ public static class RecoveryAnalysis
             var index = order[k];
             var window = faults[index]!;
             var next = k + 1 < order.Length ? faults[order[k + 1]]!.Start : (DateTimeOffset?)null;
-            var recovery = ForFault(window, next, byFault.GetValueOrDefault(index) ?? [], series, runStart, stoppingAt, connectLimitPerSecond, union,
+            var recovery = ForFault(window, next, byFault.GetValueOrDefault(index) ?? [], series, stoppingAt, connectLimitPerSecond, union,
                 out var neverIds);
             perFault[index] = recovery;
             affected += recovery.DevicesAffected;
@@ -96,7 +95,7 @@ public static class RecoveryAnalysis
     }
 
     private static FaultRecovery ForFault(FaultWindow fault, DateTimeOffset? nextStart, List<Outage> outages, IReadOnlyList<MetricsSample> series,
-        DateTimeOffset runStart, DateTimeOffset stoppingAt, double? limit, HistogramBase union, out SortedSet<string> never)
+        DateTimeOffset stoppingAt, double? limit, HistogramBase union, out SortedSet<string> never)
     {
         // Per device, its last outage in the window decides: back (and when), left on purpose, or never back.
         var last = new Dictionary<string, Outage>(StringComparer.Ordinal);
@@ -146,7 +145,7 @@ public static class RecoveryAnalysis
             peak = Math.Max(peak, rate);
             if (limit is { } l && rate > l)
                 over++;
-            storm.Add(new StormPoint(Math.Round((s.At - runStart).TotalSeconds, 3), attempts));
+            storm.Add(new StormPoint(Math.Round((s.At - fault.Start).TotalSeconds, 3), attempts));
         }
 
         var retries = new SortedDictionary<string, long>(StringComparer.Ordinal);
@@ -168,8 +167,8 @@ public static class RecoveryAnalysis
             Percentile(histogram, 50),
             Percentile(histogram, 99),
             recovered == 0 ? null : histogram.GetMaxValue() / 1000.0,
-            wholeAgain is { } w ? Math.Round((w - runStart).TotalSeconds, 3) : null,
-            Math.Round((windowEnd - runStart).TotalSeconds, 3),
+            wholeAgain is { } w ? Math.Round((w - fault.Start).TotalSeconds, 3) : null,
+            Math.Round((windowEnd - fault.Start).TotalSeconds, 3),
             Math.Round(peak, 3),
             limit,
             over,

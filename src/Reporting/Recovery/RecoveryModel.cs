@@ -5,7 +5,8 @@ namespace FleetSim.Reporting;
 /// connection events (<see cref="FleetSim.Metrics.RecoveryLog"/>), so it means the same for every fault kind and hub:
 /// a device is affected when it lost its connection between the fault's start and its end plus the attribution window;
 /// its recovery time runs from the fault's start to its successful reconnect (the last one, for a device that lost its
-/// connection more than once in the window). Latencies in milliseconds, like every latency of the report.
+/// connection more than once in the window). Latencies in milliseconds, like every latency of the report; times in seconds
+/// from the fault's start (<see cref="FaultRecord.AtSeconds"/> is on the scenario's clock, which starts after registration).
 /// </summary>
 public sealed record FaultRecovery(
     int DevicesAffected,
@@ -13,8 +14,8 @@ public sealed record FaultRecovery(
     double? P50,
     double? P99,
     double? Max,
-    double? WholeAgainAtSeconds,
-    double WindowEndSeconds,
+    double? WholeAgainAfterSeconds,
+    double WindowSeconds,
     double ConnectAttemptsPeakPerSecond,
     double? ConnectLimitPerSecond,
     int SecondsOverConnectLimit,
@@ -29,7 +30,7 @@ public sealed record FaultRecovery(
     int NeverReconnected,
     IReadOnlyList<string> NeverReconnectedIds);
 
-/// <summary>Connect attempts in the second that ended at <see cref="Seconds"/> (since the run's start).</summary>
+/// <summary>Connect attempts in the second that ended at <see cref="Seconds"/> (since the fault's start).</summary>
 public sealed record StormPoint(double Seconds, long Attempts);
 
 /// <summary>

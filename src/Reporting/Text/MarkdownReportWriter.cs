@@ -64,6 +64,9 @@ public static class MarkdownReportWriter
             }
         }
 
+        Recovery(md, report);
+        Convergence(md, report);
+
         if (report.Cluster is { } cluster)
         {
             md.Append("\n| node | devices (peak) | connects | acked msg/s | errors | CPU % (mean) | RSS peak (MB) |\n|---|---:|---:|---:|---:|---:|---:|\n");
@@ -97,6 +100,47 @@ public static class MarkdownReportWriter
 
         return md.ToString();
     }
+
+    /// <summary>A recovery row per applied fault, the run-wide recovery line and the devices that never came back.</summary>
+    private static void Recovery(StringBuilder md, RunReport report)
+    {
+        if (report.Recovery is not { } all)
+            return;
+        md.Append("\n| recovery of fault at (s) | affected | recovered | p50 (s) | p99 (s) | max (s) | whole again after (s) | connects/s peak (limit) | queued / re-sent / dropped | hub lost / dup | never reconnected |\n")
+            .Append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var f in report.Faults)
+        {
+            if (f.Recovery is not { } r)
+                continue;
+            md.Append("| ").Append(F(f.AtSeconds)).Append(" | ").Append(N(r.DevicesAffected)).Append(" | ").Append(N(r.DevicesRecovered)).Append(" | ")
+                .Append(Seconds(r.P50)).Append(" | ").Append(Seconds(r.P99)).Append(" | ").Append(Seconds(r.Max)).Append(" | ")
+                .Append(r.WholeAgainAfterSeconds is { } w ? F(w) : r.DevicesAffected == 0 ? "-" : "**not whole**").Append(" | ")
+                .Append(F(r.ConnectAttemptsPeakPerSecond)).Append(r.ConnectLimitPerSecond is { } l ? " (" + F(l) + ")" : "").Append(" | ")
+                .Append(N(r.TelemetryQueuedOffline)).Append(" / ").Append(N(r.TelemetryResent)).Append(" / ").Append(N(r.TelemetryDropped)).Append(" | ")
+                .Append(r.HubLost is null ? "n/a" : N(r.HubLost.Value) + " / " + N(r.HubDuplicated ?? 0)).Append(" | ")
+                .Append(r.NeverReconnected > 0 ? "**" + N(r.NeverReconnected) + "**" : "0").Append(" |\n");
+        }
+
+        md.Append("\nRecovery over ").Append(N(all.Faults)).Append(" faults: ").Append(N(all.DevicesAffected)).Append(" devices affected, p50 ")
+            .Append(Seconds(all.P50)).Append(" s, p99 ").Append(Seconds(all.P99)).Append(" s, max ").Append(Seconds(all.Max)).Append(" s; ")
+            .Append(N(all.NeverReconnected)).Append(" never reconnected");
+        if (all.NeverReconnectedIds.Count > 0)
+            md.Append(": ").Append(Cell(string.Join(", ", all.NeverReconnectedIds))).Append(all.NeverReconnected > all.NeverReconnectedIds.Count ? ", ..." : "");
+        md.Append(".\n");
+    }
+
+    private static void Convergence(StringBuilder md, RunReport report)
+    {
+        if (report.Convergence is not { } c)
+            return;
+        md.Append("\nTwin convergence at the end: ").Append(N(c.Checked)).Append(" checked, ").Append(c.Diverged > 0 ? "**" + N(c.Diverged) + " diverged**" : "0 diverged")
+            .Append(" (reported differs ").Append(N(c.ReportedDiverged)).Append(", desired not applied ").Append(N(c.DesiredBehind)).Append("), ")
+            .Append(N(c.Unchecked)).Append(" could not check.\n");
+        foreach (var o in c.Offenders)
+            md.Append("- ").Append(Cell(o.DeviceId)).Append(": ").Append(Cell(o.Problem)).Append('\n');
+    }
+
+    private static string Seconds(double? ms) => ms is { } v ? F(v / 1000) : "-";
 
     private static void Comparison(StringBuilder md, ComparisonResult comparison)
     {

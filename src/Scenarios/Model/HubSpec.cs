@@ -31,10 +31,18 @@ public sealed record ConnectionStringHub(ServiceConnectionString ConnectionStrin
 
     /// <summary>The hub's tier and units (<c>hub.tier</c>, <c>hub.units</c>): registration is paced to it and the run warned against it; null = unknown.</summary>
     public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+    /// <summary>A partitioned <c>fleetsim hub</c>'s partitions (from its state file): each device connects to its own; empty otherwise.</summary>
+    public IReadOnlyList<Running.PartitionEndpoint> Partitions { get; init; } = [];
 }
 
 public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> Faults, TimeSpan SasExpiryGrace)
 {
+    /// <summary>Devices one partition serves when the count is <c>auto</c> (one process of run and hub holds ~9,000 TLS devices).</summary>
+    public const int DevicesPerPartition = 9_000;
+
+    /// <summary>The most partitions (each a process on 127.0.0.(10+k)).</summary>
+    public const int MaxPartitions = 64;
+
     public static EmulatorOptions Default { get; } = new(HubQuotas.Unlimited, [], TimeSpan.Zero);
 
     /// <summary>
@@ -42,6 +50,12 @@ public sealed record EmulatorOptions(HubQuotas Quotas, IReadOnlyList<FaultSpec> 
     /// throttles (explicit <see cref="Quotas"/> override them one by one); null = unlimited.
     /// </summary>
     public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
+    /// <summary><c>hub.embedded.partitions</c>: emulator processes to split the hub over; null is <c>auto</c> (the default).</summary>
+    public int? Partitions { get; init; }
+
+    /// <summary>The partition count for a fleet of <paramref name="devices"/>: as configured, or one per <see cref="DevicesPerPartition"/>.</summary>
+    public int PartitionsFor(long devices) =>
+        Partitions ?? (int)Math.Clamp((devices + DevicesPerPartition - 1) / DevicesPerPartition, 1, MaxPartitions);
 }
 
 /// <summary>Per-second quotas; null means unlimited.</summary>

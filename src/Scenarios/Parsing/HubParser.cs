@@ -102,7 +102,8 @@ internal static class HubParser
         }
         var grace = embedded.Duration("sasExpiryGrace") ?? TimeSpan.Zero;
         var tier = Tier(ctx, embedded, "hub.embedded", out var tierOk);
-        return tierOk ? new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Tier = tier }) : null;
+        var partitions = embedded.Get("partitions") is { } partitionsNode ? Partitions(ctx, partitionsNode) : null;
+        return tierOk ? new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Tier = tier, Partitions = partitions }) : null;
     }
 
     /// <summary>{where}.tier (F1, B1-B3, S1-S3) and {where}.units (default 1): a clear error for an unknown tier or impossible units.</summary>
@@ -133,6 +134,23 @@ internal static class HubParser
             return null;
         }
         return tier;
+    }
+
+    /// <summary><c>partitions: N</c> (1 to 64) or <c>auto</c>; null for auto (and after an error, which ctx holds).</summary>
+    private static int? Partitions(ParseContext ctx, YamlNode node)
+    {
+        var text = ctx.Text(node, "a number of partitions or auto");
+        if (text is null || text.Trim() == "auto")
+        {
+            return null;
+        }
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= EmulatorOptions.MaxPartitions)
+        {
+            return n;
+        }
+        ctx.Error(node, $"hub.embedded.partitions: expected auto or a whole number from 1 to {EmulatorOptions.MaxPartitions}, found '{text}'",
+            $"auto splits the hub into one emulator process per {EmulatorOptions.DevicesPerPartition:N0} devices; 1 keeps it in the run's process");
+        return null;
     }
 
     private static FaultSpec? Fault(ParseContext ctx, YamlNode node)

@@ -73,6 +73,8 @@ public sealed class TransitionTests : DeviceTestKit
         Assert.Equal(DeviceState.SyncingTwin, Status(device).State);
 
         connect.Transport.Deliver("$iothub/twin/res/200/?$rid=1", """{"desired":{"$version":1},"reported":{"$version":1}}""");
+        Assert.Equal("$iothub/twin/GET/?$rid=2", Io.ExpectMsg<PublishCall>().Topic); // the convergence check as it stops
+        connect.Transport.Deliver("$iothub/twin/res/200/?$rid=2", """{"desired":{"$version":1},"reported":{"$version":1}}""");
         Io.ExpectMsg<DisconnectCall>();
         ExpectMsg<DeviceActor.DeviceStopped>();
     }

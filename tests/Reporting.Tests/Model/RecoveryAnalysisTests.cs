@@ -42,16 +42,16 @@ public sealed class RecoveryAnalysisTests
             Lost("d7", 44), Stopped("d7", 45, "unauthorized"),
         ];
 
-        var result = RecoveryAnalysis.Analyze(faults, events, Series(_ => []), T0, StoppingAt, TimeSpan.Zero, connectLimitPerSecond: null);
+        var result = RecoveryAnalysis.Analyze(faults, events, Series(_ => []), StoppingAt, TimeSpan.Zero, connectLimitPerSecond: null);
 
         var drop = result.PerFault[0]!;
         Assert.Equal(3, drop.DevicesAffected);
         Assert.Equal(2, drop.DevicesRecovered);
         Close(2000, drop.P50);
         Close(5000, drop.Max);
-        Assert.Null(drop.WholeAgainAtSeconds);
+        Assert.Null(drop.WholeAgainAfterSeconds);
         Assert.Equal(["d3"], drop.NeverReconnectedIds);
-        Assert.Equal(40, drop.WindowEndSeconds); // not whole again: the window runs to the next fault
+        Assert.Equal(30, drop.WindowSeconds); // not whole again: the window runs to the next fault
         var refuse = result.PerFault[1]!;
         Assert.Equal(2, refuse.DevicesAffected);
         Close(12000, refuse.P99);
@@ -83,13 +83,13 @@ public sealed class RecoveryAnalysisTests
             },
             s => new Dictionary<string, long> { [RecoveryMetrics.HubLost] = s >= 12 ? 1 : 0, [RecoveryMetrics.HubDuplicated] = 0, [RecoveryMetrics.HubOutOfOrder] = 0 });
 
-        var result = RecoveryAnalysis.Analyze(faults, events, series, T0, StoppingAt, TimeSpan.Zero, connectLimitPerSecond: 5);
+        var result = RecoveryAnalysis.Analyze(faults, events, series, StoppingAt, TimeSpan.Zero, connectLimitPerSecond: 5);
 
         var r = result.PerFault[0]!;
         Assert.Null(result.PerFault[1]);
-        Assert.Equal(14.25, r.WholeAgainAtSeconds);
-        Assert.Equal(14.25, r.WindowEndSeconds);
-        Assert.Equal([11.0, 12, 13, 14, 15], r.Storm.Select(p => p.Seconds));
+        Assert.Equal(4.25, r.WholeAgainAfterSeconds);
+        Assert.Equal(4.25, r.WindowSeconds);
+        Assert.Equal([1.0, 2, 3, 4, 5], r.Storm.Select(p => p.Seconds));
         Assert.Equal([4L, 9, 2, 1, 0], r.Storm.Select(p => p.Attempts));
         Assert.Equal(9, r.ConnectAttemptsPeakPerSecond);
         Assert.Equal(5, r.ConnectLimitPerSecond);
@@ -106,7 +106,7 @@ public sealed class RecoveryAnalysisTests
         FaultWindow?[] faults = [new(T0.AddSeconds(10), T0.AddSeconds(20))];
         RecoveryEvent[] events = [Lost("late", 55), Back("late", 56), Lost("slow", 49), Back("slow", 50)];
 
-        var result = RecoveryAnalysis.Analyze(faults, events, Series(_ => []), T0, StoppingAt, TimeSpan.FromSeconds(30), null);
+        var result = RecoveryAnalysis.Analyze(faults, events, Series(_ => []), StoppingAt, TimeSpan.FromSeconds(30), null);
 
         var r = result.PerFault[0]!;
         Assert.Equal(1, r.DevicesAffected); // "slow" noticed 29 s after the end (a keep-alive), "late" 35 s after

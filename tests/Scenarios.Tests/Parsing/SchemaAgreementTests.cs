@@ -17,6 +17,7 @@ public sealed class SchemaAgreementTests
         hub:
           embedded:
             sasExpiryGrace: 1s
+            partitions: 1
             quotas: {connectsPerSecond: 100, telemetryPerSecond: 1000, twinOperationsPerSecond: 50}
             faults:
               - {at: 10s, dropConnections: {fraction: 0.25}}
