@@ -137,6 +137,40 @@ public sealed class RealHubTests : IDisposable
         Assert.Equal(0, stats.ConnectsAccepted + stats.ConnectsRefused);
     }
 
+    [Fact]
+    public async Task Ctrl_c_during_registration_stops_it_and_deletes_exactly_the_devices_the_run_created()
+    {
+        var s1 = HubTier.Create("S1");
+        await using var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0, Quotas = ThrottlingQuotas.ForTier(s1) });
+        hub.Registry.Add("ctrl-c-0"); // there before the run: reused, never deleted
+        var statePath = await WriteStateFileAsync(hub);
+        var scenario = Path.Combine(_dir, "interrupted.yaml");
+        await File.WriteAllTextAsync(scenario, "name: interrupted\ndevices: {count: 3000, idPrefix: ctrl-c-}\nduration: 10s\n");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        foreach (var a in new[] { Fleetsim.Dll, "run", scenario, "--hub-state", statePath, "--tier", "S1", "--out", Path.Combine(_dir, "out") })
+            start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+
+        // Interrupt once a few bulk calls went through (30 are needed at S1's pace).
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (hub.Registry.Count < 301 && DateTime.UtcNow < deadline && !process.HasExited)
+            await Task.Delay(50);
+        Assert.True(hub.Registry.Count >= 301, "registration did not get under way within a minute");
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(cts.Token);
+
+        var output = await stdout;
+        Assert.True(process.ExitCode == 3, output + await stderr);
+        Assert.Contains("cancelled", output);
+        Assert.Contains("devices this run created ...", output);
+        Assert.Equal(["ctrl-c-0"], hub.Registry.All.Select(d => d.DeviceId)); // created ones all gone, the existing one kept
+        Assert.True(hub.Stats().RegistryOperations < 30 + 30, "registration stopped early");
+    }
+
     [Theory]
     [InlineData("--tier", "S9", "--tier: unknown IoT Hub tier 'S9': expected one of F1, B1, B2, B3, S1, S2, S3")]
     [InlineData("--tier", "S3", "--units", "11", "--tier: S3 hubs have 1 to 10 units, not 11")]

@@ -88,7 +88,9 @@ internal static class BulkEndpoints
 
                 if (device!.IsConnected)
                 {
-                    await hub.Mqtt.DisconnectAsync(device, DisconnectReason.DeviceRemoved).ConfigureAwait(false);
+                    // Not awaited: the identity is gone already, and closing up to 100 connections one after another
+                    // (some of them in the middle of their own DISCONNECT) must not hold the call's answer back.
+                    _ = DisconnectQuietlyAsync(hub, device);
                 }
 
                 return null;
@@ -140,6 +142,18 @@ internal static class BulkEndpoints
             default:
                 return Error(id, IotHubErrors.ArgumentInvalid.Name,
                     $"importMode '{Text(operation, "importMode")}' is not valid: expected create, createOrUpdate, update, updateIfMatchETag, delete or deleteIfMatchETag.");
+        }
+    }
+
+    private static async Task DisconnectQuietlyAsync(HubServices hub, RegisteredDevice device)
+    {
+        try
+        {
+            await hub.Mqtt.DisconnectAsync(device, DisconnectReason.DeviceRemoved).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // the connection ended by itself meanwhile, or the hub is stopping
         }
     }
 

@@ -76,7 +76,9 @@ public sealed record HubTier
         var candidate = new HubTier(normalized, units);
         if (units < 1 || units > candidate.MaxUnits)
         {
-            error = $"{normalized} hubs have 1 to {candidate.MaxUnits} units, not {units}";
+            error = candidate.MaxUnits == 1
+                ? $"{normalized} hubs have exactly 1 unit, not {units}"
+                : $"{normalized} hubs have 1 to {candidate.MaxUnits} units, not {units}";
             return false;
         }
 

@@ -117,7 +117,9 @@ public static class Registration
             var operations = new List<JsonObject>(batch.Length);
             foreach (var item in batch)
                 operations.Add(CreateOperation(scenario, credentials, item, ledger.RunId));
-            var errors = (await service.BulkAsync(operations, token)).ToDictionary(e => e.DeviceId, StringComparer.Ordinal);
+            // A call once sent is seen through even on Ctrl+C (the token stops the next batches only), so the ledger knows
+            // every device the hub created: an interrupted run deletes exactly those and leaves nothing unaccounted.
+            var errors = (await service.BulkAsync(operations, CancellationToken.None)).ToDictionary(e => e.DeviceId, StringComparer.Ordinal);
             foreach (var item in batch)
             {
                 if (!errors.TryGetValue(item.DeviceId, out var error))
