@@ -19,6 +19,8 @@ COPY src/Cluster/FleetSim.Cluster.csproj src/Cluster/
 COPY src/Simulator/FleetSim.Simulator.csproj src/Simulator/
 RUN dotnet restore src/Simulator/FleetSim.Simulator.csproj
 COPY src/ src/
+# The scenario schema is embedded in FleetSim.Scenarios (validation at load time).
+COPY scenarios/fleetsim.schema.json scenarios/
 RUN dotnet publish src/Simulator/FleetSim.Simulator.csproj --no-restore -c Release -o /app
 
 # Runtime stage: the ASP.NET Core runtime (the emulator and the cluster hosting use its shared framework), no SDK.

@@ -16,6 +16,7 @@ public sealed partial class DeviceActor
     private bool _everConnected;
     private bool _tokenFetched;
     private string? _userToken;
+    private bool _renewedAfterRefusal; // a refused token was replaced once since the last successful connect
     private DateTimeOffset _tokenExpiresAt = DateTimeOffset.MaxValue;
 
     private void BeginConnect()
@@ -25,8 +26,10 @@ public sealed partial class DeviceActor
         {
             if (_identity.SymmetricKey is { } key)
             {
-                var expires = _options.Time.GetUtcNow() + _options.SasTtl;
-                _tokenExpiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds());
+                var expires = DateTimeOffset.FromUnixTimeSeconds((_options.Time.GetUtcNow() + _options.SasTtl).ToUnixTimeSeconds());
+                // Every new token expires later than the last one (se has whole seconds): a hub that revoked the last
+                // token, and every token expiring no later, accepts the renewal even within the same second.
+                _tokenExpiresAt = _tokenExpiresAt != DateTimeOffset.MaxValue && expires <= _tokenExpiresAt ? _tokenExpiresAt.AddSeconds(1) : expires;
                 password = SasToken.Create($"{_options.HostName}/devices/{_identity.DeviceId}", key, _tokenExpiresAt);
             }
             else if (_userToken is not null)
@@ -100,6 +103,7 @@ public sealed partial class DeviceActor
     {
         _generation = outcome.Generation;
         _attempt = 0;
+        _renewedAfterRefusal = false;
         _metrics.Connected.Increment();
         _group.GroupCounters?.Connected.Increment();
         _options.ConnectionObserver?.Connected(_identity.Index);
@@ -133,6 +137,16 @@ public sealed partial class DeviceActor
         if (_options.Retry.ShouldRetry(kind))
         {
             EnterBackoff(kind);
+            return;
+        }
+
+        // A hub that treats the current token as expired (revoked, or expired while disconnected) refuses it: like the
+        // SDKs, ask the token provider for a new one once before giving up.
+        if (kind == FailureKind.Unauthorized && _identity.SymmetricKey is null && _userToken is not null
+            && _options.SasTokenProvider is not null && !_renewedAfterRefusal)
+        {
+            _renewedAfterRefusal = true;
+            FetchToken();
             return;
         }
 
@@ -268,6 +282,7 @@ public sealed partial class DeviceActor
         ReceiveBehaviourControl();
         Receive<TelemetryAcked>(OnTelemetryAcked);
         Receive<TelemetryFailed>(OnTelemetryFailed);
+        Receive<PubAckCheck>(_ => OnPubAckCheck());
         Receive<TwinTimeout>(OnTwinTimeout);
         Receive<UploadDone>(OnUploadDone);
         Receive<GetStatus>(_ => ReplyStatus());

@@ -101,6 +101,12 @@ public sealed partial class DeviceActor
         public static SasRenewDue Instance { get; } = new();
     }
 
+    /// <summary>Time to look whether the oldest unacknowledged publish waited longer than the operation timeout.</summary>
+    internal sealed record PubAckCheck
+    {
+        public static PubAckCheck Instance { get; } = new();
+    }
+
     internal sealed record DrainDeadline
     {
         public static DrainDeadline Instance { get; } = new();

@@ -215,6 +215,9 @@ public sealed partial class DeviceActor
             _group.GroupCounters?.Sent.Increment();
         item.Published = true;
         item.Generation = _generation;
+        item.PublishedTimestamp = _options.Time.GetTimestamp();
+        if (!Timers.IsTimerActive(PubAckTimer))
+            Timers.StartSingleTimer(PubAckTimer, PubAckCheck.Instance, _options.OperationTimeout);
 
         var topic = BuildTopic(item.Sequence, item.SentAtUnixMs, item.DynamicSuffix);
         Task task;
@@ -259,6 +262,27 @@ public sealed partial class DeviceActor
         }
 
         DropConnection(kind, "publishFailed");
+    }
+
+    /// <summary>
+    /// MQTTnet waits for a PUBACK without a deadline, so a hub that stopped answering (a blackhole) would hold the
+    /// window forever. As the SDKs do, a publish not acknowledged within the operation timeout fails and the device
+    /// reconnects (the message is re-sent). One timer per device, armed for the oldest message in flight.
+    /// </summary>
+    private void OnPubAckCheck()
+    {
+        if (_state != DeviceState.Running || _generation == 0 || _telemetry.OldestPublished(_generation) is not { } oldest)
+            return;
+        var waited = _options.Time.GetElapsedTime(oldest);
+        if (waited < _options.OperationTimeout)
+        {
+            Timers.StartSingleTimer(PubAckTimer, PubAckCheck.Instance, _options.OperationTimeout - waited);
+            return;
+        }
+
+        _metrics.Telemetry.RecordFailure(FailureKind.Timeout.Label());
+        _group.GroupCounters?.Errors.Increment();
+        DropConnection(FailureKind.Timeout, "pubackTimeout");
     }
 
     private void AfterInFlightChanged()

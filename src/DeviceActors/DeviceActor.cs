@@ -18,6 +18,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
     private const string TelemetryTimer = "telemetry";
     private const string SasTimer = "sas";
     private const string DrainTimer = "drain";
+    private const string PubAckTimer = "puback";
     private const string TwinGetTimer = "twin-get";
     private const string ReportTimer = "report";
     private const string UploadTimer = "upload";

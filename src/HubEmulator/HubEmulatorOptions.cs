@@ -30,6 +30,12 @@ public sealed class HubEmulatorOptions
     public string? ServiceKey { get; set; }
 
     /// <summary>
+    /// A PKCS#12 file with the CA and server certificate to use instead of fresh ones
+    /// (<see cref="Certificates.EmulatorCertificates.Export"/>): the partitions of one partitioned hub share them.
+    /// </summary>
+    public string? CertificatesFile { get; set; }
+
+    /// <summary>
     /// How many recent telemetry messages to keep per device for inspection (<see cref="IoTHubEmulator.Telemetry"/>,
     /// <c>GET /fleetsim/devices/{id}/messages</c>); 0 (default) keeps none, as a load test should.
     /// </summary>
@@ -37,6 +43,12 @@ public sealed class HubEmulatorOptions
 
     /// <summary>Hub-wide throttling quotas (connects, telemetry, twin operations per second); all unlimited by default.</summary>
     public ThrottlingQuotas Quotas { get; set; } = new();
+
+    /// <summary>How many of the newest uploaded blobs keep their bytes on disk (older ones keep only length and SHA-256).</summary>
+    public int KeptBlobs { get; set; } = 100;
+
+    /// <summary>How many file upload records the hub keeps (the oldest are forgotten first).</summary>
+    public int KeptUploadRecords { get; set; } = 10_000;
 
     /// <summary>Clock for token expiry checks, expiry disconnects and the throttling quotas.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -65,6 +77,11 @@ public sealed class HubEmulatorOptions
         if (RecordTelemetryPerDevice is < 0 or > 10_000)
         {
             throw new ArgumentException($"RecordTelemetryPerDevice must be between 0 and 10000 (was {RecordTelemetryPerDevice}).", nameof(RecordTelemetryPerDevice));
+        }
+
+        if (KeptBlobs < 0 || KeptUploadRecords < 1)
+        {
+            throw new ArgumentException($"KeptBlobs must not be negative and KeptUploadRecords must be positive (were {KeptBlobs}, {KeptUploadRecords}).", nameof(KeptBlobs));
         }
 
         ArgumentNullException.ThrowIfNull(Quotas);

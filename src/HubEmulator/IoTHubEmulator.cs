@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -103,7 +104,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         }
 
         Directory.CreateDirectory(dataDirectory);
-        var certificates = EmulatorCertificates.Create(options.HostName, time);
+        var certificates = options.CertificatesFile is { } shared ? EmulatorCertificates.Load(shared) : EmulatorCertificates.Create(options.HostName, time);
         var caPath = Path.Combine(dataDirectory, "ca.pem");
         await File.WriteAllTextAsync(caPath, certificates.CaPem, ct).ConfigureAwait(false);
 
@@ -117,7 +118,8 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var certificateCheck = new DeviceCertificateCheck(certificates, time);
         var authenticator = new ConnectAuthenticator(hostNames, registry, serviceKey, certificateCheck, faults, throttle, time);
         var recorder = new TelemetryRecorder(options.RecordTelemetryPerDevice, time);
-        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, throttle, time, options.SasExpiryGrace, loggerFactory);
+        var transportFaults = new ConnectionFaults(faults);
+        var mqtt = new HubMqttServer(registry, authenticator, faults, recorder, throttle, time, options.SasExpiryGrace, loggerFactory, transportFaults);
         var twinRequests = new TwinRequestHandler(mqtt, faults, throttle, time);
         var methods = new DirectMethods(mqtt, time);
         var c2d = new CloudToDeviceMessages(mqtt);
@@ -147,6 +149,10 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        // Registered last, so Kestrel binds through it: a hub restart fault closes and reopens the listening sockets.
+        var listeners = new ListenerSwitch(new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions()), loggerFactory));
+        builder.Services.AddSingleton<IConnectionListenerFactory>(listeners);
+        faults.Attach(transportFaults, listeners);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -154,6 +160,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             {
                 mqttListen = listen;
                 listen.Protocols = HttpProtocols.Http1;
+                listen.Use(transportFaults.Wrap);
                 listen.UseHttps(TlsOptions(certificates));
                 listen.Run(connection => mqtt.TcpAdapter.OnConnectedAsync(connection));
             });
@@ -161,6 +168,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
             {
                 httpsListen = listen;
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(transportFaults.Wrap);
                 listen.UseHttps(TlsOptions(certificates));
                 listen.Use(next => connection => ProtocolSniffer.RouteAsync(connection, next, mqtt.TcpAdapter));
             });
@@ -170,7 +178,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         web.UseWebSockets();
         WebSocketEndpoint.Map(web, mqtt);
         ServiceApi.Map(web, services);
-        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time);
+        var uploads = new FileUploads(Path.Combine(dataDirectory, "blobs"), time, options.KeptBlobs, options.KeptUploadRecords);
         var blobHost = options.HostName;
         FileUploadEndpoints.Map(web, services, certificateCheck, uploads, () => blobHost);
         await mqtt.StartAsync().ConfigureAwait(false);

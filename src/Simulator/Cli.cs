@@ -14,5 +14,6 @@ public static class Cli
         ReportCommand.Create(),
         NodeCommand.Create(),
         CleanupCommand.Create(),
+        Hub.HubPartitionCommand.Create(),
     };
 }

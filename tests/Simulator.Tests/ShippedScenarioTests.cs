@@ -36,6 +36,39 @@ public sealed class ShippedScenarioTests : IDisposable
         Assert.True(report["latency"]!["connect"]!["count"]!.GetValue<long>() > 0);
     }
 
+    // The soak scenarios at 5% for a few seconds: their full-size fault timelines (and token lifetimes) compressed with
+    // --set, so every fault kind they use still fires inside the short run and their thresholds still apply.
+    public static TheoryData<string, string, string[]> Soaks() => new()
+    {
+        {
+            "reconnect-soak.yaml", "24s",
+            ["hub.embedded.faults=[{at: 5s, every: 4s, until: 13s, dropConnections: {fraction: 0.1}}, {at: 8s, hubRestart: {for: 3s}}, {at: 12s, blackhole: {fraction: 0.1, for: 3s}}]"]
+        },
+        { "sas-renewal-soak.yaml", "20s", ["deviceGroups.0.sasTtl=10s", "deviceGroups.0.sasRenewalMargin=4s"] },
+        { "hub-outage.yaml", "25s", ["hub.embedded.faults=[{at: 6s, hubRestart: {for: 5s}}]"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Soaks))]
+    public async Task Soak_scenario_passes_small_and_short_with_its_faults_compressed(string file, string duration, string[] sets)
+    {
+        var outDir = Path.Combine(_dir, file);
+        var args = new List<string> { "run", Path.Combine(Fleetsim.RepoRoot, "scenarios", file), "--scale", "0.05", "--duration", duration, "--out", outDir, "--quiet" };
+        foreach (var set in sets)
+            args.AddRange(["--set", set]);
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir, [.. args]);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        Assert.Equal("passed", report["run"]!["verdict"]!.GetValue<string>());
+        var faults = report["faults"]!.AsArray();
+        Assert.All(faults, f => Assert.True(f!["applied"]!.GetValue<bool>(), f.ToJsonString()));
+        if (file == "sas-renewal-soak.yaml")
+            Assert.True(report["latency"]!["sasRenewal"]!["count"]!.GetValue<long>() > 0);
+        else
+            Assert.Contains(faults, f => f!["kind"]!.GetValue<string>() == "hub-restart" && f["affected"]!.GetValue<int>() > 0);
+    }
+
     [Fact]
     public async Task Cluster_scenario_passes_over_two_worker_processes_at_small_scale()
     {

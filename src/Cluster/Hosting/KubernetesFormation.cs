@@ -1,22 +1,24 @@
+using Akka.Actor;
 using Akka.Discovery.KubernetesApi;
+using Akka.Event;
 using Akka.Hosting;
-using Akka.Management;
 using Akka.Management.Cluster.Bootstrap;
+using Akka.Management.Dsl;
 
 namespace FleetSim.Cluster.Hosting;
 
 /// <summary>
 /// Cluster formation on Kubernetes without a seed address (<c>--discovery kubernetes</c>), through Akka.Management cluster
 /// bootstrap and the Kubernetes API discovery. The coordinator forms the cluster (it joins itself, as in every run, so it
-/// stays the oldest member the split brain resolver keeps) and serves the Akka.Management HTTP endpoint, whose
-/// <c>/bootstrap/seed-nodes</c> route tells a prober who the members are. A worker lists the pods that match
+/// stays the oldest member the split brain resolver keeps) and serves the contact point route
+/// <c>/bootstrap/seed-nodes</c> (<see cref="BootstrapEndpoint"/>), which tells a prober who the members are. A worker lists the pods that match
 /// <see cref="LabelSelector"/> (the coordinator's) through the Kubernetes API, probes their management endpoints and joins
 /// the cluster they report. Workers never form a cluster of their own (<c>new-cluster-enabled = off</c>): they wait for a
 /// coordinator, so a worker Deployment can stand ready between runs.
 /// </summary>
 /// <param name="LabelSelector">Kubernetes label selector of the coordinator's pod.</param>
 /// <param name="Namespace">Namespace to list pods in; null: the pod's own (from its service account).</param>
-/// <param name="ManagementPort">Port of the Akka.Management HTTP endpoint (the contact point) on every member.</param>
+/// <param name="ManagementPort">Port of the coordinator's contact point (<see cref="BootstrapEndpoint"/>), which workers probe.</param>
 public sealed record KubernetesFormation(string LabelSelector, string? Namespace, int ManagementPort)
 {
     public const string DefaultLabelSelector = "app.kubernetes.io/name=fleetsim,app.kubernetes.io/component=coordinator";
@@ -25,14 +27,8 @@ public sealed record KubernetesFormation(string LabelSelector, string? Namespace
     /// <summary>Bootstrap's service name: informational here, since the label selector names the pods itself.</summary>
     public const string ServiceName = "fleetsim-coordinator";
 
-    /// <summary>The management HTTP endpoint: listens on the member's bind host, advertised at its public host.</summary>
-    public AkkaManagementOptions Management(ClusterEndpoint endpoint) => new()
-    {
-        HostName = endpoint.PublicHost,
-        Port = ManagementPort,
-        BindHostName = endpoint.BindHost,
-        BindPort = ManagementPort,
-    };
+    /// <summary>This member's own contact point URI, which bootstrap needs before it starts (its join decider compares it).</summary>
+    public Uri SelfContactPoint(ClusterEndpoint endpoint) => new UriBuilder("http", endpoint.PublicHost, ManagementPort).Uri;
 
     /// <summary>
     /// A worker's bootstrap: one contact point is enough (the coordinator), probed on the management port, and never a
@@ -62,16 +58,33 @@ public sealed record KubernetesFormation(string LabelSelector, string? Namespace
 
 public static class KubernetesFormationHosting
 {
-    /// <summary>A worker: discovery, bootstrap and the management endpoint bootstrap needs, all started with the system.</summary>
+    /// <summary>A worker: Kubernetes API discovery and cluster bootstrap, started with the system.</summary>
     public static AkkaConfigurationBuilder WithKubernetesWorkerFormation(this AkkaConfigurationBuilder akka, KubernetesFormation formation, ClusterEndpoint endpoint)
     {
-        akka.WithAkkaManagement(formation.Management(endpoint));
         akka.WithKubernetesDiscovery(formation.Discovery());
-        akka.WithClusterBootstrap(formation.Bootstrap(), autoStart: true);
-        return akka;
+        return akka.WithWorkerBootstrap(formation, endpoint);
     }
 
-    /// <summary>The coordinator: the management endpoint (with the bootstrap route) started with the system; it joins itself.</summary>
-    public static AkkaConfigurationBuilder WithKubernetesCoordinatorFormation(this AkkaConfigurationBuilder akka, KubernetesFormation formation, ClusterEndpoint endpoint) =>
-        akka.WithAkkaManagement(formation.Management(endpoint), autoStart: true);
+    /// <summary>
+    /// Cluster bootstrap (contact points from the configured discovery), started once the system runs. Bootstrap is started
+    /// here rather than through Akka.Management's auto start, which first starts Akka.Management's HTTP server: that server
+    /// cannot start with the Ceen.Httpd served here (see <see cref="BootstrapEndpoint"/>), and a worker serves no contact
+    /// point anyway (only the coordinator is probed). Bootstrap needs its own contact point before it starts: handing it the
+    /// route settings sets it, as Akka.Management would when it binds the routes.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithWorkerBootstrap(this AkkaConfigurationBuilder akka, KubernetesFormation formation, ClusterEndpoint endpoint)
+    {
+        akka.WithClusterBootstrap(formation.Bootstrap(), autoStart: false);
+        akka.AddStartup((system, _) =>
+        {
+            var bootstrap = ClusterBootstrap.Get(system);
+            bootstrap.Routes(ManagementRouteProviderSettings.Create(formation.SelfContactPoint(endpoint), readOnly: true));
+            bootstrap.Start().ContinueWith(t =>
+            {
+                if (t.Exception is { } e)
+                    system.Log.Error(e.GetBaseException(), "cluster bootstrap did not start: {0}", e.GetBaseException().Message);
+            }, TaskScheduler.Default);
+        });
+        return akka;
+    }
 }

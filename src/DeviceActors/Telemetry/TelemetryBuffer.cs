@@ -20,6 +20,9 @@ internal struct TelemetryItem
     /// <summary>True once it has been handed to the transport at least once (later sends are re-sends).</summary>
     public bool Published;
 
+    /// <summary>Stopwatch timestamp of the last hand-over to the transport (the PUBACK wait starts there).</summary>
+    public long PublishedTimestamp;
+
     public readonly ReadOnlyMemory<byte> Body => new(Buffer, 0, Length);
 }
 
@@ -124,6 +127,19 @@ internal sealed class TelemetryBuffer
     }
 
     public ref TelemetryItem InFlightAt(int index) => ref _inFlight[index];
+
+    /// <summary>The earliest publish timestamp of the messages in flight on <paramref name="generation"/>, or null when none waits.</summary>
+    public long? OldestPublished(int generation)
+    {
+        long? oldest = null;
+        for (var i = 0; i < _inFlightCount; i++)
+        {
+            if (_inFlight[i].Generation == generation && (oldest is null || _inFlight[i].PublishedTimestamp < oldest))
+                oldest = _inFlight[i].PublishedTimestamp;
+        }
+
+        return oldest;
+    }
 
     /// <summary>Returns every buffer to the pool and forgets everything; returns how many messages were in flight.</summary>
     public int Clear()

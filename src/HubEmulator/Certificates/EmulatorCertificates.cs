@@ -29,7 +29,8 @@ public sealed class EmulatorCertificates : IDisposable
 
     public string CaPem { get; }
 
-    public static EmulatorCertificates Create(string hostName, TimeProvider time)
+    /// <param name="extraAddresses">More addresses the server certificate names (a partitioned hub's 127.0.0.x listeners).</param>
+    public static EmulatorCertificates Create(string hostName, TimeProvider time, IEnumerable<IPAddress>? extraAddresses = null)
     {
         var now = time.GetUtcNow();
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -45,6 +46,11 @@ public sealed class EmulatorCertificates : IDisposable
         san.AddDnsName("localhost");
         san.AddIpAddress(IPAddress.Loopback);
         san.AddIpAddress(IPAddress.IPv6Loopback);
+        foreach (var address in extraAddresses ?? [])
+        {
+            san.AddIpAddress(address);
+        }
+
         if (IPAddress.TryParse(hostName, out var hostIp))
         {
             san.AddIpAddress(hostIp);
@@ -63,6 +69,57 @@ public sealed class EmulatorCertificates : IDisposable
         serial[0] &= 0x7f;
         using var serverPublic = serverRequest.Create(ca, now.AddDays(-1), now.AddYears(1), serial);
         var server = serverPublic.CopyWithPrivateKey(serverKey);
+        return new EmulatorCertificates(ca, server);
+    }
+
+    /// <summary>
+    /// Writes the CA and the server certificate with their keys as one PKCS#12 file, readable by its owner only: the
+    /// partitions of a partitioned hub load it (<see cref="Load"/>) so devices see one CA and one server certificate.
+    /// </summary>
+    public void Export(string path)
+    {
+        var bytes = new X509Certificate2Collection { Ca, Server }.Export(X509ContentType.Pkcs12)
+            ?? throw new InvalidOperationException("the certificates could not be exported");
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // private keys: owner only, from the start
+        }
+
+        File.Delete(path); // the mode applies only to a file created now
+        using var stream = new FileStream(path, options);
+        stream.Write(bytes);
+    }
+
+    /// <summary>Reads what <see cref="Export"/> wrote.</summary>
+    public static EmulatorCertificates Load(string path)
+    {
+        var collection = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, null);
+        X509Certificate2? ca = null, server = null;
+        foreach (var certificate in collection)
+        {
+            var isCa = certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(static b => b.CertificateAuthority);
+            if (isCa && ca is null)
+            {
+                ca = certificate;
+            }
+            else if (!isCa && server is null)
+            {
+                server = certificate;
+            }
+            else
+            {
+                certificate.Dispose();
+            }
+        }
+
+        if (ca is null || server is null || !ca.HasPrivateKey || !server.HasPrivateKey)
+        {
+            ca?.Dispose();
+            server?.Dispose();
+            throw new InvalidOperationException($"{path} does not hold the emulator's CA and server certificate with their keys");
+        }
+
         return new EmulatorCertificates(ca, server);
     }
 

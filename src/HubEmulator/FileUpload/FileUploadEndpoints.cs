@@ -7,6 +7,7 @@ using FleetSim.HubEmulator.Rest;
 using FleetSim.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace FleetSim.HubEmulator.FileUpload;
@@ -90,36 +91,35 @@ internal static class FileUploadEndpoints
             return Results.BadRequest();
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        var comp = request.Query["comp"].ToString();
-        if (comp == "block")
+        // Scenarios allow files up to 256 MiB; Kestrel's default body limit is 30 MB. The body is streamed to disk.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            uploads.StagedBlocks[blob + "\n" + request.Query["blockid"]] = buffer.ToArray();
-            return Created(request, blob);
+            limit.MaxRequestBodySize = FileUploads.MaxBlobBytes;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (comp == "blocklist")
+        var aborted = request.HttpContext.RequestAborted;
+        try
         {
-            buffer.Position = 0;
-            var ids = XDocument.Load(buffer).Root?.Elements().Select(e => e.Value).ToList() ?? [];
-            await using var file = File.Create(path);
-            foreach (var blockId in ids)
+            switch (request.Query["comp"].ToString())
             {
-                if (!uploads.StagedBlocks.TryRemove(blob + "\n" + blockId, out var block))
-                {
-                    return Results.BadRequest();
-                }
-
-                await file.WriteAsync(block, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                case "block":
+                    await uploads.StageAsync(blob, request.Query["blockid"].ToString(), request.Body, aborted).ConfigureAwait(false);
+                    return Created(request, blob);
+                case "blocklist":
+                    var list = await XDocument.LoadAsync(request.Body, LoadOptions.None, aborted).ConfigureAwait(false);
+                    var ids = list.Root?.Elements().Select(e => e.Value).ToList() ?? [];
+                    return await uploads.CommitAsync(blob, path, ids, aborted).ConfigureAwait(false) ? Created(request, blob) : Results.BadRequest();
+                default:
+                    await uploads.StoreAsync(blob, path, request.Body, aborted).ConfigureAwait(false);
+                    return Created(request, blob);
             }
-
-            return Created(request, blob);
         }
-
-        await File.WriteAllBytesAsync(path, buffer.ToArray(), request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return Created(request, blob);
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or System.Xml.XmlException)
+        {
+            return Results.StatusCode(e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } or InvalidDataException
+                ? StatusCodes.Status413PayloadTooLarge
+                : StatusCodes.Status400BadRequest);
+        }
     }
 
     private static IResult Created(HttpRequest request, string blob)

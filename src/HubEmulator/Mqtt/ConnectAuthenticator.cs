@@ -74,7 +74,7 @@ internal sealed class ConnectAuthenticator
             return ConnectRefusal.UnsupportedProtocol;
         }
 
-        if (_faults.IsRefusingConnects(clientId))
+        if (_faults.IsRefusingConnects(clientId ?? ""))
         {
             return ConnectRefusal.ServerUnavailable;
         }
@@ -104,9 +104,13 @@ internal sealed class ConnectAuthenticator
             return ConnectRefusal.DeviceDisabled;
         }
 
-        return identity.AuthenticationType == DeviceAuthenticationType.Sas
-            ? ValidateSas(identity, password, out expiresAt)
-            : ValidateCertificate(identity, clientCertificate);
+        if (identity.AuthenticationType != DeviceAuthenticationType.Sas)
+        {
+            return ValidateCertificate(identity, clientCertificate);
+        }
+
+        var sas = ValidateSas(identity, password, out expiresAt);
+        return sas == ConnectRefusal.None && expiresAt is { } expiry && device.Connection.IsRevoked(expiry) ? ConnectRefusal.TokenExpired : sas;
     }
 
     private ConnectRefusal ValidateSas(DeviceIdentity identity, string? password, out DateTimeOffset? expiresAt)

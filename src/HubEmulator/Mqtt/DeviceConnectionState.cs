@@ -27,6 +27,8 @@ internal sealed class DeviceConnectionState
     private long _lastActivityTicks;
     private long _stateChangedTicks;
     private DisconnectReason? _pendingCloseReason;
+    private DateTimeOffset? _tokenExpiry;
+    private long _revokedThroughTicks = long.MinValue;
 
     public bool IsConnected => Volatile.Read(ref _connected) != 0;
 
@@ -73,6 +75,7 @@ internal sealed class DeviceConnectionState
             }
 
             var generation = Interlocked.Increment(ref _generation);
+            _tokenExpiry = _pendingExpiry;
             _expiryTimer = watchExpiry(generation, _pendingExpiry);
             Interlocked.Exchange(ref _stateChangedTicks, now.UtcTicks);
             Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
@@ -114,6 +117,27 @@ internal sealed class DeviceConnectionState
             return reason;
         }
     }
+
+    /// <summary>
+    /// The expireTokens fault: the current connection's SAS token, and any token that expires no later, counts as
+    /// expired from now on; false when the device is not connected with a token (X.509 has none to expire).
+    /// </summary>
+    public bool RevokeCurrentToken()
+    {
+        lock (_gate)
+        {
+            if (_connected == 0 || _tokenExpiry is not { } expiry)
+            {
+                return false;
+            }
+
+            Interlocked.Exchange(ref _revokedThroughTicks, Math.Max(Interlocked.Read(ref _revokedThroughTicks), expiry.UtcTicks));
+            return true;
+        }
+    }
+
+    /// <summary>Whether a token expiring at <paramref name="expiresAt"/> was revoked by the expireTokens fault.</summary>
+    public bool IsRevoked(DateTimeOffset expiresAt) => expiresAt.UtcTicks <= Interlocked.Read(ref _revokedThroughTicks);
 
     /// <summary>The MQTT session ended (clean session or deleted): subscriptions are gone.</summary>
     public void SessionDeleted() => Volatile.Write(ref _subscriptions, 0);

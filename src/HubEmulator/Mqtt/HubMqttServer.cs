@@ -24,6 +24,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _expiryGrace;
     private readonly ILogger _logger;
+    private readonly ConnectionFaults? _transportFaults;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RegisteredDevice> _connected = new(StringComparer.Ordinal);
 
     public HubMqttServer(
@@ -34,8 +35,10 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         HubThrottle throttle,
         TimeProvider time,
         TimeSpan expiryGrace,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        ConnectionFaults? transportFaults = null)
     {
+        _transportFaults = transportFaults;
         _registry = registry;
         _authenticator = authenticator;
         _time = time;
@@ -90,6 +93,17 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         }
 
         return await TryDisconnectClientAsync(device.DeviceId).ConfigureAwait(false);
+    }
+
+    /// <summary>The expireTokens fault for one device: its current token is revoked and its connection closed.</summary>
+    public async Task<bool> ExpireTokenAsync(string deviceId)
+    {
+        if (_registry.Find(deviceId) is not { } device || !device.Connection.RevokeCurrentToken())
+        {
+            return false;
+        }
+
+        return await DisconnectAsync(device, DisconnectReason.SasTokenExpired).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -163,6 +177,7 @@ internal sealed class HubMqttServer : IConnectionControl, IAsyncDisposable
         }
 
         Counters.Accept();
+        _transportFaults?.Bind(e.ChannelAdapter?.RemoteEndPoint, device!.DeviceId);
         device!.Connection.Authorized(expiresAt, e.CleanSession ?? true, modelId);
         return Task.CompletedTask;
     }

@@ -54,7 +54,7 @@ internal sealed class PublishRouter
         }
 
         device.Connection.Touch(_time.GetUtcNow().UtcTicks);
-        var delay = _faults.AckDelay;
+        var delay = _faults.AckDelayFor(device.DeviceId);
         if (_throttle.LimitsTelemetry && IsTelemetry(device, e.ApplicationMessage.Topic))
         {
             delay += _throttle.TelemetryDelay();

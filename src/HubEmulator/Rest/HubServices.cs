@@ -25,6 +25,9 @@ internal sealed record HubServices(
     TelemetryRecorder Telemetry,
     HubThrottle Throttle)
 {
+    /// <summary>Jobs v2 (scheduled methods and twin updates over a query).</summary>
+    public Jobs.DeviceJobs Jobs { get; } = new(Registry, Methods, Twins, Time, (device, path) => QueryEndpoints.Resolve(C2d, device, path));
+
     /// <summary>C2D messages queued or in flight for the device (cloudToDeviceMessageCount).</summary>
     public int C2dCount(RegisteredDevice device) => C2d.Count(device);
 }

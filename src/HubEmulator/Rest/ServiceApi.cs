@@ -24,6 +24,9 @@ internal static class ServiceApi
         registry.MapGet("/devices/{id}", (string id) => DeviceEndpoints.Get(hub, id));
         registry.MapDelete("/devices/{id}", (HttpRequest request, string id) => DeviceEndpoints.DeleteAsync(hub, request, id));
         registry.MapPost("/devices", (HttpRequest request) => BulkEndpoints.PostAsync(hub, request));
+        api.MapPost("/devices/query", (HttpRequest request) => QueryEndpoints.PostAsync(hub, request));
+        api.MapPut("/jobs/v2/{id}", (HttpRequest request, string id) => JobEndpoints.PutAsync(hub, request, id));
+        api.MapGet("/jobs/v2/{id}", (string id) => JobEndpoints.Get(hub, id));
         api.MapGet("/statistics/devices", () => StatisticsEndpoints.Devices(hub));
         api.MapGet("/statistics/service", () => StatisticsEndpoints.Service(hub));
         api.MapGet("/twins/{id}", (string id) => TwinEndpoints.Get(hub, id));

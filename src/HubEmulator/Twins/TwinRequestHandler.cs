@@ -48,7 +48,7 @@ internal sealed class TwinRequestHandler : IDeviceRequestHandler
             return false;
         }
 
-        if (_faults.ShouldFailTwinOperation(out var status))
+        if (_faults.ShouldFailTwinOperation(device.DeviceId, out var status))
         {
             Respond(device, TwinTopics.Response(status, rid), ErrorBody(status, "Fault injected by the emulator."));
             return true;

@@ -36,11 +36,32 @@ public sealed record RunReport(
 }
 
 /// <summary>
-/// A fault injected into the hub during the run (the scenario's <c>hub.embedded.faults</c>): when it was due, in
-/// seconds from the start, what it did (or why it failed) and whether it was applied.
+/// A fault event of the run (one per firing of a scenario fault: <c>hub.embedded.faults</c> or <c>hub.chaos.faults</c>):
+/// when it was due, in seconds from the start, what it did (or why it failed) and whether it was applied; its kind,
+/// when its period ends (null for instant faults such as drops), and the devices whose connections it dropped or
+/// silenced (the starting set for recovery metrics).
 /// </summary>
 public sealed record FaultRecord(double AtSeconds, string Description, bool Applied)
 {
+    /// <summary>The fault kind as named on the hub's REST API (drop, hub-restart, blackhole, expire-tokens, latency, ...); null in older reports.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Where it was injected: <c>emulator</c> or <c>chaos</c> (the proxy in front of the hub); null in older reports.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>When the fault's period ends, in seconds from the start of the run; null for instant faults.</summary>
+    public double? EndSeconds { get; init; }
+
+    /// <summary>How many device connections the fault dropped or silenced (for the proxy: connections, as it cannot see device ids).</summary>
+    public int Affected { get; init; }
+
+    /// <summary>
+    /// The ids of the devices counted in <see cref="Affected"/>, for computing recovery during the run. Not written to
+    /// report.json (a fleet-wide drop would name every device); the recovery section reports what matters.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> AffectedDeviceIds { get; init; } = [];
+
     /// <summary>How the fleet recovered from it (null when it was not applied, or in reports of runs before recovery was measured).</summary>
     public FaultRecovery? Recovery { get; init; }
 }

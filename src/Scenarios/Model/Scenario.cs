@@ -42,6 +42,17 @@ public sealed record Scenario(
         return null;
     }
 
+    /// <summary>Every device id of the group named <paramref name="name"/>, or null when there is no such group.</summary>
+    public IReadOnlyList<string>? GroupDeviceIds(string name)
+    {
+        if (Group(name) is not { } group)
+            return null;
+        var ids = new string[group.Count];
+        for (var i = 0; i < ids.Length; i++)
+            ids[i] = group.DeviceId(i);
+        return ids;
+    }
+
     /// <summary>The group and index of the device with this id, if the scenario defines it.</summary>
     public bool TryFindDevice(string deviceId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceGroup? group, out int index)
     {

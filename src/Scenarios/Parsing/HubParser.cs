@@ -102,7 +102,8 @@ internal static class HubParser
         }
         var grace = embedded.Duration("sasExpiryGrace") ?? TimeSpan.Zero;
         var tier = Tier(ctx, embedded, "hub.embedded", out var tierOk);
-        return tierOk ? new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Tier = tier }) : null;
+        var partitions = embedded.Get("partitions") is { } partitionsNode ? Partitions(ctx, partitionsNode) : null;
+        return tierOk ? new EmbeddedHub(new EmulatorOptions(quotas, faults, grace) { Tier = tier, Partitions = partitions }) : null;
     }
 
     /// <summary>{where}.tier (F1, B1-B3, S1-S3) and {where}.units (default 1): a clear error for an unknown tier or impossible units.</summary>
@@ -135,6 +136,26 @@ internal static class HubParser
         return tier;
     }
 
+    /// <summary><c>partitions: N</c> (1 to 64) or <c>auto</c>; null for auto (and after an error, which ctx holds).</summary>
+    private static int? Partitions(ParseContext ctx, YamlNode node)
+    {
+        var text = ctx.Text(node, "a number of partitions or auto");
+        if (text is null || text.Trim() == "auto")
+        {
+            return null;
+        }
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= EmulatorOptions.MaxPartitions)
+        {
+            return n;
+        }
+        ctx.Error(node, $"hub.embedded.partitions: expected auto or a whole number from 1 to {EmulatorOptions.MaxPartitions}, found '{text}'",
+            $"auto splits the hub into one emulator process per {EmulatorOptions.DevicesPerPartition:N0} devices; 1 keeps it in the run's process");
+        return null;
+    }
+
+    private static readonly string[] FaultKinds =
+        ["dropConnections", "refuseConnects", "failTwin", "delayAcks", "hubRestart", "blackhole", "expireTokens", "latency"];
+
     private static FaultSpec? Fault(ParseContext ctx, YamlNode node)
     {
         var fault = ObjectReader.Open(ctx, node, "fault", "fault");
@@ -143,7 +164,7 @@ internal static class HubParser
             return null;
         }
         var at = fault.Duration("at");
-        var kind = fault.ExactlyOne("fault", "dropConnections", "refuseConnects", "failTwin", "delayAcks");
+        var kind = fault.ExactlyOne("fault", FaultKinds);
         if (kind is null || at is null)
         {
             return null;
@@ -153,6 +174,73 @@ internal static class HubParser
         {
             return null;
         }
+        var spec = Kind(ctx, kind, at.Value, body);
+        if (spec is null)
+        {
+            return null;
+        }
+        var every = fault.Duration("every", TimeSpan.FromMilliseconds(100));
+        var until = fault.Duration("until");
+        if (until is not null && every is null)
+        {
+            ctx.Error(fault.KeyNode("until")!, "fault: 'until' needs 'every'", "repeat with every: 20s, until: 3m, or drop until");
+            return null;
+        }
+        if (until is { } u && u < at.Value)
+        {
+            ctx.Error(fault.Get("until")!, $"fault: until ({DurationText.Format(u)}) is before at ({DurationText.Format(at.Value)})", "until is a time from the start of the run");
+            return null;
+        }
+        var target = Target(ctx, fault);
+        if (target is not null && spec is DropConnectionsFault { DeviceId: not null })
+        {
+            ctx.Error(fault.KeyNode(target.Group is null ? "ids" : "group")!, "dropConnections: deviceId cannot be combined with group or ids",
+                "drop one device, or a fraction of a group");
+            return null;
+        }
+        return spec with { Every = every, Until = until, Target = target };
+    }
+
+    private static FaultTargetSpec? Target(ParseContext ctx, ObjectReader fault)
+    {
+        if (fault.Has("group") && fault.Has("ids"))
+        {
+            ctx.Error(fault.KeyNode("ids")!, "fault: 'group' and 'ids' cannot be used together", "target a group or an id pattern");
+            return null;
+        }
+        if (fault.String("group") is { } group)
+        {
+            return new FaultTargetSpec(group, []);
+        }
+        if (fault.Get("ids") is not { } ids)
+        {
+            return null;
+        }
+        var patterns = new List<string>();
+        if (ids is YamlSequenceNode list)
+        {
+            foreach (var item in list.Children)
+            {
+                if (ctx.Text(item, "an id pattern") is { Length: > 0 } one)
+                {
+                    patterns.Add(one);
+                }
+            }
+        }
+        else if (ctx.Text(ids, "an id pattern or a list of them") is { Length: > 0 } single)
+        {
+            patterns.Add(single);
+        }
+        if (patterns.Count == 0)
+        {
+            ctx.Error(ids, "fault: ids must name at least one id pattern", "e.g. ids: 'sensor-*'");
+            return null;
+        }
+        return new FaultTargetSpec(null, patterns);
+    }
+
+    private static FaultSpec? Kind(ParseContext ctx, string kind, TimeSpan at, ObjectReader body)
+    {
         switch (kind)
         {
             case "dropConnections":
@@ -163,17 +251,35 @@ internal static class HubParser
                     ctx.Error(body.KeyNode("deviceId")!, "dropConnections: fraction and deviceId cannot be used together", "drop a fraction of the fleet, or one device");
                     return null;
                 }
-                return new DropConnectionsFault(at.Value, fraction ?? 1.0, deviceId);
+                return new DropConnectionsFault(at, fraction ?? 1.0, deviceId);
             case "refuseConnects":
-                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } refuseFor ? new RefuseConnectsFault(at.Value, refuseFor) : null;
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } refuseFor ? new RefuseConnectsFault(at, refuseFor) : null;
             case "failTwin":
                 var status = body.Int("status", 400, 599) ?? 500;
                 var ratio = body.Fraction("ratio") ?? 1.0;
-                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } failFor ? new FailTwinFault(at.Value, status, ratio, failFor) : null;
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } failFor ? new FailTwinFault(at, status, ratio, failFor) : null;
+            case "hubRestart":
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } downFor ? new HubRestartFault(at, downFor) : null;
+            case "blackhole":
+                var silenced = body.Fraction("fraction") ?? 1.0;
+                return body.Duration("for", TimeSpan.FromMilliseconds(1)) is { } silentFor ? new BlackholeFault(at, silenced, silentFor) : null;
+            case "expireTokens":
+                return new ExpireTokensFault(at, body.Fraction("fraction") ?? 1.0);
+            case "latency":
+                var latency = body.Duration("by", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
+                var jitter = body.Duration("jitter") ?? TimeSpan.Zero;
+                var latencyFor = body.Duration("for", TimeSpan.FromMilliseconds(1));
+                if (latency is { } l && jitter > l)
+                {
+                    ctx.Error(body.Get("jitter")!, $"latency: jitter ({DurationText.Format(jitter)}) is larger than by ({DurationText.Format(l)})",
+                        "answers wait by ± jitter, never less than zero");
+                    return null;
+                }
+                return latency is null || latencyFor is null ? null : new LatencyFault(at, latency.Value, jitter, latencyFor.Value);
             default:
                 var by = body.Duration("by", TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5));
                 var delayFor = body.Duration("for", TimeSpan.FromMilliseconds(1));
-                return by is null || delayFor is null ? null : new DelayAcksFault(at.Value, by.Value, delayFor.Value);
+                return by is null || delayFor is null ? null : new DelayAcksFault(at, by.Value, delayFor.Value);
         }
     }
 }

@@ -78,7 +78,7 @@ internal static class ScenarioParser
         return ctx.Errors.Count > 0 ? null : scenario;
     }
 
-    /// <summary>dropConnections.deviceId must name a device of the fleet.</summary>
+    /// <summary>dropConnections.deviceId must name a device of the fleet; a fault's group must exist.</summary>
     private static void CheckFaultDevices(ParseContext ctx, ObjectReader top, Scenario scenario)
     {
         if (scenario.Hub is not EmbeddedHub embedded || FaultNodes(top) is not { } faults)
@@ -91,6 +91,12 @@ internal static class ScenarioParser
             {
                 ctx.Error(faults.Children[i], $"dropConnections names device '{id}', which no device group defines",
                     "ids: " + string.Join(", ", scenario.DeviceGroups.Select(g => $"{g.DeviceId(0)}..{g.DeviceId(g.Count - 1)}")));
+            }
+            if (embedded.Options.Faults[i].Target is { Group: { } group } && scenario.Group(group) is null)
+            {
+                var node = faults.Children[i] is YamlMappingNode f && f.Children.TryGetValue(new YamlScalarNode("group"), out var g) ? g : faults.Children[i];
+                ctx.Error(node, $"fault targets group '{group}', which is not defined",
+                    "groups: " + string.Join(", ", scenario.DeviceGroups.Select(d => d.Name)));
             }
         }
     }

@@ -1,75 +1,142 @@
+using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
 
 namespace FleetSim.Scenarios.Running;
 
-/// <summary>What the hub must offer for scheduled faults (the embedded emulator's fault injector).</summary>
+/// <summary>What one firing of a fault did: its kind (REST name), a short description, its period and the devices it hit.</summary>
+public sealed record AppliedFault(string Kind, string Description, TimeSpan? For, IReadOnlyList<string> AffectedDeviceIds)
+{
+    /// <summary>Connections affected; the chaos proxy counts connections without knowing their device ids.</summary>
+    public int Affected { get; init; } = AffectedDeviceIds.Count;
+}
+
+/// <summary>What the hub (or the chaos proxy in front of it) must offer for scheduled faults.</summary>
 public interface IFaultInjection
 {
-    /// <summary>Applies the fault now; returns a short description for the log and the report.</summary>
-    Task<string> ApplyAsync(FaultSpec fault);
+    /// <summary>Where faults are injected, for the report: <c>emulator</c> or <c>chaos</c>.</summary>
+    string Source => "emulator";
+
+    /// <summary>
+    /// Applies the fault now. <paramref name="target"/> is null for every device, else the id patterns (exact ids, or
+    /// globs with <c>*</c>) the fault is limited to (a group's ids, or the fault's <c>ids</c>).
+    /// </summary>
+    Task<AppliedFault> ApplyAsync(FaultSpec fault, IReadOnlyList<string>? target);
 }
 
 /// <summary>
-/// The scenario's faults in time order, fired by the runner's tick when their moment comes. Each fault runs once;
-/// what it did is kept for the report.
+/// The scenario's faults in time order, fired by the runner's tick when their moment comes. A repeating fault
+/// (<c>every</c>, <c>until</c>) fires once per occurrence; each firing is a fault event kept for the report and for
+/// recovery metrics (kind, start, end, devices affected).
 /// </summary>
-public sealed class FaultSchedule(IReadOnlyList<FaultSpec> faults, IFaultInjection injection)
+public sealed class FaultSchedule
 {
-    private readonly FaultSpec[] _faults = [.. faults.OrderBy(f => f.At)];
-    private readonly List<Task<string>> _applied = [];
-    private readonly List<DateTimeOffset> _appliedAt = [];
-    private int _next;
+    private readonly PriorityQueue<FaultSpec, (TimeSpan At, int Order)> _due = new();
+    private readonly List<(TimeSpan At, DateTimeOffset AppliedAt, FaultSpec Fault, Task<AppliedFault> Applied)> _applied = [];
+    private readonly IFaultInjection _injection;
+    private readonly Func<string, IReadOnlyList<string>?> _groupIds;
+    private int _order;
 
-    public int Fired => _next;
+    /// <param name="faults">The scenario's faults.</param>
+    /// <param name="injection">Where they are applied.</param>
+    /// <param name="groupIds">The device ids of a group, for faults that target one (null: unknown group).</param>
+    public FaultSchedule(IReadOnlyList<FaultSpec> faults, IFaultInjection injection, Func<string, IReadOnlyList<string>?>? groupIds = null)
+    {
+        _injection = injection;
+        _groupIds = groupIds ?? (_ => null);
+        foreach (var fault in faults)
+            _due.Enqueue(fault, (fault.At, _order++));
+    }
+
+    /// <summary>Firings so far.</summary>
+    public int Fired => _applied.Count;
 
     /// <param name="elapsed">Time since the run started (the scenario's clock).</param>
     /// <param name="now">The moment, on the clock devices record their connection events with.</param>
     public void Tick(TimeSpan elapsed, DateTimeOffset now)
     {
-        while (_next < _faults.Length && _faults[_next].At <= elapsed)
+        while (_due.TryPeek(out var fault, out var when) && when.At <= elapsed)
         {
-            _appliedAt.Add(now);
-            _applied.Add(injection.ApplyAsync(_faults[_next++]));
+            _due.Dequeue();
+            _applied.Add((when.At, now, fault, Apply(fault)));
+            if (fault.Every is { } every && every > TimeSpan.Zero && (fault.Until is not { } until || when.At + every <= until))
+                _due.Enqueue(fault, (when.At + every, _order++));
         }
     }
 
     /// <summary>
-    /// When each fault that ran started and ended, in the order of <see cref="DescribeAsync"/>'s records; null for one
-    /// that failed to apply. Call after <see cref="DescribeAsync"/> (which waits for every application).
+    /// When each firing started and ended, in the order of <see cref="DescribeAsync"/>'s records; null for one that
+    /// failed to apply. Call after <see cref="DescribeAsync"/> (which waits for every application).
     /// </summary>
     public IReadOnlyList<FleetSim.Reporting.FaultWindow?> Windows()
     {
         var windows = new FleetSim.Reporting.FaultWindow?[_applied.Count];
         for (var i = 0; i < windows.Length; i++)
         {
-            if (_applied[i].IsCompletedSuccessfully)
-                windows[i] = new(_appliedAt[i], _appliedAt[i] + _faults[i].Lasts);
+            var (_, appliedAt, fault, applied) = _applied[i];
+            if (applied.IsCompletedSuccessfully)
+                windows[i] = new(appliedAt, appliedAt + fault.Lasts);
         }
 
         return windows;
     }
 
-    /// <summary>One record per fault that ran: its moment and what happened (or why it failed).</summary>
-    public async Task<IReadOnlyList<FleetSim.Reporting.FaultRecord>> DescribeAsync()
+    private Task<AppliedFault> Apply(FaultSpec fault)
     {
-        var records = new List<FleetSim.Reporting.FaultRecord>(_applied.Count);
-        for (var i = 0; i < _applied.Count; i++)
+        try
         {
-            string what;
-            var applied = true;
+            return _injection.ApplyAsync(fault, Target(fault.Target));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<AppliedFault>(e);
+        }
+    }
+
+    private IReadOnlyList<string>? Target(FaultTargetSpec? target) => target switch
+    {
+        null => null,
+        { Group: { } group } => _groupIds(group) ?? throw new ArgumentException($"no device group '{group}'"),
+        _ => target.Ids,
+    };
+
+    /// <summary>One record per firing: its moment, kind, period, devices hit and what happened (or why it failed).</summary>
+    public async Task<IReadOnlyList<FaultRecord>> DescribeAsync()
+    {
+        var records = new List<FaultRecord>(_applied.Count);
+        foreach (var (at, _, fault, applied) in _applied)
+        {
             try
             {
-                what = await _applied[i];
+                var done = await applied;
+                records.Add(new FaultRecord(at.TotalSeconds, done.Description, true)
+                {
+                    Kind = done.Kind,
+                    Source = _injection.Source,
+                    EndSeconds = done.For is { } period ? (at + period).TotalSeconds : null,
+                    Affected = done.Affected,
+                    AffectedDeviceIds = done.AffectedDeviceIds,
+                });
             }
             catch (Exception e)
             {
-                what = "failed: " + e.Message;
-                applied = false;
+                records.Add(new FaultRecord(at.TotalSeconds, "failed: " + e.Message, false) { Kind = KindOf(fault), Source = _injection.Source });
             }
-
-            records.Add(new(_faults[i].At.TotalSeconds, what, applied));
         }
 
         return records;
     }
+
+    /// <summary>The REST name of a fault kind (the same names the emulator's fault events carry).</summary>
+    public static string KindOf(FaultSpec fault) => fault switch
+    {
+        DropConnectionsFault => "drop",
+        RefuseConnectsFault => "refuse-connects",
+        FailTwinFault => "twin-failures",
+        DelayAcksFault => "ack-delay",
+        HubRestartFault => "hub-restart",
+        BlackholeFault => "blackhole",
+        ExpireTokensFault => "expire-tokens",
+        LatencyFault => "latency",
+        _ => fault.GetType().Name,
+    };
 }

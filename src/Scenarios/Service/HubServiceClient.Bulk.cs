@@ -22,8 +22,8 @@ public sealed partial class HubServiceClient
     /// <summary>Calls the hub answered 429 (and that were retried after its Retry-After).</summary>
     public long ThrottledResponses => Interlocked.Read(ref _throttled);
 
-    /// <summary>Waited before every identity registry call (bulk, get): the run's pacing to the tier; null = none.</summary>
-    public Func<CancellationToken, ValueTask>? RegistryPacing { get; set; }
+    /// <summary>Paces every identity registry call (bulk, get) to the tier's throttle; null = not paced (429s are still waited out).</summary>
+    public RegistryPacer? RegistryPacing { get; set; }
 
     /// <summary>
     /// <c>POST /devices</c> with 1 to 100 ExportImportDevice operations (<c>{"id", "importMode", ...}</c>); returns the
@@ -71,7 +71,7 @@ public sealed partial class HubServiceClient
     /// Runs a device query (<c>POST /devices/query</c>, SQL such as <c>SELECT * FROM devices WHERE tags.fleetsim.run = 'x'</c>)
     /// and returns every result, following <c>x-ms-continuation</c> page by page.
     /// </summary>
-    public async Task<IReadOnlyList<JsonObject>> QueryAsync(string sql, CancellationToken ct, int pageSize = 1000)
+    public async Task<IReadOnlyList<JsonObject>> QueryAsync(string sql, CancellationToken ct, int pageSize = 100)
     {
         var results = new List<JsonObject>();
         string? continuation = null;
@@ -111,8 +111,7 @@ public sealed partial class HubServiceClient
     {
         for (var attempt = 0; ; attempt++)
         {
-            if (registry && RegistryPacing is { } pace)
-                await pace(ct);
+            using var turn = registry && RegistryPacing is { } pacer ? await pacer.AcquireAsync(ct) : null;
             using var request = make();
             try
             {
@@ -121,6 +120,7 @@ public sealed partial class HubServiceClient
             catch (HubServiceException e) when (e.Status == (HttpStatusCode)429 && attempt < MaxThrottledRetries)
             {
                 Interlocked.Increment(ref _throttled);
+                turn?.Dispose(); // others may go while this call waits out its Retry-After
                 var wait = e.RetryAfter ?? TimeSpan.FromSeconds(Math.Min(MaxThrottleWait.TotalSeconds, Math.Pow(2, attempt)));
                 wait += TimeSpan.FromMilliseconds(Random.Shared.Next(0, 250)); // a fleet of callers must not retry in step
                 await Task.Delay(wait < MaxThrottleWait ? wait : MaxThrottleWait, _time, ct);

@@ -166,6 +166,21 @@ public sealed partial class HubServiceClient : IDisposable
         using var response = await SendRequestAsync(request, ct, null);
     }
 
+    /// <summary>POST of a JSON body on an arbitrary service path; the answer's JSON (null when it has no body, e.g. 204).</summary>
+    public async Task<JsonNode?> PostJsonAsync(string path, JsonNode body, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Post, path, body, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            return text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            throw new HubServiceException(response.StatusCode, "InvalidResponse", e.Message);
+        }
+    }
+
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct, HttpStatusCode? allowStatus = null)
     {
         using var request = new HttpRequestMessage(method, WithApiVersion(path));

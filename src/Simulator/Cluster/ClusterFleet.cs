@@ -25,6 +25,7 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
     /// <summary>Local workers are up within seconds; external ones may wait for a scheduler, an image pull or a person.</summary>
     private readonly TimeSpan _joinTimeout = setup is null ? TimeSpan.FromSeconds(120) : TimeSpan.FromMinutes(10);
     private LocalWorkers? _workers;
+    private BootstrapEndpoint? _bootstrap;
     private IActorRef _coordinator = ActorRefs.Nobody;
     private IActorRef _region = ActorRefs.Nobody;
 
@@ -36,15 +37,12 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
 
     /// <summary>
     /// The coordinator's member: remoting (loopback on any free port, or the --cluster-* endpoint), clustering, the device
-    /// shard region proxy, and with --discovery kubernetes the management endpoint workers bootstrap from.
+    /// shard region proxy.
     /// </summary>
     public void Configure(AkkaConfigurationBuilder akka)
     {
-        var endpoint = setup?.Endpoint ?? ClusterEndpoint.Loopback;
-        akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, endpoint, []);
+        akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, setup?.Endpoint ?? ClusterEndpoint.Loopback, []);
         akka.WithDeviceShardProxy();
-        if (setup?.Formation is { } formation)
-            akka.WithKubernetesCoordinatorFormation(formation, endpoint);
     }
 
     public IFleetDriver CreateDriver(ActorSystem system, IActorRegistry registry, RunRequest request, FleetPlan plan, DeviceEndpoint endpoint,
@@ -99,8 +97,11 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
         }
         else
         {
-            var how = setup.Formation is { } f
-                ? $"fleetsim node --discovery kubernetes (management endpoint on port {f.ManagementPort}), or fleetsim node --seed {seed}"
+            // With --discovery kubernetes, bootstrapping workers probe this contact point for the members to join.
+            if (setup.Formation is { } formation)
+                _bootstrap = await BootstrapEndpoint.StartAsync(system, setup.Endpoint.BindHost, formation.ManagementPort);
+            var how = _bootstrap is not null
+                ? $"fleetsim node --discovery kubernetes (contact point http://{setup.Endpoint.PublicHost}:{_bootstrap.Port}{BootstrapEndpoint.SeedNodesPath}), or fleetsim node --seed {seed}"
                 : $"fleetsim node --seed {seed}";
             output.WriteLine($"waiting for {Nodes} worker{(Nodes == 1 ? "" : "s")} started elsewhere ({how}), at most {_joinTimeout.TotalMinutes:0} min ...");
         }
@@ -189,6 +190,8 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
 
     public async ValueTask DisposeAsync()
     {
+        if (_bootstrap is not null)
+            await _bootstrap.DisposeAsync();
         if (_workers is not null)
             await _workers.DisposeAsync();
     }

@@ -62,7 +62,7 @@ public sealed class LocalWorkers : IAsyncDisposable
     }
 
     /// <summary>How this process was started: an apphost (fleetsim), or dotnet with fleetsim.dll.</summary>
-    private static (string File, string[] Prefix) ThisExecutable()
+    internal static (string File, string[] Prefix) ThisExecutable()
     {
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
         return Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase)

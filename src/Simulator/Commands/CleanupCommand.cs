@@ -59,7 +59,7 @@ public static class CleanupCommand
             await using var connection = HubConnection.External(hub);
             using var service = new HubServiceClient(connection.Connection, connection.Rest);
             if (tier is not null)
-                service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * RunDevices.PacingHeadroom).WaitAsync;
+                service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * RunDevices.PacingHeadroom);
             try
             {
                 var ids = run is not null

@@ -20,11 +20,14 @@ public static class HubCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the CA certificate (ca.pem) is written (default: a new temporary folder)" };
         var maxConnects = new Option<double?>("--max-connects-per-second") { Description = "Throttle device connects hub-wide: over it CONNACK 3 (default: unlimited)" };
         var maxTelemetry = new Option<double?>("--max-telemetry-per-second") { Description = "Throttle telemetry hub-wide: over it PUBACKs are held back (default: unlimited)" };
+        var tierOption = new Option<string?>("--tier") { Description = "Throttle like this IoT Hub tier (F1, B1-B3, S1-S3): registry operations, new connections, telemetry; --max-* options override its rows" };
+        var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
         var maxTwinOps = new Option<double?>("--max-twin-ops-per-second") { Description = "Throttle device twin GETs and reported patches hub-wide: over it status 429 (default: unlimited)" };
+        var partitions = new Option<int>("--partitions") { Description = "Split the hub over N emulator processes (partition k listens on 127.0.0.(10+k), same ports; this process serves the REST API and routes to them)", DefaultValueFactory = _ => 1 };
 
         var command = new Command("hub", "Run the IoT Hub emulator alone until Ctrl+C or SIGTERM")
         {
-            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps,
+            hostName, mqttPort, httpsPort, bind, stateFile, dataDir, maxConnects, maxTelemetry, maxTwinOps, partitions, tierOption, unitsOption,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -46,6 +49,17 @@ public static class HubCommand
                     return Fail($"{name}: {r.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a rate: expected a number more than 0 and at most {ThrottlingQuotas.MaxRate:0} per second (leave it out for unlimited)");
             }
 
+            var partitionCount = parse.GetValue(partitions);
+            if (partitionCount is < 1 or > HubEmulator.Partitioning.PartitionAddresses.MaxPartitions)
+                return Fail($"--partitions: expected a whole number from 1 to {HubEmulator.Partitioning.PartitionAddresses.MaxPartitions}; found {partitionCount}");
+            if (partitionCount > 1 && !IPAddress.IsLoopback(address))
+                return Fail($"--partitions {partitionCount}: the partitions listen on 127.0.0.x, so the hub is reachable from this machine only; leave out --bind (found {address})");
+            Protocol.Tiers.HubTier? tier = null;
+            if (parse.GetValue(tierOption) is { } tierName && !Protocol.Tiers.HubTier.TryCreate(tierName, parse.GetValue(unitsOption) ?? 1, out tier, out var tierError))
+                return Fail("--tier: " + tierError);
+            if (tier is null && parse.GetValue(unitsOption) is not null)
+                return Fail("--units needs --tier (e.g. --tier S1 --units 2)");
+
             using var shutdown = new Shutdown();
             var options = new HubEmulatorOptions
             {
@@ -54,13 +68,12 @@ public static class HubCommand
                 MqttPort = parse.GetValue(mqttPort),
                 HttpsPort = parse.GetValue(httpsPort),
                 DataDirectory = parse.GetValue(dataDir)?.FullName,
-                Quotas = new ThrottlingQuotas
-                {
-                    ConnectsPerSecond = parse.GetValue(maxConnects),
-                    TelemetryPerSecond = parse.GetValue(maxTelemetry),
-                    TwinOperationsPerSecond = parse.GetValue(maxTwinOps),
-                },
+                Quotas = Run.HubConnection.Quotas(
+                    new Scenarios.Model.HubQuotas(parse.GetValue(maxConnects), parse.GetValue(maxTelemetry), parse.GetValue(maxTwinOps)), tier),
             };
+
+            if (partitionCount > 1)
+                return await Hub.PartitionedHubCommand.RunAsync(options, partitionCount, parse.GetValue(stateFile)?.FullName, shutdown);
 
             IoTHubEmulator hub;
             try
@@ -103,7 +116,7 @@ public static class HubCommand
         return command;
     }
 
-    private static async Task WriteStateAsync(string path, HubState state)
+    internal static async Task WriteStateAsync(string path, HubState state)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = path + ".tmp";
@@ -116,7 +129,7 @@ public static class HubCommand
         File.Move(temp, path, overwrite: true); // readers polling for the file never see half of it
     }
 
-    private static string Quotas(ThrottlingQuotas q) =>
+    internal static string Quotas(ThrottlingQuotas q) =>
         q.ConnectsPerSecond is null && q.TelemetryPerSecond is null && q.TwinOperationsPerSecond is null
             ? "none"
             : $"connects/s {Rate(q.ConnectsPerSecond)}, telemetry/s {Rate(q.TelemetryPerSecond)}, twin ops/s {Rate(q.TwinOperationsPerSecond)}";
@@ -130,7 +143,14 @@ public static class HubCommand
     }
 }
 
-public sealed record HubState(string ServiceConnectionString, string CaCertificatePath, string HostName, int MqttPort, int HttpsPort);
+public sealed record HubState(string ServiceConnectionString, string CaCertificatePath, string HostName, int MqttPort, int HttpsPort)
+{
+    /// <summary>A partitioned hub's partitions in partition order (devices connect to their own); null for one process.</summary>
+    public IReadOnlyList<HubStatePartition>? Partitions { get; init; }
+}
+
+/// <summary>Where one partition of a partitioned hub listens.</summary>
+public sealed record HubStatePartition(string MqttHost, int MqttPort, int HttpsPort);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HubState))]
@@ -182,11 +202,24 @@ public static class HubStateFile
             return false;
         }
 
+        var partitions = new List<Scenarios.Running.PartitionEndpoint>();
+        foreach (var p in state.Partitions ?? [])
+        {
+            if (p is null || !IPAddress.TryParse(p.MqttHost, out _) || p.MqttPort is <= 0 or > 65535 || p.HttpsPort is <= 0 or > 65535)
+            {
+                error = $"{path}: partitions[{partitions.Count}]: expected mqttHost (an address), mqttPort and httpsPort, as 'fleetsim hub --partitions' writes them";
+                return false;
+            }
+
+            partitions.Add(new Scenarios.Running.PartitionEndpoint(p.MqttHost, p.MqttPort, p.HttpsPort));
+        }
+
         hub = new Scenarios.Model.ConnectionStringHub(connection)
         {
             MqttPort = state.MqttPort,
             HttpsPort = state.HttpsPort,
             TrustedCa = new Scenarios.Model.TrustedCaFile(state.CaCertificatePath, pem),
+            Partitions = partitions,
         };
         error = null;
         return true;

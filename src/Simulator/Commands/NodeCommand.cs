@@ -30,7 +30,7 @@ public static class NodeCommand
     private static readonly Option<string?> DiscoveryOption = new("--discovery") { Description = "kubernetes: find the coordinator through the Kubernetes API and Akka.Management cluster bootstrap instead of --seed (none: use --seed)" };
     private static readonly Option<string?> SelectorOption = new("--discovery-selector") { Description = $"With --discovery kubernetes: label selector of the coordinator's pod (default {KubernetesFormation.DefaultLabelSelector})" };
     private static readonly Option<string?> NamespaceOption = new("--namespace") { Description = "With --discovery kubernetes: namespace to look for the coordinator in (default: this pod's own)" };
-    private static readonly Option<int?> ManagementPortOption = new("--management-port") { Description = $"With --discovery kubernetes: the Akka.Management HTTP port of every member (default {KubernetesFormation.DefaultManagementPort})" };
+    private static readonly Option<int?> ManagementPortOption = new("--management-port") { Description = $"With --discovery kubernetes: the port of the coordinator's bootstrap contact point, its --management-port (default {KubernetesFormation.DefaultManagementPort})" };
 
     public static Command Create()
     {
@@ -209,7 +209,7 @@ public static class NodeCommand
     /// Whether the process still runs. A killed process whose parent has not reaped it yet is a zombie: it still has an
     /// entry (state Z in /proc/PID/stat) but is gone for our purpose.
     /// </summary>
-    private static bool IsRunning(int pid)
+    internal static bool IsRunning(int pid)
     {
         try
         {

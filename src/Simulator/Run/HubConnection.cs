@@ -6,6 +6,7 @@ using FleetSim.Protocol.Tiers;
 using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Running;
 using FleetSim.Scenarios.Service;
 
 namespace FleetSim.Simulator.Run;
@@ -50,6 +51,12 @@ public sealed class HubConnection : IAsyncDisposable
 
     public IoTHubEmulator? Emulator { get; }
 
+    /// <summary>The embedded hub when it is split over partition processes (then <see cref="Emulator"/> is null).</summary>
+    public Hub.PartitionedHub? Partitioned { get; private init; }
+
+    /// <summary>A partitioned hub's partitions (embedded, or from a state file): each device connects to its own. Empty otherwise.</summary>
+    public IReadOnlyList<PartitionEndpoint> Partitions { get; private init; } = [];
+
     /// <summary>Starts the embedded emulator on free loopback ports, with the scenario's throttling quotas.</summary>
     public static async Task<HubConnection> StartEmbeddedAsync(EmulatorOptions options, CancellationToken ct, HubTier? tier = null)
     {
@@ -78,6 +85,27 @@ public sealed class HubConnection : IAsyncDisposable
         return quotas;
     }
 
+    /// <summary>
+    /// Starts the embedded emulator split over <paramref name="partitions"/> processes (hub.embedded.partitions): the
+    /// REST front in this process, the partitions as children that exit with it; quotas split evenly over them.
+    /// </summary>
+    public static async Task<HubConnection> StartPartitionedAsync(EmulatorOptions options, int partitions, TextWriter log, CancellationToken ct, HubTier? tier = null)
+    {
+        var hub = await Hub.PartitionedHub.StartAsync(new Hub.PartitionedHubOptions(partitions)
+        {
+            SasExpiryGrace = options.SasExpiryGrace,
+            Quotas = Quotas(options.Quotas, tier ?? options.Tier),
+        }, log, ct);
+        var ca = X509Certificate2.CreateFromPem(hub.CaCertificatePem);
+        var connection = ServiceConnectionString.Parse(hub.ServiceConnectionString);
+        return new HubConnection(HubKinds.Embedded, connection, new HubEndpoint(new UriBuilder("https", "127.0.0.1", hub.HttpsPort).Uri, ca),
+            hub.Partitions[0].Host, hub.Partitions[0].MqttPort, hub.HttpsPort, ca, null)
+        {
+            Partitioned = hub,
+            Partitions = [.. hub.Partitions.Select(static p => new PartitionEndpoint(p.Host, p.MqttPort, p.HttpsPort))],
+        };
+    }
+
     /// <summary>An existing hub: REST on https://{HostName}:{httpsPort}, MQTT on {HostName}:{mqttPort}, the given CA or the system trust store.</summary>
     public static HubConnection External(ServiceConnectionString connection, int mqttPort = ConnectionStringHub.DefaultMqttPort,
         int httpsPort = ConnectionStringHub.DefaultHttpsPort, string? trustedCaPem = null)
@@ -87,13 +115,19 @@ public sealed class HubConnection : IAsyncDisposable
     }
 
     /// <summary>The hub a scenario names by its service connection string, on its ports, trusting its CA.</summary>
-    public static HubConnection External(ConnectionStringHub hub) =>
-        External(hub.ConnectionString, hub.MqttPort, hub.HttpsPort, hub.TrustedCa?.Pem);
+    public static HubConnection External(ConnectionStringHub hub)
+    {
+        var connection = External(hub.ConnectionString, hub.MqttPort, hub.HttpsPort, hub.TrustedCa?.Pem);
+        return hub.Partitions.Count == 0 ? connection : new HubConnection(connection.Kind, connection.Connection, connection.Rest, connection.MqttHost,
+            connection.MqttPort, connection.HttpsPort, connection.TrustedCa, null) { Partitions = hub.Partitions };
+    }
 
     public async ValueTask DisposeAsync()
     {
         if (Emulator is not null)
             await Emulator.DisposeAsync();
+        if (Partitioned is not null)
+            await Partitioned.DisposeAsync();
         TrustedCa?.Dispose();
     }
 }

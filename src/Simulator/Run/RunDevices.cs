@@ -37,8 +37,9 @@ public static class RunDevices
     {
         var scenario = request.Scenario;
         if (EffectiveTier(request) is { } tier)
-            service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * PacingHeadroom).WaitAsync;
+            service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * PacingHeadroom);
         output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} (run id {ledger.RunId}: devices it creates are tagged fleetsim.run={ledger.RunId}) ...");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var registering = Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == Reporting.HubKinds.Embedded, ledger, cancel);
         try
         {
@@ -50,7 +51,7 @@ public static class RunDevices
             metrics.Counter(CreatedCounter).Add(ledger.Created.Count);
             metrics.Counter(ReusedCounter).Add(ledger.Reused);
             metrics.Counter(ThrottledCounter).Add(service.ThrottledResponses);
-            output.WriteLine($"registration: {ledger.Created.Count:N0} created, {ledger.Reused:N0} reused"
+            output.WriteLine($"registration: {ledger.Created.Count:N0} created, {ledger.Reused:N0} reused in {TierCheck.Show(System.Diagnostics.Stopwatch.GetElapsedTime(started))}"
                              + (service.ThrottledResponses > 0 ? $", {service.ThrottledResponses:N0} calls throttled (429) and retried" : ""));
         }
     }

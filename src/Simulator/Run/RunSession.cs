@@ -72,9 +72,9 @@ public static class RunSession
         var warnings = new List<string>();
         FaultSchedule? faults = null;
         if (request.Hub is not null && scenario.Hub is EmbeddedHub { Options: var settings }
-            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero))
+            && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero || settings.Tier is not null || settings.Partitions is not null))
         {
-            const string ignored = "the scenario's hub.embedded settings (quotas, faults, sasExpiryGrace) were not applied: the run targeted an existing hub named on the command line";
+            const string ignored = "the scenario's hub.embedded settings (quotas, tier, faults, sasExpiryGrace, partitions) were not applied: the run targeted an existing hub named on the command line";
             warnings.Add(ignored);
             output.WriteLine("warning: " + ignored);
         }
@@ -107,10 +107,12 @@ public static class RunSession
                     }
                 }
 
+                if (hub.Partitions.Count > 0)
+                    output.WriteLine($"hub in {hub.Partitions.Count} partitions: devices connect to {string.Join(", ", hub.Partitions.Select(static p => $"{p.MqttHost}:{p.MqttPort}"))}");
                 var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
-                faults = hub.Emulator is { } emulator && scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded
-                    ? new FaultSchedule(embedded.Options.Faults, new EmulatorFaults(emulator.Faults))
+                faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
+                    ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
                 finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
                 outcome = finished.Outcome;
@@ -217,6 +219,8 @@ public static class RunSession
         return request.Scenario.Hub switch
         {
             ConnectionStringHub external => HubConnection.External(external),
+            EmbeddedHub embedded when embedded.Options.PartitionsFor(request.Scenario.TotalDevices) is > 1 and var partitions =>
+                await HubConnection.StartPartitionedAsync(embedded.Options, partitions, Console.Error, ct, request.Tier),
             EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
             _ => throw new InvalidOperationException("unknown hub kind"),
         };
@@ -228,6 +232,7 @@ public static class RunSession
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
+        await using var ingestPoll = hub.Partitioned is not null ? new Hub.IngestPoll(serviceClient, request.RunId) : null;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // The run handles Ctrl+C and SIGTERM itself (stop the devices, write the report); the host must not
@@ -254,7 +259,7 @@ public static class RunSession
             cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa);
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions };
                 var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
@@ -263,7 +268,7 @@ public static class RunSession
                     connected: plan.Groups.Select(g => g.Connected).ToList()) : null;
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
                     ? () => emulator.Stats(request.RunId) is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
-                    : null;
+                    : ingestPoll is null ? null : () => ingestPoll.Latest;
                 var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults), "runner");
                 registry.Register<ScenarioRunner>(runner);
             });

@@ -40,7 +40,8 @@ public sealed class SasRenewalTests : DeviceTestKit
     [Fact]
     public void Renewal_waits_for_in_flight_telemetry_before_it_disconnects()
     {
-        var device = StartedDevice(ShortTokens(new TelemetryOptions { Interval = TimeSpan.FromHours(1) }));
+        // The PUBACK may take up to 2 min before the device gives up on the connection; renewal comes first.
+        var device = StartedDevice(ShortTokens(new TelemetryOptions { Interval = TimeSpan.FromHours(1) }) with { OperationTimeout = TimeSpan.FromMinutes(2) });
         Io.ExpectMsg<ConnectCall>().Succeed();
         var publish = Io.ExpectMsg<PublishCall>();
 
@@ -58,14 +59,15 @@ public sealed class SasRenewalTests : DeviceTestKit
     [Fact]
     public void Renewal_stops_waiting_for_acknowledgements_after_the_operation_timeout()
     {
-        var options = ShortTokens(new TelemetryOptions { Interval = TimeSpan.FromHours(1) }) with { OperationTimeout = TimeSpan.FromSeconds(3) };
+        // The renewal's drain waits at most the operation timeout (which also bounds the PUBACK wait while running).
+        var options = ShortTokens(new TelemetryOptions { Interval = TimeSpan.FromHours(1) }) with { OperationTimeout = TimeSpan.FromSeconds(60) };
         var device = StartedDevice(options);
         Io.ExpectMsg<ConnectCall>().Succeed();
         Io.ExpectMsg<PublishCall>(); // never acknowledged
 
         Advance(device, TimeSpan.FromSeconds(50.1));
         AwaitState(device, DeviceState.Renewing);
-        Advance(device, TimeSpan.FromSeconds(2.9));
+        Advance(device, TimeSpan.FromSeconds(59.9));
         Io.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Advance(device, TimeSpan.FromSeconds(0.1));
         Io.ExpectMsg<DisconnectCall>();
@@ -114,6 +116,38 @@ public sealed class SasRenewalTests : DeviceTestKit
 
         var call = Io.ExpectMsg<ConnectCall>();
         Assert.Equal(provider.Issued.Single(), call.Password);
+    }
+
+    [Fact]
+    public void A_user_token_the_hub_refuses_is_replaced_once_through_the_provider()
+    {
+        var resource = "hub.test/devices/d1";
+        var revoked = SasToken.Create(resource, Key, VirtualTime.Now.AddHours(1)); // valid by its se, revoked by the hub
+        var provider = new CountingProvider(resource);
+        StartedDevice(Options() with { SasTokenProvider = provider }, new DeviceIdentity("d1", 0, null, revoked));
+
+        Io.ExpectMsg<ConnectCall>().Refuse(FailureKind.Unauthorized);
+        var second = Io.ExpectMsg<ConnectCall>();
+        Assert.Equal(provider.Issued.Single(), second.Password);
+        second.Refuse(FailureKind.Unauthorized); // the new token is refused too: a real credential problem, no loop
+
+        Assert.Equal("unauthorized", ExpectMsg<DeviceActor.DeviceStopped>().Reason);
+        Assert.Single(provider.Issued);
+    }
+
+    [Fact]
+    public void A_renewed_key_token_always_expires_later_than_the_one_before_even_within_the_same_second()
+    {
+        var device = StartedDevice(ShortTokens());
+        var first = Io.ExpectMsg<ConnectCall>();
+        first.Succeed();
+        AwaitState(device, DeviceState.Running);
+
+        first.Transport.DropConnection();
+        Advance(device, TimeSpan.FromMilliseconds(100)); // the first backoff is at most 100 ms: mostly the same second
+        var second = Io.ExpectMsg<ConnectCall>();
+
+        Assert.True(SasToken.Parse(second.Password!).ExpiresAt > SasToken.Parse(first.Password!).ExpiresAt);
     }
 
     [Fact]

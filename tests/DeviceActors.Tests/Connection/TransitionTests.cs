@@ -86,6 +86,7 @@ public sealed class TransitionTests : DeviceTestKit
         {
             SasTtl = TimeSpan.FromSeconds(60),
             SasRenewalMargin = TimeSpan.FromSeconds(10),
+            OperationTimeout = TimeSpan.FromMinutes(2), // the PUBACK may wait that long before the device gives up
         };
         var device = StartedDevice(options);
         var connect = Io.ExpectMsg<ConnectCall>();

@@ -107,6 +107,23 @@ public sealed class TelemetryTests : DeviceTestKit
     }
 
     [Fact]
+    public void A_publish_without_PUBACK_within_the_operation_timeout_makes_the_device_reconnect_and_resend()
+    {
+        var device = StartedDevice(Options(Telemetry()) with { OperationTimeout = TimeSpan.FromSeconds(5) });
+        Run(device);
+        var first = Io.ExpectMsg<PublishCall>(); // the hub went silent: no PUBACK, no error
+        Advance(device, TimeSpan.FromSeconds(4.9)); // later messages go out meanwhile; the first has not waited 5 s yet
+        AwaitAssert(() => Assert.Equal(DeviceState.Running, Status(device).State));
+
+        Advance(device, TimeSpan.FromSeconds(0.2)); // 5.1 s after the first publish
+        Io.FishForMessage(m => m is DisconnectCall, TimeSpan.FromSeconds(3));
+        AwaitAssert(() => Assert.Equal(1, Count(DeviceMetrics.ConnectionLostPrefix + "timeout")));
+        Advance(device, TimeSpan.FromMilliseconds(100));
+        ((ConnectCall)Io.FishForMessage(m => m is ConnectCall, TimeSpan.FromSeconds(3))).Succeed();
+        Assert.Equal(first.Sequence, ((PublishCall)Io.FishForMessage(m => m is PublishCall, TimeSpan.FromSeconds(3))).Sequence); // re-sent
+    }
+
+    [Fact]
     public void Messages_in_flight_at_a_disconnect_are_resent_with_the_same_sequence_after_reconnect()
     {
         var device = StartedDevice(Options(Telemetry()));

@@ -94,6 +94,115 @@ public sealed class FileUploadTests
         Assert.Empty(hub.Hub.FileUploads.All());
     }
 
+    [Fact]
+    public async Task A_40_MB_blob_streams_past_Kestrel_s_default_limit_and_older_blobs_keep_only_length_and_digest()
+    {
+        await using var hub = await TestHub.StartAsync(o => o.KeptBlobs = 1);
+        var device = hub.Hub.Registry.Add("d1");
+        const long size = 40L * 1024 * 1024; // over Kestrel's 30 MB default body limit
+        var big = await StartUploadAsync(hub, device, "big.bin");
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, BlobUrl(big)) { Content = new StreamContent(new PatternStream(size)) };
+        put.Content.Headers.ContentLength = size;
+        using var uploaded = await hub.Http.SendAsync(put);
+
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        var record = hub.Hub.FileUploads.Find((string)big["correlationId"]!)!;
+        Assert.Equal(size, record.Length);
+        Assert.Equal(size, new FileInfo(record.FilePath).Length);
+        using (var expected = new PatternStream(size))
+        {
+            Assert.Equal(Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(expected)), record.Sha256);
+        }
+
+        var small = await StartUploadAsync(hub, device, "small.txt");
+        using var second = await hub.Http.PutAsync(BlobUrl(small), new StringContent("small"));
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+
+        Assert.False(File.Exists(record.FilePath)); // only the newest blob keeps its bytes
+        Assert.Equal(size, hub.Hub.FileUploads.Find((string)big["correlationId"]!)!.Length);
+        Assert.Equal("small", await File.ReadAllTextAsync(hub.Hub.FileUploads.Find((string)small["correlationId"]!)!.FilePath));
+    }
+
+    [Fact]
+    public async Task Upload_records_are_capped_oldest_first()
+    {
+        await using var hub = await TestHub.StartAsync(o => o.KeptUploadRecords = 2);
+        var device = hub.Hub.Registry.Add("d1");
+
+        var first = await StartUploadAsync(hub, device, "1.txt");
+        await StartUploadAsync(hub, device, "2.txt");
+        await StartUploadAsync(hub, device, "3.txt");
+
+        Assert.Equal(2, hub.Hub.FileUploads.All().Count);
+        Assert.Null(hub.Hub.FileUploads.Find((string)first["correlationId"]!));
+    }
+
+    [Fact]
+    public async Task Staged_blocks_live_in_files_until_the_block_list_commits_them()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var device = hub.Hub.Registry.Add("d1");
+        var info = await StartUploadAsync(hub, device, "staged.txt");
+        var url = BlobUrl(info);
+
+        foreach (var (id, text) in new[] { ("YQ==", "hello "), ("Yg==", "blocks") })
+        {
+            using var block = await hub.Http.PutAsync(url + "&comp=block&blockid=" + Uri.EscapeDataString(id), new StringContent(text));
+            Assert.Equal(HttpStatusCode.Created, block.StatusCode);
+        }
+
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(hub.Hub.FileUploads.BlobRoot, ".staged")).Length);
+        using var commit = await hub.Http.PutAsync(url + "&comp=blocklist",
+            new StringContent("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>YQ==</Latest><Latest>Yg==</Latest></BlockList>"));
+        Assert.Equal(HttpStatusCode.Created, commit.StatusCode);
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(hub.Hub.FileUploads.BlobRoot, ".staged")));
+        var record = hub.Hub.FileUploads.Find((string)info["correlationId"]!)!;
+        Assert.Equal("hello blocks", await File.ReadAllTextAsync(record.FilePath));
+        Assert.Equal(12, record.Length);
+    }
+
+    private static string BlobUrl(JsonNode info) => $"https://{info["hostName"]}/{info["containerName"]}/{info["blobName"]}{info["sasToken"]}";
+
+    /// <summary>A large body produced on the fly (nothing the size of the upload is ever held in the test).</summary>
+    private sealed class PatternStream(long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - _position);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[offset + i] = (byte)((_position + i) * 31 % 251);
+            }
+
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private static async Task<JsonNode> StartUploadAsync(TestHub hub, DeviceIdentity device, string blobName)
     {
         using var request = DeviceRequest(hub, device, HttpMethod.Post, "devices/d1/files", $$"""{"blobName":"{{blobName}}"}""");

@@ -217,6 +217,39 @@ public sealed class LanguageTests
             options.Faults);
     }
 
+    [Theory]
+    [InlineData("3", 3, 3)]
+    [InlineData("1", 1, 1)]
+    [InlineData("auto", null, 2)]
+    public void Embedded_hub_partitions_are_a_count_or_auto(string value, int? configured, int forTenThousand)
+    {
+        var options = Assert.IsType<EmbeddedHub>(Loads.Ok(Loads.Minimal + $"\nhub: {{embedded: {{partitions: {value}}}}}\n").Hub).Options;
+        Assert.Equal(configured, options.Partitions);
+        Assert.Equal(forTenThousand, options.PartitionsFor(10_000));
+    }
+
+    [Fact]
+    public void Auto_partitions_give_one_per_nine_thousand_devices_and_one_for_a_small_fleet()
+    {
+        Assert.Equal(1, EmulatorOptions.Default.PartitionsFor(1));
+        Assert.Equal(1, EmulatorOptions.Default.PartitionsFor(9_000));
+        Assert.Equal(2, EmulatorOptions.Default.PartitionsFor(9_001));
+        Assert.Equal(12, EmulatorOptions.Default.PartitionsFor(100_000));
+        Assert.Equal(EmulatorOptions.MaxPartitions, EmulatorOptions.Default.PartitionsFor(10_000_000));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65")]
+    [InlineData("many")]
+    [InlineData("1.5")]
+    public void Bad_embedded_hub_partitions_are_an_error_at_their_position(string value)
+    {
+        var error = Loads.One(Loads.Minimal + $"\nhub:\n  embedded:\n    partitions: {value}\n");
+        Assert.Contains("partitions", error.Message, StringComparison.Ordinal);
+        Assert.Equal(Loads.Minimal.Split('\n').Length + 3, error.Line);
+    }
+
     [Fact]
     public void A_fault_needs_exactly_one_kind()
     {

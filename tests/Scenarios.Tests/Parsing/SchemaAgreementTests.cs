@@ -17,6 +17,7 @@ public sealed class SchemaAgreementTests
         hub:
           embedded:
             sasExpiryGrace: 1s
+            partitions: 1
             quotas: {connectsPerSecond: 100, telemetryPerSecond: 1000, twinOperationsPerSecond: 50}
             faults:
               - {at: 10s, dropConnections: {fraction: 0.25}}
@@ -24,6 +25,10 @@ public sealed class SchemaAgreementTests
               - {at: 20s, refuseConnects: {for: 5s}}
               - {at: 30s, failTwin: {status: 503, ratio: 0.1, for: 10s}}
               - {at: 40s, delayAcks: {by: 100ms, for: 5s}}
+              - {at: 50s, hubRestart: {for: 5s}}
+              - {at: 55s, every: 20s, until: 95s, group: a, blackhole: {fraction: 0.1, for: 5s}}
+              - {at: 60s, ids: 'ks-a-*', expireTokens: {fraction: 0.5}}
+              - {at: 65s, latency: {by: 200ms, jitter: 50ms, for: 10s}}
         deviceGroups:
           - name: a
             count: 10

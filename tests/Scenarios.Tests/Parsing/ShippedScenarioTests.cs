@@ -19,7 +19,7 @@ public sealed class ShippedScenarioTests
     public void Every_scenario_the_issues_ask_for_is_shipped()
     {
         var names = Directory.GetFiles(Loads.ScenariosFolder, "*.yaml").Select(Path.GetFileNameWithoutExtension).ToHashSet();
-        foreach (var expected in new[] { "quickstart", "telemetry-throughput", "twin-sync", "methods-load", "c2d", "mixed-fleet", "device-features", "cluster" })
+        foreach (var expected in new[] { "quickstart", "telemetry-throughput", "twin-sync", "methods-load", "c2d", "mixed-fleet", "device-features", "cluster", "reconnect-soak", "sas-renewal-soak", "hub-outage" })
         {
             Assert.Contains(expected, names);
         }

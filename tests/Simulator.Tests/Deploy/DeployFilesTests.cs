@@ -66,7 +66,22 @@ public sealed class DeployFilesTests
         // Each project's file is copied before the restore (a project missing there breaks the image's restore).
         foreach (var project in projects)
             Assert.Contains(dockerfile, l => l.StartsWith($"COPY {project} {Path.GetDirectoryName(project)!.Replace('\\', '/')}/", StringComparison.Ordinal));
-        Assert.Contains(dockerfile, static l => l.StartsWith("RUN dotnet publish src/Simulator/FleetSim.Simulator.csproj ", StringComparison.Ordinal));
+        var publish = Array.FindIndex(dockerfile, static l => l.StartsWith("RUN dotnet publish src/Simulator/FleetSim.Simulator.csproj ", StringComparison.Ordinal));
+        Assert.True(publish > 0, "no publish of the fleetsim project");
+
+        // Files outside src/ that a project builds in (the embedded scenario schema) are copied before the publish.
+        var copiedBeforePublish = dockerfile.Take(publish).Where(static l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from", StringComparison.Ordinal))
+            .Select(static l => l.Split(' ')[1]).ToList();
+        foreach (var project in projects)
+        {
+            var projectDir = Path.GetDirectoryName(Path.Combine(Fleetsim.RepoRoot, project))!;
+            foreach (System.Text.RegularExpressions.Match include in System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(Fleetsim.RepoRoot, project)), @"Include=""(\.\./\.\./[^""]+)"""))
+            {
+                var file = Path.GetRelativePath(Fleetsim.RepoRoot, Path.GetFullPath(Path.Combine(projectDir, include.Groups[1].Value))).Replace('\\', '/');
+                Assert.Contains(copiedBeforePublish, c => file == c || (c.EndsWith('/') && file.StartsWith(c, StringComparison.Ordinal)));
+            }
+        }
+
         Assert.Contains("<AssemblyName>fleetsim</AssemblyName>", File.ReadAllText(Path.Combine(Fleetsim.RepoRoot, "src", "Simulator", "FleetSim.Simulator.csproj")));
         Assert.Contains(dockerfile, static l => l.StartsWith("FROM mcr.microsoft.com/dotnet/aspnet:10.0 ", StringComparison.Ordinal)); // the ASP.NET Core shared framework
         Assert.Contains("ENTRYPOINT [\"fleetsim\"]", dockerfile);

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Security.Cryptography.X509Certificates;
+using FleetSim.Protocol;
+using FleetSim.Scenarios.Parsing;
+using FleetSim.Scenarios.Service;
+
+namespace FleetSim.Simulator.Tests;
+
+/// <summary>
+/// The emulator past one process (issue 11 item 5): `fleetsim hub --partitions N` and a run's embedded partitioned hub,
+/// with real partition processes on 127.0.0.(10+k), real MQTT/TLS and HTTPS. Every process a test starts is stopped
+/// by it, also when it fails.
+/// </summary>
+public sealed class PartitionedHubTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-partitions-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The run's temporary folders (the embedded hub's partition folders among them) go under this test's folder.</summary>
+    private Dictionary<string, string> TempHere => new() { ["TMPDIR"] = _dir };
+
+    private static JsonNode Report(string outDir) => JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")))!;
+
+    private static long L(JsonNode node, string name) => node[name]!.GetValue<long>();
+
+    private static void AssertEveryMessageAccountedFor(JsonNode report, int devices, string output)
+    {
+        var telemetry = report["telemetry"]!;
+        Assert.True(L(telemetry, "sent") >= devices, output);
+        Assert.Equal(L(telemetry, "sent"), L(telemetry, "acked"));
+        Assert.Equal(L(telemetry, "acked"), L(telemetry, "ingested"));
+        Assert.Equal(0, L(telemetry, "lost"));
+        Assert.Equal(0, L(telemetry, "duplicated"));
+        Assert.Equal(devices, L(report["latency"]!["connect"]!, "count"));
+    }
+
+    [Fact]
+    public async Task A_run_against_a_partitioned_hub_connects_every_device_to_its_own_partition_and_accounts_for_every_message()
+    {
+        const string yaml = """
+            name: partitioned
+            deviceGroups:
+              - {name: sensors, count: 200, idPrefix: part-, telemetry: {interval: 1s}}
+            load:
+              - ramp: {to: 200, over: 3s}
+            duration: 8s
+            """;
+        var scenario = Path.Combine(_dir, "partitioned.yaml");
+        await File.WriteAllTextAsync(scenario, yaml);
+        var ids = Enumerable.Range(0, 200).Select(ScenarioLoader.LoadFromText(yaml, scenario).Scenario!.DeviceGroups[0].DeviceId).ToList();
+        var stateFile = Path.Combine(_dir, "state.json");
+        using var hub = StartHub("--partitions", "2", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", Path.Combine(_dir, "hub"));
+        List<int> partitions = [];
+        try
+        {
+            await WaitForFileAsync(stateFile, hub);
+            partitions = ChildProcesses(hub.Id);
+            Assert.Equal(2, partitions.Count);
+            var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+            var listed = state["partitions"]!.AsArray();
+            Assert.Equal(["127.0.0.10", "127.0.0.11"], listed.Select(p => p!["mqttHost"]!.GetValue<string>()));
+
+            var outDir = Path.Combine(_dir, "out");
+            var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir, "run", scenario, "--hub-state", stateFile, "--out", outDir, "--quiet");
+            Assert.True(result.ExitCode == 0, result.All);
+            Assert.Contains("hub in 2 partitions", result.Stdout);
+            AssertEveryMessageAccountedFor(Report(outDir), 200, result.All);
+
+            // Each partition registered and accepted exactly the devices it owns: every device went to its own partition.
+            var connection = ServiceConnectionString.Parse(state["serviceConnectionString"]!.GetValue<string>());
+            using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(state["caCertificatePath"]!.GetValue<string>()));
+            long ingested = 0;
+            for (var k = 0; k < 2; k++)
+            {
+                var p = listed[k]!;
+                using var direct = new HubServiceClient(connection, new HubEndpoint(new UriBuilder("https", p["mqttHost"]!.GetValue<string>(), p["httpsPort"]!.GetValue<int>()).Uri, ca));
+                var stats = await direct.GetJsonAsync("fleetsim/stats", CancellationToken.None);
+                var owned = ids.Count(id => HubPartitions.PartitionOf(id, 2) == k);
+                Assert.InRange(owned, 1, 199);
+                Assert.Equal(owned, L(stats, "devicesRegistered"));
+                Assert.Equal(owned, L(stats, "connectsAccepted"));
+                ingested += L(stats, "ingested");
+            }
+
+            Assert.Equal(L(Report(outDir)["telemetry"]!, "ingested"), ingested);
+        }
+        finally
+        {
+            if (!hub.HasExited)
+                hub.Kill(); // SIGKILL: the partitions must notice (--exit-with) and exit by themselves
+        }
+
+        await WaitUntilAsync(() => partitions.All(Exited), "the partitions exited with their hub", TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task A_cluster_run_over_an_embedded_hub_of_two_partitions_accounts_for_every_message()
+    {
+        var scenario = Path.Combine(_dir, "cluster.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: cluster-partitions
+            hub: {embedded: {partitions: 2}}
+            deviceGroups:
+              - {name: sensors, count: 120, idPrefix: cp-, telemetry: {interval: 2s}}
+            load:
+              - ramp: {to: 120, over: 3s}
+            duration: 12s
+            """);
+        var outDir = Path.Combine(_dir, "cluster");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(4), _dir, ["run", scenario, "--nodes", "2", "--out", outDir, "--quiet"], TempHere);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("hub in 2 partitions: devices connect to 127.0.0.10:", result.Stdout);
+        var report = Report(outDir);
+        AssertEveryMessageAccountedFor(report, 120, result.All);
+        Assert.Equal("embedded", report["run"]!["hubKind"]!.GetValue<string>());
+        Assert.Equal(2, report["cluster"]!["nodes"]!.AsArray().Count);
+        AssertNoPartitionLeft();
+    }
+
+    [Fact]
+    public async Task A_run_applies_its_faults_to_every_partition_of_its_embedded_hub()
+    {
+        var scenario = Path.Combine(_dir, "faults.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: partition-faults
+            hub:
+              embedded:
+                partitions: 2
+                faults: [{at: 3s, dropConnections: {fraction: 1}}]
+            deviceGroups:
+              - {name: sensors, count: 40, idPrefix: pf-, telemetry: {interval: 500ms}}
+            duration: 7s
+            """);
+        var outDir = Path.Combine(_dir, "faults");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir, ["run", scenario, "--out", outDir, "--quiet"], TempHere);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = Report(outDir);
+        var fault = Assert.Single(report["faults"]!.AsArray())!.ToJsonString();
+        // Each partition dropped its connected devices and the front summed the counts: every device dropped reconnected
+        // (on a loaded machine some devices may not have connected yet when the fault fires, so the count is read back).
+        var dropped = System.Text.RegularExpressions.Regex.Match(fault, @"dropped (\d+) connections");
+        Assert.True(dropped.Success, fault);
+        var count = int.Parse(dropped.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(count, 2, 40);
+        Assert.Equal(count, L(report["latency"]!["reconnect"]!, "count"));
+        var telemetry = report["telemetry"]!;
+        Assert.Equal(L(telemetry, "acked"), L(telemetry, "ingested"));
+        Assert.Equal(0, L(telemetry, "lost"));
+        AssertNoPartitionLeft();
+    }
+
+    [Theory]
+    [InlineData("0", "--partitions: expected a whole number from 1 to 64; found 0")]
+    [InlineData("65", "--partitions: expected a whole number from 1 to 64; found 65")]
+    [InlineData("two", "two")]
+    public async Task A_bad_partition_count_exits_2_with_a_clear_message(string value, string expected)
+    {
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "hub", "--partitions", value, "--mqtt-port", "0", "--https-port", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Partitions_on_an_address_other_machines_reach_are_refused()
+    {
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "hub", "--partitions", "2", "--bind", "0.0.0.0", "--mqtt-port", "0", "--https-port", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("the partitions listen on 127.0.0.x", result.Stderr);
+    }
+
+    private Process StartHub(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        start.ArgumentList.Add(Fleetsim.Dll);
+        start.ArgumentList.Add("hub");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitForFileAsync(string path, Process owner)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!File.Exists(path))
+        {
+            Assert.False(owner.HasExited, $"the hub exited with code {(owner.HasExited ? owner.ExitCode : 0)} before writing its state file");
+            Assert.True(DateTime.UtcNow < deadline, "no state file within 90 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static bool Exited(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].TrimStart() is ['Z' or 'X', ..];
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private static List<int> ChildProcesses(int parent)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-P", parent.ToString(CultureInfo.InvariantCulture), "-f", "hub-partition"]) { RedirectStandardOutput = true })!;
+        var text = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
+    }
+
+    /// <summary>A run stops the partitions it started before it exits (their folders are under this test's, see <see cref="TempHere"/>).</summary>
+    private void AssertNoPartitionLeft()
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", "--", "hub-partition .*" + _dir]) { RedirectStandardOutput = true })!;
+        var found = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        Assert.True(found.Trim().Length == 0, $"partition processes still running: {found}");
+    }
+}
