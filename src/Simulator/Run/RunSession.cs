@@ -190,14 +190,17 @@ public static class RunSession
     /// <summary>
     /// Recovery per fault from the devices' connection events. A loss up to 1.5 keep-alives (the time a device needs to
     /// notice a silent hub) plus 5 s after a fault's end still counts as caused by it. The hub's connect limit is known when
-    /// the embedded emulator runs with a connect quota.
+    /// the embedded emulator runs with a connect quota or the run names an IoT Hub tier.
     /// </summary>
     private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
         MetricsSnapshot snapshot, DateTimeOffset stoppingAt)
     {
         var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
         var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
-        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub embedded ? embedded.Options.Quotas.ConnectsPerSecond : null;
+        // An explicit emulator quota, else the tier's connect throttle (the emulator shaped like a tier, or a real hub's named tier).
+        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub { Options.Quotas.ConnectsPerSecond: { } quota }
+            ? quota
+            : RunDevices.EffectiveTier(request)?.ConnectsPerSecond;
         return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
     }
 

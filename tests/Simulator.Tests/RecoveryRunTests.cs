@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+
+namespace FleetSim.Simulator.Tests;
+
+/// <summary>fleetsim run with an injected fault: a recovery row per fault, convergence and their thresholds (issue 12).</summary>
+public sealed class RecoveryRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fleetsim-recovery-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task A_dropped_fleet_gets_a_recovery_row_and_its_twins_converge()
+    {
+        var scenario = Path.Combine(_dir, "recovery.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: recovery-test
+            deviceGroups:
+              - name: s
+                count: 12
+                idPrefix: rec-
+                telemetry: {interval: 1s}
+                reported: {interval: 2s, template: {firmware: "1.0.0", n: "{{sequence}}"}}
+            hub:
+              embedded:
+                faults:
+                  - {at: 3s, dropConnections: {fraction: 1}}
+            duration: 9s
+            thresholds:
+              recovery: ["p99 < 30s", "neverReconnected == 0", "count >= 1"]
+              convergence: ["twinDiverged == 0"]
+            """);
+        var outDir = Path.Combine(_dir, "out");
+
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir, "run", scenario, "--out", outDir, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
+        var recovery = report["faults"]![0]!["recovery"]!;
+        Assert.Equal(12, recovery["devicesAffected"]!.GetValue<int>());
+        Assert.Equal(12, recovery["devicesRecovered"]!.GetValue<int>());
+        Assert.True(recovery["wholeAgainAfterSeconds"]!.GetValue<double>() > 0);
+        Assert.True(recovery["connectAttemptsPeakPerSecond"]!.GetValue<double>() >= 1);
+        Assert.Equal(0, recovery["neverReconnected"]!.GetValue<int>());
+        Assert.Equal(12, report["convergence"]!["checked"]!.GetValue<int>());
+        Assert.Equal(0, report["convergence"]!["diverged"]!.GetValue<int>());
+        Assert.Contains("recovery of fault at (s)", await File.ReadAllTextAsync(Path.Combine(outDir, "summary.md")), StringComparison.Ordinal);
+    }
+}
