@@ -55,14 +55,15 @@ public sealed class MetricsExportTests : IDisposable
             "--prometheus-port", prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--otlp-endpoint", $"http://127.0.0.1:{otlpPort}/v1/metrics");
 
-        // Scrape while the run is going until the telemetry counter shows up (poll with a deadline).
+        // Scrape while the run is going until the telemetry counter and the gauges show up (poll with a deadline): the
+        // gauges are observed once the run samples them, which can be a scrape later than the first counter.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var scraped = "";
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!scraped.Contains("telemetry.sent", StringComparison.Ordinal))
+        while (!scraped.Contains("telemetry.sent", StringComparison.Ordinal) || !scraped.Contains("fleetsim_gauge", StringComparison.Ordinal))
         {
             Assert.False(run.IsCompleted, "the run ended before its metrics could be scraped: " + (run.IsCompleted ? (await run).All : ""));
-            Assert.True(DateTime.UtcNow < deadline, "no scrape with telemetry.sent within 60 s:\n" + scraped);
+            Assert.True(DateTime.UtcNow < deadline, "no scrape with telemetry.sent and the gauges within 60 s:\n" + scraped);
             try
             {
                 scraped = await http.GetStringAsync($"http://127.0.0.1:{prometheusPort}/metrics");
