@@ -106,7 +106,6 @@ public sealed partial class DeviceActor
         _renewedAfterRefusal = false;
         _metrics.Connected.Increment();
         _group.GroupCounters?.Connected.Increment();
-        _options.ConnectionObserver?.Connected(_identity.Index);
         var now = _options.Time.GetTimestamp();
         if (_lostAtTimestamp != 0)
             _metrics.Recovery.Reconnected(_identity.DeviceId, _options.Time.GetUtcNow());
@@ -232,6 +231,8 @@ public sealed partial class DeviceActor
 
     private void AfterSubscribed()
     {
+        // Only now can the device answer a method or take a C2D message: before its SUBACK the hub says it is offline.
+        _options.ConnectionObserver?.Connected(_identity.Index);
         if (_options.Twin is { EnsureDesiredProperties: true })
             BeginTwinSync();
         else

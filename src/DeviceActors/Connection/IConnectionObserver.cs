@@ -6,6 +6,7 @@ namespace FleetSim.DeviceActors;
 /// </summary>
 public interface IConnectionObserver
 {
+    /// <summary>The device is connected and subscribed (after its SUBACK, or at CONNACK when the session was kept).</summary>
     void Connected(int deviceIndex);
 
     void Disconnected(int deviceIndex);

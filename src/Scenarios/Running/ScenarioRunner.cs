@@ -28,6 +28,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private sealed record Tick;
     private sealed record SampleTick;
     private sealed record StopDeadline;
+    private sealed record DrainCheck;
 
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
 
@@ -269,8 +270,35 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         Timers.Cancel("tick");
         // Taken before the stop: afterwards every device has disconnected and the gauge reads 0.
         _metrics.Gauge(Gauges.DevicesConnectedAtEnd).Set(_metrics.Gauge(Gauges.DevicesConnected).Value);
-        _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
         _stoppingAt = Now;
+        if (_service is { Outstanding: > 0 })
+        {
+            // Service calls still in flight (a method a device is answering, a C2D being sent) finish first: stopping
+            // their devices under them would count the generator's own stop as hub errors.
+            var drainUntil = Now + ServiceLoad.MaxDrain;
+            Timers.StartPeriodicTimer("drain", new DrainCheck(), TimeSpan.FromMilliseconds(50));
+            Become(() =>
+            {
+                Receive<SampleTick>(_ => SampleNow());
+                Receive<Tick>(_ => { });
+                Receive<Abort>(_ => { });
+                Receive<DrainCheck>(_ =>
+                {
+                    if (_service.Outstanding > 0 && Now < drainUntil)
+                        return;
+                    Timers.Cancel("drain");
+                    StopFleet(outcome, completed, breach);
+                });
+            });
+            return;
+        }
+
+        StopFleet(outcome, completed, breach);
+    }
+
+    private void StopFleet(string outcome, bool completed, ThresholdOutcome? breach)
+    {
+        _log.Info("run {0}: {1}; stopping {2} devices", _scenario.Name, outcome, _active);
         _fleet.StopAll(Self);
         Timers.StartSingleTimer("stop-deadline", new StopDeadline(), StopTimeout);
         Become(() =>

@@ -73,6 +73,21 @@ public sealed class ServiceLoad
     /// <summary>Calls issued so far (all actions).</summary>
     public long Issued { get; private set; }
 
+    /// <summary>Calls issued and not answered yet (all actions). Thread-safe.</summary>
+    public int Outstanding
+    {
+        get
+        {
+            var sum = 0;
+            foreach (var state in _states)
+                sum += Volatile.Read(ref state.Outstanding);
+            return sum;
+        }
+    }
+
+    /// <summary>Longest the runner waits at the end for calls in flight before it stops the devices that would answer them.</summary>
+    public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Issues every call due by <paramref name="elapsed"/>. <paramref name="activeInGroup"/> says how many devices of each
     /// group are running (devices of a group start in index order, so those are indexes 0..n-1). While

@@ -39,6 +39,34 @@ public sealed class ConnectionTests : DeviceTestKit
         AwaitState(device, DeviceState.Running);
     }
 
+    private sealed class RecordingObserver : IConnectionObserver
+    {
+        public volatile bool IsConnected;
+
+        public void Connected(int deviceIndex) => IsConnected = true;
+
+        public void Disconnected(int deviceIndex) => IsConnected = false;
+    }
+
+    [Fact]
+    public void Service_load_learns_a_device_is_connected_only_after_its_subscriptions_are_acknowledged()
+    {
+        // Before the SUBACK the hub answers a direct method with 404 "device not online": a method aimed then would fail.
+        var observer = new RecordingObserver();
+        var device = StartedDevice(Options() with { Methods = new(), ConnectionObserver = observer });
+        Connect(device, sessionPresent: false);
+
+        var subscribe = Io.ExpectMsg<SubscribeCall>();
+        Assert.Equal(DeviceState.Subscribing, Status(device).State);
+        Assert.False(observer.IsConnected);
+        subscribe.Result.SetResult();
+        AwaitState(device, DeviceState.Running);
+        Assert.True(observer.IsConnected);
+
+        subscribe.Transport.DropConnection();
+        AwaitAssert(() => Assert.False(observer.IsConnected));
+    }
+
     [Fact]
     public void Device_skips_subscribing_when_the_hub_kept_its_session()
     {

@@ -192,6 +192,77 @@ public class ScenarioRunnerTests() : TestKit(Config)
         Assert.Empty(fleet.Started);
     }
 
+    private sealed class HeldMethods : FleetSim.Scenarios.Service.IServiceActions
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource<int>> Calls { get; } = new();
+
+        public Task<int> InvokeMethodAsync(string deviceId, string methodName, System.Text.Json.Nodes.JsonNode? payload, TimeSpan responseTimeout,
+            TimeSpan connectTimeout, CancellationToken ct)
+        {
+            var call = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Calls.Enqueue(call);
+            return call.Task;
+        }
+
+        public Task PatchDesiredAsync(string deviceId, System.Text.Json.Nodes.JsonObject desired, CancellationToken ct) => Task.CompletedTask;
+
+        public Task SendC2dAsync(string deviceId, byte[] body, IReadOnlyList<KeyValuePair<string, string?>> properties, CancellationToken ct) =>
+            Task.CompletedTask;
+    }
+
+    private const string MethodsAtTheEnd = """
+        name: drain
+        deviceGroups:
+          - {name: a, count: 2, idPattern: "a-{index}", methods: {ping: {status: 200}}}
+        load:
+          - ramp: {to: 2, over: 0.1s}
+          - hold: {for: 1.9s}
+        service:
+          - invokeMethod: {name: ping, ratePerSecond: 2}
+        """;
+
+    [Fact]
+    public void Service_calls_in_flight_at_the_end_are_answered_before_the_devices_stop()
+    {
+        // Stopping the devices under a method they are answering would count the generator's own stop as a hub error.
+        var actions = new HeldMethods();
+        var scenario = Parse(MethodsAtTheEnd);
+        var fleet = new RecordingFleet();
+        var metrics = new FleetMetrics();
+        _runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
+        _runner.Tell(new ScenarioRunner.Start());
+
+        Advance(TimeSpan.FromSeconds(3));
+        Assert.NotEmpty(actions.Calls);
+        Assert.False(fleet.StoppedAll);
+        ExpectNoMsg(TimeSpan.Zero);
+
+        foreach (var call in actions.Calls)
+            call.SetResult(200);
+        AwaitAssert(() => Assert.Equal(actions.Calls.Count, metrics.Operation(ServiceLoad.MethodService).OkCount));
+        Advance(TimeSpan.FromSeconds(0.1));
+        Assert.True(ExpectMsg<ScenarioRunner.Finished>().Completed);
+        Assert.True(fleet.StoppedAll);
+        Assert.Equal(0, metrics.Operation(ServiceLoad.MethodService).FailedCount);
+    }
+
+    [Fact]
+    public void Calls_that_never_answer_hold_the_stop_no_longer_than_the_drain_limit()
+    {
+        var actions = new HeldMethods();
+        var scenario = Parse(MethodsAtTheEnd);
+        var fleet = new RecordingFleet();
+        var metrics = new FleetMetrics();
+        _runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
+        _runner.Tell(new ScenarioRunner.Start());
+
+        Advance(TimeSpan.FromSeconds(2) + ServiceLoad.MaxDrain - TimeSpan.FromSeconds(0.5));
+        Assert.False(fleet.StoppedAll);
+        Advance(TimeSpan.FromSeconds(1));
+        ExpectMsg<ScenarioRunner.Finished>();
+        Assert.True(fleet.StoppedAll);
+    }
+
     [Fact]
     public void A_breached_threshold_aborts_the_run_when_asked_to()
     {
