@@ -71,6 +71,7 @@ public static class RunSession
         var exitCode = ExitCodes.Ok;
         var hubKind = request.Hub is null && scenario.Hub is EmbeddedHub ? HubKinds.Embedded : HubKinds.External;
         ScenarioRunner.Finished? finished = null;
+        DateTimeOffset? scenarioStart = null; // the scenario's clock (fault at:, phases) starts here, after registration
         IngestTotals? ingest = null;
         var warnings = new List<string>();
         FaultSchedule? faults = null;
@@ -117,7 +118,7 @@ public static class RunSession
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
                     ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
-                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start, at => scenarioStart = at);
                 outcome = finished.Outcome;
                 if (!finished.Completed)
                     exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -172,6 +173,7 @@ public static class RunSession
                 Id = request.RunId,
                 CommandLine = request.CommandLine,
                 EffectiveScenario = EffectiveScenario.Describe(scenario),
+                ScenarioStartSeconds = scenarioStart is { } s ? Math.Round(Math.Max(0, (s - start).TotalSeconds), 3) : null,
             },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
@@ -238,7 +240,7 @@ public static class RunSession
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
         GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel, TextWriter output,
-        Cluster.ClusterFleet? cluster, DateTimeOffset start)
+        Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
@@ -297,6 +299,7 @@ public static class RunSession
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
             var limit = duration + TimeSpan.FromMinutes(2) + ScenarioRunner.StopTimeout;
             var system = host.Services.GetRequiredService<ActorSystem>();
+            scenarioStarted(system.Scheduler.Now); // the runner starts its clock on this Start, on the same scheduler
             var ask = runner.Ask<ScenarioRunner.Finished>(new ScenarioRunner.Start(), limit, CancellationToken.None);
             if (await Task.WhenAny(ask, system.WhenTerminated) != ask)
                 throw new InvalidOperationException("the actor system stopped before the run finished");
