@@ -3,7 +3,14 @@ using FleetSim.Protocol;
 namespace FleetSim.Scenarios.Model;
 
 /// <summary>Where the devices connect: the embedded emulator (default) or an existing hub.</summary>
-public abstract record HubSpec;
+public abstract record HubSpec
+{
+    /// <summary>
+    /// <c>hub.pace</c> (default true): with a known tier, the run paces its connects and telemetry under the tier's limits;
+    /// false keeps only the warnings and lets the hub throttle (CONNACK 3, late acknowledgements).
+    /// </summary>
+    public bool Pace { get; init; } = true;
+}
 
 /// <summary>The in-process emulator, with its throttling quotas and scheduled faults.</summary>
 public sealed record EmbeddedHub(EmulatorOptions Options) : HubSpec
