@@ -117,7 +117,15 @@ public static class RunSession
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
                     ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
-                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                // hub.chaos: the devices reach an existing hub through the chaos proxy, which applies those faults.
+                await using var chaos = scenario.Hub.Chaos.Count > 0 && hub.Kind == HubKinds.External ? Chaos.ChaosRun.Start(hub, scenario) : null;
+                if (chaos is not null)
+                {
+                    faults = new FaultSchedule(scenario.Hub.Chaos, new Chaos.ChaosFaults(chaos), scenario.GroupDeviceIds);
+                    output.WriteLine($"chaos proxy on {chaos.EndPoint.Host}:{chaos.EndPoint.Port}: {scenario.Hub.Chaos.Count} fault(s) between the devices and {hub.HostName}");
+                }
+
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start, chaos?.EndPoint);
                 outcome = finished.Outcome;
                 if (!finished.Completed)
                     exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -238,7 +246,7 @@ public static class RunSession
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
         GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel, TextWriter output,
-        Cluster.ClusterFleet? cluster, DateTimeOffset start)
+        Cluster.ClusterFleet? cluster, DateTimeOffset start, System.Net.DnsEndPoint? relay = null)
     {
         var scenario = request.Scenario;
         var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
@@ -269,7 +277,7 @@ public static class RunSession
             cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions };
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions, Relay = relay };
                 var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
