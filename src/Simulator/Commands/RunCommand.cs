@@ -105,6 +105,12 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            if (Chaos.ChaosRun.Check(loaded.Scenario, path, existingHub: !embeddedHub, cluster: nodes > 0 || clusterSetup is not null) is { } chaosError)
+            {
+                Console.Error.WriteLine("error: " + chaosError);
+                return ExitCodes.BadInput;
+            }
+
             Protocol.Tiers.HubTier? tier = null;
             if (parse.GetValue(tierOption) is { } tierName)
             {

@@ -129,7 +129,15 @@ public static class RunSession
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
                     ? new FaultSchedule([.. embedded.Options.Faults.Select(pacing.Shift)], hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
-                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, pacing, cancel, output, cluster, start, at => scenarioStart = at);
+                // hub.chaos: the devices reach an existing hub through the chaos proxy, which applies those faults.
+                await using var chaos = scenario.Hub.Chaos.Count > 0 && hub.Kind == HubKinds.External ? Chaos.ChaosRun.Start(hub, scenario) : null;
+                if (chaos is not null)
+                {
+                    faults = new FaultSchedule([.. scenario.Hub.Chaos.Select(pacing.Shift)], new Chaos.ChaosFaults(chaos), scenario.GroupDeviceIds);
+                    output.WriteLine($"chaos proxy on {chaos.EndPoint.Host}:{chaos.EndPoint.Port}: {scenario.Hub.Chaos.Count} fault(s) between the devices and {hub.HostName}");
+                }
+
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, pacing, cancel, output, cluster, start, at => scenarioStart = at, chaos?.EndPoint);
                 outcome = finished.Outcome;
                 if (!finished.Completed)
                     exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -251,7 +259,7 @@ public static class RunSession
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
         GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, Scenarios.Load.LoadPacing pacing, CancellationToken cancel, TextWriter output,
-        Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted)
+        Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted, System.Net.DnsEndPoint? relay = null)
     {
         var scenario = request.Scenario;
         var duration = pacing.Duration;
@@ -282,7 +290,7 @@ public static class RunSession
             cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions };
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions, Relay = relay };
                 var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId, pacing: pacing);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
