@@ -154,7 +154,7 @@ public sealed partial class DeviceActor
             // The schedule, not the wake-up's arrival, is the intended send time (no coordinated omission).
             var intended = _nextTelemetryTimestamp;
             _nextTelemetryTimestamp += _intervalTimestampTicks;
-            if (now - intended > maxLag)
+            if (maxLag != long.MaxValue && IsGeneratorLimited(intended, maxLag))
             {
                 _metrics.Skipped.Increment(); // the generator's limit: reported, not queued
                 continue;
@@ -162,6 +162,20 @@ public sealed partial class DeviceActor
 
             MakeTelemetry(telemetry, intended);
         }
+    }
+
+    /// <summary>
+    /// Too late to make: more than the max send lag behind (measured now, not at the wake-up: making takes time), or a
+    /// backlog message of a catch-up that could not go at once. A generator that is on time makes one message per
+    /// wake-up, which waits in the queue when the hub holds the window (the hub's limit); only the generator's own
+    /// backlog is skipped, so its shortfall is counted instead of queued.
+    /// </summary>
+    private bool IsGeneratorLimited(long intended, long maxLag)
+    {
+        if (_options.Time.GetTimestamp() - intended > maxLag)
+            return true;
+        var backlog = _nextTelemetryTimestamp <= _options.Time.GetTimestamp(); // a later message is due already
+        return backlog && _state == DeviceState.Running && (_telemetry.WindowFull || _telemetry.Queued > 0);
     }
 
     private void MakeTelemetry(TelemetryOptions telemetry, long intended)
