@@ -114,6 +114,9 @@ public static class FleetPlanBuilder
         };
     }
 
+    /// <summary>A message the generator could not start within this of its time is counted as generator.skipped, not queued.</summary>
+    public static readonly TimeSpan GeneratorMaxSendLag = TimeSpan.FromSeconds(1);
+
     private static TelemetryOptions Telemetry(DeviceGroup group, TelemetrySpec t, int seed, TimeProvider time)
     {
         // Constant values are encoded once per group; values with generators are rendered for every message.
@@ -139,6 +142,7 @@ public static class FleetPlanBuilder
             InFlightWindow = t.InFlight,
             OfflineQueueCapacity = t.Queue.Capacity,
             OfflinePolicy = t.Queue.WhenDisconnected == DisconnectedPolicy.Drop ? OfflinePolicy.Drop : OfflinePolicy.Queue,
+            MaxSendLag = GeneratorMaxSendLag,
         };
     }
 
