@@ -33,7 +33,24 @@ public sealed record RunReport(
 
     /// <summary>The end-of-run twin convergence check; null when no device has twin behaviour.</summary>
     public ConvergenceSection? Convergence { get; init; }
+
+    /// <summary>The load generator's own timing (send lag, messages it was too late to make); null in older reports.</summary>
+    public GeneratorSection? Generator { get; init; }
 }
+
+/// <summary>
+/// How far FleetSim itself was from its schedule: <see cref="SendLag"/> is intended send time -> message started
+/// (milliseconds), so a user sees the latencies measure the hub and not the generator. <see cref="Skipped"/> counts
+/// messages the generator was too late to make at all; <see cref="Limited"/> is true when there were any (the run
+/// was generator-limited: the machine could not make the asked rate).
+/// </summary>
+public sealed record GeneratorSection(LatencyBrief SendLag, long Skipped)
+{
+    public bool Limited => Skipped > 0;
+}
+
+/// <summary>A short latency summary in milliseconds.</summary>
+public sealed record LatencyBrief(long Count, double P50, double P99, double Max);
 
 /// <summary>
 /// A fault event of the run (one per firing of a scenario fault: <c>hub.embedded.faults</c> or <c>hub.chaos.faults</c>):
