@@ -149,6 +149,12 @@ public sealed record DeviceOptions
     /// <summary>Clock for intended-start timestamps and SAS expiry (tests may pass a fake).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Wakes devices when telemetry is due. Null: <see cref="Telemetry.PreciseTelemetryScheduler.Shared"/> when
+    /// <see cref="Time"/> is the system clock, else the device's Akka timers (virtual time in tests).
+    /// </summary>
+    public Telemetry.ITelemetryScheduler? TelemetryScheduler { get; init; }
+
     /// <summary>Reads a trusted CA certificate from PEM (e.g. the emulator's CaCertificatePem) once, for a whole group.</summary>
     /// <exception cref="FormatException">The text holds no PEM certificate.</exception>
     public static X509Certificate2 CaFromPem(string pem)

@@ -6,6 +6,12 @@ namespace FleetSim.Scenarios.Model;
 public abstract record HubSpec
 {
     /// <summary>
+    /// <c>hub.pace</c> (default true): with a known tier, the run paces its connects and telemetry under the tier's limits;
+    /// false keeps only the warnings and lets the hub throttle (CONNACK 3, late acknowledgements).
+    /// </summary>
+    public bool Pace { get; init; } = true;
+
+    /// <summary>
     /// <c>hub.chaos</c>: network faults the run's chaos proxy applies between the devices and an existing hub (named by
     /// connectionString, --hub or --hub-state); empty: no proxy. Only the kinds a proxy can apply (dropConnections,
     /// refuseConnects, blackhole, latency, hubRestart).

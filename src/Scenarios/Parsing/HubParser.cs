@@ -87,6 +87,7 @@ internal static class HubParser
     private static HubSpec? Hub(ParseContext ctx, ObjectReader hub)
     {
         var kind = hub.ExactlyOne("hub", "embedded", "connectionString");
+        var pace = hub.Bool("pace") ?? true;
         if (kind == "connectionString")
         {
             var value = hub.Get("connectionString")!;
@@ -105,6 +106,7 @@ internal static class HubParser
                 HttpsPort = httpsPort ?? ConnectionStringHub.DefaultHttpsPort,
                 TrustedCa = ca,
                 Tier = tier,
+                Pace = pace,
             };
         }
         foreach (var key in new[] { "mqttPort", "httpsPort", "trustedCa", "tier", "units" })
@@ -117,7 +119,7 @@ internal static class HubParser
             }
         }
         hub.Get("connectionString");
-        return kind == "embedded" ? Embedded(ctx, hub.Get("embedded")!) : null;
+        return kind == "embedded" && Embedded(ctx, hub.Get("embedded")!) is { } embedded ? embedded with { Pace = pace } : null;
     }
 
     private static ConnectionStringHub? ConnectionString(ParseContext ctx, YamlNode node, string text)
