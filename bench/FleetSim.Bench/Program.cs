@@ -23,3 +23,5 @@ if (what is "fleet" or "all")
     await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--rate", 0));
 if (what is "soak")
     await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60));
+if (what is "sendlag")
+    await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
