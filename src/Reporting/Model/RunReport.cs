@@ -114,6 +114,14 @@ public sealed record RunSection(
     /// YAML-like text, secrets redacted: with <see cref="CommandLine"/>, what it takes to reproduce the run.
     /// </summary>
     public string? EffectiveScenario { get; init; }
+
+    /// <summary>
+    /// Seconds from <see cref="Start"/> to the start of the scenario's clock (the runner's start, after hub setup and
+    /// registration), on which <see cref="FaultRecord.AtSeconds"/> and the load phases count; the time series count from
+    /// <see cref="Start"/>, so a fault is drawn at <c>AtSeconds + ScenarioStartSeconds</c>. Null when the runner never
+    /// started, and in older reports.
+    /// </summary>
+    public double? ScenarioStartSeconds { get; init; }
 }
 
 /// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>

@@ -28,13 +28,14 @@ public static class RunCommand
         var coordinatorOptions = new Cluster.CoordinatorOptions();
         var tierOption = new Option<string?>("--tier") { Description = "The hub's IoT Hub tier (F1, B1-B3, S1-S3): registration is paced to it and the run checked against it; for the embedded hub, its throttles" };
         var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
+        var noPaceOption = new Option<bool>("--no-pace") { Description = "With a tier known, do not pace connects and telemetry under its limits: warn only and let the hub throttle" };
         var keepOption = new Option<bool>("--keep-devices") { Description = "Leave the devices this run creates on the hub (default: deleted at the end)" };
         var dryRunOption = new Option<bool>("--dry-run") { Description = "Validate, resolve the hub and print what the run would create and ask of the tier, without any request to the hub" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
-            tierOption, unitsOption, keepOption, dryRunOption,
+            tierOption, unitsOption, keepOption, dryRunOption, noPaceOption,
         };
         foreach (var option in coordinatorOptions.All)
             command.Options.Add(option);
@@ -104,6 +105,12 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            if (Chaos.ChaosRun.Check(loaded.Scenario, path, existingHub: !embeddedHub, cluster: nodes > 0 || clusterSetup is not null) is { } chaosError)
+            {
+                Console.Error.WriteLine("error: " + chaosError);
+                return ExitCodes.BadInput;
+            }
+
             Protocol.Tiers.HubTier? tier = null;
             if (parse.GetValue(tierOption) is { } tierName)
             {
@@ -130,6 +137,7 @@ public static class RunCommand
                 Scale = parse.GetValue(scaleOption),
                 Tier = tier,
                 KeepDevices = parse.GetValue(keepOption),
+                Pace = !parse.GetValue(noPaceOption),
                 CommandLine = CommandLineText(System.Environment.GetCommandLineArgs()),
             };
             if (parse.GetValue(dryRunOption))
