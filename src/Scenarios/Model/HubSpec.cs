@@ -3,7 +3,24 @@ using FleetSim.Protocol;
 namespace FleetSim.Scenarios.Model;
 
 /// <summary>Where the devices connect: the embedded emulator (default) or an existing hub.</summary>
-public abstract record HubSpec;
+public abstract record HubSpec
+{
+    /// <summary>
+    /// <c>hub.pace</c> (default true): with a known tier, the run paces its connects and telemetry under the tier's limits;
+    /// false keeps only the warnings and lets the hub throttle (CONNACK 3, late acknowledgements).
+    /// </summary>
+    public bool Pace { get; init; } = true;
+
+    /// <summary>
+    /// <c>hub.chaos</c>: network faults the run's chaos proxy applies between the devices and an existing hub (named by
+    /// connectionString, --hub or --hub-state); empty: no proxy. Only the kinds a proxy can apply (dropConnections,
+    /// refuseConnects, blackhole, latency, hubRestart).
+    /// </summary>
+    public IReadOnlyList<FaultSpec> Chaos { get; init; } = [];
+
+    /// <summary>Where <c>hub.chaos</c> is in the scenario file (line:column), for errors that depend on the command line.</summary>
+    public string? ChaosAt { get; init; }
+}
 
 /// <summary>The in-process emulator, with its throttling quotas and scheduled faults.</summary>
 public sealed record EmbeddedHub(EmulatorOptions Options) : HubSpec

@@ -21,6 +21,9 @@ public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPo
     /// of <see cref="MqttHost"/>:<see cref="MqttPort"/>.
     /// </summary>
     public IReadOnlyList<PartitionEndpoint> Partitions { get; init; } = [];
+
+    /// <summary>The chaos proxy MQTT over TCP goes through (<c>hub.chaos</c>), TLS still end to end with the hub; null: direct.</summary>
+    public System.Net.DnsEndPoint? Relay { get; init; }
 }
 
 /// <summary>One partition of an emulated hub: its own MQTT/TLS and HTTPS (WebSockets, file upload) listeners.</summary>
@@ -33,8 +36,13 @@ public sealed record PartitionEndpoint(string MqttHost, int MqttPort, int HttpsP
 public static class FleetPlanBuilder
 {
     /// <param name="runId">Sent with every telemetry message (fleetsim-run) so the hub accounts the run apart from others.</param>
+    /// <param name="pacing">
+    /// The run's pacing to a hub tier: telemetry at the paced interval, and each device's first message spread over that
+    /// interval (at least), since the first message of a device connecting at the paced connect rate would otherwise add
+    /// the connect rate to the send rate.
+    /// </param>
     public static FleetPlan Build(Scenario scenario, DeviceEndpoint endpoint, IReadOnlyList<GroupCredentials> credentials, TimeProvider? time = null,
-        string? runId = null)
+        string? runId = null, Load.LoadPacing? pacing = null)
     {
         time ??= TimeProvider.System;
         var groups = new List<GroupPlan>(scenario.DeviceGroups.Count);
@@ -45,6 +53,12 @@ public static class FleetPlanBuilder
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
             var connected = new ConnectedDevices(group.Count);
             var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name, RunId = runId };
+            if (pacing is { TelemetryPaced: true } && options.Telemetry is { } telemetry)
+            {
+                var paced = pacing.PacedInterval(telemetry.Interval);
+                options = options with { Telemetry = telemetry with { Interval = paced, StartJitter = telemetry.StartJitter > paced ? telemetry.StartJitter : paced } };
+            }
+
             if (group.Credential == CredentialKind.SasToken)
                 options = options with { SasTokenProvider = new KeyedTokenProvider(endpoint.HostName, credentials[g].Keys!, group.SasTtl, time) };
             groups.Add(new GroupPlan(options, group.DeviceId, credentials[g], group.Credential, connected));
@@ -72,6 +86,7 @@ public static class FleetPlanBuilder
             TlsProtocols = group.Tls.Versions,
             CipherSuites = group.Tls.CipherSuites,
             Proxy = group.Proxy,
+            Relay = ws ? null : endpoint.Relay,
             DebugDeviceIds = new HashSet<string>(group.DebugDevices, StringComparer.Ordinal),
             Transport = ws ? DeviceTransportKind.MqttWebSockets : DeviceTransportKind.Mqtt,
             KeepAlive = group.KeepAlive,
@@ -99,6 +114,9 @@ public static class FleetPlanBuilder
         };
     }
 
+    /// <summary>A message the generator could not start within this of its time is counted as generator.skipped, not queued.</summary>
+    public static readonly TimeSpan GeneratorMaxSendLag = TimeSpan.FromSeconds(1);
+
     private static TelemetryOptions Telemetry(DeviceGroup group, TelemetrySpec t, int seed, TimeProvider time)
     {
         // Constant values are encoded once per group; values with generators are rendered for every message.
@@ -124,6 +142,7 @@ public static class FleetPlanBuilder
             InFlightWindow = t.InFlight,
             OfflineQueueCapacity = t.Queue.Capacity,
             OfflinePolicy = t.Queue.WhenDisconnected == DisconnectedPolicy.Drop ? OfflinePolicy.Drop : OfflinePolicy.Queue,
+            MaxSendLag = GeneratorMaxSendLag,
         };
     }
 

@@ -12,6 +12,8 @@ namespace FleetSim.Scenarios.Running;
 /// should be active and starts or stops the difference (each start carrying the moment the schedule asked for it),
 /// applies each phase's telemetry rate and pauses, samples the metrics once a second, checks thresholds when the
 /// scenario aborts on a breach, and at the end stops the fleet and tells whoever started it how the run ended.
+/// With a <see cref="LoadPacing"/> (a hub tier's limits) it follows the paced phases, so devices start no faster than the
+/// hub's connect limit allows, and sets every telemetry interval that much longer that the fleet stays under its send limit.
 /// States: Idle -> Running -> Stopping -> (stopped).
 /// </summary>
 public sealed class ScenarioRunner : ReceiveActor, IWithTimers
@@ -41,6 +43,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     /// <summary>Seconds in which this process used (nearly) all cores.</summary>
     public const string CpuSaturatedSeconds = "generator.cpuSaturatedSeconds";
 
+    /// <summary>Messages per second the paced fleet is asked for (telemetry.askedRate is what the scenario asked); only when telemetry is paced.</summary>
+    public const string PacedTelemetryRate = "telemetry.pacedRate";
+
     public static readonly TimeSpan LateTickThreshold = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
@@ -58,6 +63,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly int[] _activeInGroup;
     private readonly double[] _intervalSeconds;
     private readonly Gauge _askedRate;
+    private readonly Gauge? _pacedRate;
+    private readonly LoadPacing _pacing;
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _abortedBeforeStart;
     private DateTimeOffset _startedAt;
@@ -75,8 +82,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private bool _paused;
 
     public ScenarioRunner(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null,
-        FaultSchedule? faults = null)
+        FaultSchedule? faults = null, LoadPacing? pacing = null)
     {
+        _pacing = pacing ?? LoadPacing.None(scenario);
         _scenario = scenario;
         _service = service;
         _faults = faults;
@@ -85,6 +93,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         for (var g = 0; g < _intervalSeconds.Length; g++)
             _intervalSeconds[g] = scenario.DeviceGroups[g].Telemetry?.Interval.TotalSeconds ?? 0;
         _askedRate = metrics.Gauge(Gauges.TelemetryAskedRate);
+        _pacedRate = _pacing.TelemetryPaced ? metrics.Gauge(PacedTelemetryRate) : null;
         _lateTicks = metrics.Counter(LateTicks);
         _worstTickLagMs = metrics.Gauge(WorstTickLagMs);
         _cpuSaturatedSeconds = metrics.Counter(CpuSaturatedSeconds);
@@ -96,15 +105,15 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         for (var i = 0; i < sizes.Length; i++)
             sizes[i] = scenario.DeviceGroups[i].Count;
         _order = new DeviceOrder(sizes);
-        _schedule = new LoadSchedule(scenario.Load, scenario.Duration, _order.Count);
+        _schedule = new LoadSchedule(_pacing.Load, _pacing.Duration, _order.Count);
         Idle();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Scenario scenario, IFleetDriver fleet, FleetMetrics metrics, Func<IngestTotals?>? ingest = null, ServiceLoad? service = null,
-        FaultSchedule? faults = null) =>
-        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service, faults));
+        FaultSchedule? faults = null, LoadPacing? pacing = null) =>
+        Akka.Actor.Props.Create(() => new ScenarioRunner(scenario, fleet, metrics, ingest, service, faults, pacing));
 
     public LoadSchedule Schedule => _schedule;
 
@@ -126,6 +135,16 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
             _lastStopAt = _startedAt;
             _log.Info("run {0}: {1} devices in {2} groups, {3} phases, {4}", _scenario.Name, _order.Count,
                 _scenario.DeviceGroups.Count, _scenario.Load.Count, _schedule.Duration);
+            if (_pacing.TelemetryPaced)
+            {
+                // Before the first device starts, so every device begins at the paced interval.
+                for (var g = 0; g < _scenario.DeviceGroups.Count; g++)
+                {
+                    if (_scenario.DeviceGroups[g].Telemetry is { } telemetry)
+                        _fleet.SetTelemetryInterval(g, _pacing.PacedInterval(telemetry.Interval));
+                }
+            }
+
             Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, TickInterval);
             Timers.StartPeriodicTimer("sample", new SampleTick(), TimeSpan.FromSeconds(1));
             Become(Running);
@@ -188,7 +207,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         }
 
         _peak = Math.Max(_peak, _active);
-        _askedRate.Set((long)Math.Round(AskedTelemetryRate()));
+        var asked = AskedTelemetryRate();
+        _askedRate.Set((long)Math.Round(asked));
+        _pacedRate?.Set((long)Math.Round(asked / _pacing.TelemetryFactor));
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
         _faults?.Tick(elapsed, now);
     }
@@ -216,7 +237,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
                 {
                     var interval = change.Apply(telemetry.Interval);
                     _intervalSeconds[g] = interval.TotalSeconds;
-                    _fleet.SetTelemetryInterval(g, interval);
+                    _fleet.SetTelemetryInterval(g, _pacing.PacedInterval(interval));
                 }
             }
         }

@@ -28,13 +28,14 @@ public static class RunCommand
         var coordinatorOptions = new Cluster.CoordinatorOptions();
         var tierOption = new Option<string?>("--tier") { Description = "The hub's IoT Hub tier (F1, B1-B3, S1-S3): registration is paced to it and the run checked against it; for the embedded hub, its throttles" };
         var unitsOption = new Option<int?>("--units") { Description = "Units of --tier (default 1)" };
+        var noPaceOption = new Option<bool>("--no-pace") { Description = "With a tier known, do not pace connects and telemetry under its limits: warn only and let the hub throttle" };
         var keepOption = new Option<bool>("--keep-devices") { Description = "Leave the devices this run creates on the hub (default: deleted at the end)" };
         var dryRunOption = new Option<bool>("--dry-run") { Description = "Validate, resolve the hub and print what the run would create and ask of the tier, without any request to the hub" };
 
         var command = new Command("run", "Run a scenario and write the reports")
         {
             scenarioArg, outOption, hubOption, hubStateOption, setOption, durationOption, scaleOption, quietOption, otlpOption, prometheusOption, nodesOption,
-            tierOption, unitsOption, keepOption, dryRunOption,
+            tierOption, unitsOption, keepOption, dryRunOption, noPaceOption,
         };
         foreach (var option in coordinatorOptions.All)
             command.Options.Add(option);
@@ -104,6 +105,12 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            if (Chaos.ChaosRun.Check(loaded.Scenario, path, existingHub: !embeddedHub, cluster: nodes > 0 || clusterSetup is not null) is { } chaosError)
+            {
+                Console.Error.WriteLine("error: " + chaosError);
+                return ExitCodes.BadInput;
+            }
+
             Protocol.Tiers.HubTier? tier = null;
             if (parse.GetValue(tierOption) is { } tierName)
             {
@@ -130,6 +137,7 @@ public static class RunCommand
                 Scale = parse.GetValue(scaleOption),
                 Tier = tier,
                 KeepDevices = parse.GetValue(keepOption),
+                Pace = !parse.GetValue(noPaceOption),
                 CommandLine = CommandLineText(System.Environment.GetCommandLineArgs()),
             };
             if (parse.GetValue(dryRunOption))
@@ -163,6 +171,9 @@ public static class RunCommand
             o.WriteLine($"  devices    target {r.Devices.Target:N0}, connected peak {r.Devices.ConnectedPeak:N0}");
             var t = r.Telemetry;
             o.WriteLine($"  telemetry  sent {t.Sent:N0}, acked {t.Acked:N0}, ingested {Show(t.Ingested)}, lost {Show(t.Lost)}, duplicated {Show(t.Duplicated)}, dropped {t.Dropped:N0}");
+            if (r.Generator is { } g)
+                o.WriteLine($"  generator  send lag p50 {g.SendLag.P50:0.00} ms, p99 {g.SendLag.P99:0.00} ms, max {g.SendLag.Max:0.0} ms"
+                    + (g.Limited ? $"; GENERATOR-LIMITED: {g.Skipped:N0} messages too late to make (this machine could not keep the asked rate)" : ""));
             foreach (var (name, op) in r.Latency)
             {
                 if (op.Count + op.Failed == 0)

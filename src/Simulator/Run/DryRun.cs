@@ -29,9 +29,14 @@ public static class DryRun
             output.WriteLine($"  {group.Name}: {group.Count:N0} devices{range}, {how}");
         }
 
-        var check = TierCheck.Evaluate(scenario, tier, registersAll: external is null);
+        var pacing = RunDevices.Pacing(request);
+        var check = TierCheck.Evaluate(scenario, tier, registersAll: external is null, pacing);
         foreach (var line in check.Lines)
             output.WriteLine(line);
+        foreach (var line in pacing.Describe())
+            output.WriteLine(line);
+        if (tier is not null && pacing.Limits is null)
+            output.WriteLine("pacing: off (--no-pace or hub.pace: false): connects and telemetry go as the scenario asks and the hub throttles the excess");
         output.WriteLine(external is null
             ? "cleanup: the emulator's devices go away with it"
             : request.KeepDevices

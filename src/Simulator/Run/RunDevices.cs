@@ -1,6 +1,7 @@
 using System.Globalization;
 using FleetSim.Metrics;
 using FleetSim.Protocol.Tiers;
+using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Running;
 using FleetSim.Scenarios.Service;
@@ -31,6 +32,23 @@ public static class RunDevices
             EmbeddedHub embedded when request.Hub is null => embedded.Options.Tier,
             _ => null,
         };
+
+    /// <summary>
+    /// The limits the run's connects and telemetry are paced to: the tier's, and for the embedded hub its explicit
+    /// hub.embedded.quotas where given (they are the emulator's limits then); null without a tier.
+    /// </summary>
+    public static PacingLimits? Limits(RunRequest request)
+    {
+        if (EffectiveTier(request) is not { } tier)
+            return null;
+        if (request.Hub is null && request.Scenario.Hub is EmbeddedHub { Options.Quotas: { } quotas } && (quotas.ConnectsPerSecond is not null || quotas.TelemetryPerSecond is not null))
+            return new PacingLimits(quotas.ConnectsPerSecond ?? tier.ConnectsPerSecond, quotas.TelemetryPerSecond ?? tier.TelemetryPerSecond, $"tier {tier} with hub.embedded.quotas");
+        return new PacingLimits(tier.ConnectsPerSecond, tier.TelemetryPerSecond, $"tier {tier}");
+    }
+
+    /// <summary>The run's load paced to <see cref="Limits"/>, unless --no-pace or hub.pace: false (then as the scenario asks).</summary>
+    public static LoadPacing Pacing(RunRequest request) =>
+        LoadPacing.Plan(request.Scenario, request.Pace && request.Scenario.Hub.Pace ? Limits(request) : null);
 
     public static async Task<GroupCredentials[]> RegisterAsync(RunRequest request, HubConnection hub, HubServiceClient service, RegistrationLedger ledger,
         FleetMetrics metrics, TextWriter output, CancellationToken cancel)

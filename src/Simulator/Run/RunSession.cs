@@ -49,6 +49,9 @@ public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string S
 
     /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
     public bool KeepDevices { get; init; }
+
+    /// <summary>False with --no-pace: the run is not paced to the tier's connect and telemetry limits (warnings only).</summary>
+    public bool Pace { get; init; } = true;
 }
 
 /// <summary>How a run ended, for the exit code and the summary.</summary>
@@ -70,7 +73,9 @@ public static class RunSession
         var outcome = "completed";
         var exitCode = ExitCodes.Ok;
         var hubKind = request.Hub is null && scenario.Hub is EmbeddedHub ? HubKinds.Embedded : HubKinds.External;
+        var pacing = RunDevices.Pacing(request);
         ScenarioRunner.Finished? finished = null;
+        DateTimeOffset? scenarioStart = null; // the scenario's clock (fault at:, phases) starts here, after registration
         IngestTotals? ingest = null;
         var warnings = new List<string>();
         FaultSchedule? faults = null;
@@ -103,11 +108,18 @@ public static class RunSession
             {
                 if (RunDevices.EffectiveTier(request) is { } tier)
                 {
-                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded).Warnings)
+                    foreach (var warning in TierCheck.Evaluate(scenario, tier, registersAll: hub.Kind == HubKinds.Embedded, pacing).Warnings)
                     {
                         warnings.Add(warning);
                         output.WriteLine("warning: " + warning);
                     }
+                }
+
+                // Pacing changes what the run asks of the hub: the console and the report say how.
+                foreach (var line in pacing.Describe())
+                {
+                    warnings.Add(line);
+                    output.WriteLine(line);
                 }
 
                 if (hub.Partitions.Count > 0)
@@ -115,9 +127,17 @@ public static class RunSession
                 var keys = await RunDevices.RegisterAsync(request, hub, service, ledger, metrics, output, cancel);
 
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
-                    ? new FaultSchedule(embedded.Options.Faults, hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
+                    ? new FaultSchedule([.. embedded.Options.Faults.Select(pacing.Shift)], hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
-                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, cancel, output, cluster, start);
+                // hub.chaos: the devices reach an existing hub through the chaos proxy, which applies those faults.
+                await using var chaos = scenario.Hub.Chaos.Count > 0 && hub.Kind == HubKinds.External ? Chaos.ChaosRun.Start(hub, scenario) : null;
+                if (chaos is not null)
+                {
+                    faults = new FaultSchedule([.. scenario.Hub.Chaos.Select(pacing.Shift)], new Chaos.ChaosFaults(chaos), scenario.GroupDeviceIds);
+                    output.WriteLine($"chaos proxy on {chaos.EndPoint.Host}:{chaos.EndPoint.Port}: {scenario.Hub.Chaos.Count} fault(s) between the devices and {hub.HostName}");
+                }
+
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, pacing, cancel, output, cluster, start, at => scenarioStart = at, chaos?.EndPoint);
                 outcome = finished.Outcome;
                 if (!finished.Completed)
                     exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -172,6 +192,7 @@ public static class RunSession
                 Id = request.RunId,
                 CommandLine = request.CommandLine,
                 EffectiveScenario = EffectiveScenario.Describe(scenario),
+                ScenarioStartSeconds = scenarioStart is { } s ? Math.Round(Math.Max(0, (s - start).TotalSeconds), 3) : null,
             },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
@@ -237,11 +258,11 @@ public static class RunSession
     }
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
-        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, CancellationToken cancel, TextWriter output,
-        Cluster.ClusterFleet? cluster, DateTimeOffset start)
+        GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, Scenarios.Load.LoadPacing pacing, CancellationToken cancel, TextWriter output,
+        Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted, System.Net.DnsEndPoint? relay = null)
     {
         var scenario = request.Scenario;
-        var duration = new Scenarios.Load.LoadSchedule(scenario.Load, scenario.Duration, scenario.TotalDevices).Duration;
+        var duration = pacing.Duration;
         await using var ingestPoll = hub.Partitioned is not null ? new Hub.IngestPoll(serviceClient, request.RunId) : null;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -269,8 +290,8 @@ public static class RunSession
             cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions };
-                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId);
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions, Relay = relay };
+                var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId, pacing: pacing);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
                     : cluster.CreateDriver(system, registry, request, plan, endpoint, serviceClient, metrics, start);
@@ -279,7 +300,7 @@ public static class RunSession
                 Func<IngestTotals?>? ingest = hub.Emulator is { } emulator
                     ? () => emulator.Stats(request.RunId) is var s ? new IngestTotals(s.Ingested, s.Lost, s.Duplicated, s.OutOfOrder) : null
                     : ingestPoll is null ? null : () => ingestPoll.Latest;
-                var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults), "runner");
+                var runner = system.ActorOf(ScenarioRunner.Props(scenario, driver, metrics, ingest, service, faults, pacing), "runner");
                 registry.Register<ScenarioRunner>(runner);
             });
         });
@@ -300,6 +321,7 @@ public static class RunSession
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
             var limit = duration + TimeSpan.FromMinutes(2) + ScenarioRunner.StopTimeout;
             var system = host.Services.GetRequiredService<ActorSystem>();
+            scenarioStarted(system.Scheduler.Now); // the runner starts its clock on this Start, on the same scheduler
             var ask = runner.Ask<ScenarioRunner.Finished>(new ScenarioRunner.Start(), limit, CancellationToken.None);
             if (await Task.WhenAny(ask, system.WhenTerminated) != ask)
                 throw new InvalidOperationException("the actor system stopped before the run finished");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FleetSim.Protocol.Tiers;
+using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Service;
 
@@ -14,8 +15,10 @@ public static class TierCheck
 {
     public sealed record Result(IReadOnlyList<string> Lines, IReadOnlyList<string> Warnings);
 
-    public static Result Evaluate(Scenario scenario, HubTier? tier, bool registersAll)
+    /// <param name="pacing">The run's pacing: when it paces to limits, the connect and telemetry warnings give way to its own lines (<see cref="LoadPacing.Describe"/>).</param>
+    public static Result Evaluate(Scenario scenario, HubTier? tier, bool registersAll, LoadPacing? pacing = null)
     {
+        var pacedToLimits = pacing?.Limits is not null;
         var lines = new List<string>();
         var warnings = new List<string>();
         var registered = registersAll ? scenario.TotalDevices : scenario.DeviceGroups.Where(g => g.ConnectionStrings is null).Sum(g => g.Count);
@@ -42,17 +45,18 @@ public static class TierCheck
             return new Result(lines, warnings);
 
         lines.Add($"tier {tier}: {tier.ConnectsPerSecond:0.#} new connections/s, {tier.TelemetryPerSecond:0.#} device-to-cloud sends/s, {tier.DailyMessages:N0} messages/day");
-        if (peakRate > tier.ConnectsPerSecond && devicesConnected > tier.ConnectsPerSecond)
+        if (!pacedToLimits && peakRate > tier.ConnectsPerSecond && devicesConnected > tier.ConnectsPerSecond)
         {
             var needed = TimeSpan.FromSeconds(devicesConnected / tier.ConnectsPerSecond);
             warnings.Add($"the load phases connect devices {asked}, more than {tier}'s {tier.ConnectsPerSecond:0.#} new connections/s: connecting {devicesConnected:N0} devices takes at least {Show(needed)} "
-                         + $"(the phases plan {Show(rampTime)}); refused connects (CONNACK 3) are retried with backoff");
+                         + $"(the phases plan {Show(rampTime)}); refused connects (CONNACK 3) are retried with backoff (pacing is off: --no-pace or hub.pace: false)");
         }
 
-        if (telemetry > tier.TelemetryPerSecond)
+        if (!pacedToLimits && telemetry > tier.TelemetryPerSecond)
             warnings.Add($"telemetry asks {telemetry:0.#} messages/s, more than {tier}'s {tier.TelemetryPerSecond:0.#} device-to-cloud sends/s: the hub will slow or refuse the excess "
-                         + "(FleetSim does not pace telemetry to the tier yet)");
-        var total = telemetry * scenario.Duration.TotalSeconds;
+                         + "(pacing is off: --no-pace or hub.pace: false)");
+        // Paced, every interval is longer by the telemetry factor and the run as long as the paced phases.
+        var total = telemetry / (pacing?.TelemetryFactor ?? 1) * (pacing?.Duration ?? scenario.Duration).TotalSeconds;
         if (total > tier.DailyMessages)
             warnings.Add($"the run sends about {total:N0} messages, more than {tier}'s daily quota of {tier.DailyMessages:N0}: the hub refuses sends once the day's quota is used");
         return new Result(lines, warnings);
