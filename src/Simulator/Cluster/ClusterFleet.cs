@@ -22,8 +22,11 @@ namespace FleetSim.Simulator.Cluster;
 /// </summary>
 public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsyncDisposable
 {
-    /// <summary>Local workers are up within seconds; external ones may wait for a scheduler, an image pull or a person.</summary>
-    private readonly TimeSpan _joinTimeout = setup is null ? TimeSpan.FromSeconds(120) : TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// Local workers are up within seconds on a quiet machine, but a starved one took longer than 2 minutes to join two
+    /// (bench/SCALE.md, attempt 4: load average 67-84); external ones may wait for a scheduler, an image pull or a person.
+    /// </summary>
+    private readonly TimeSpan _joinTimeout = setup is null ? TimeSpan.FromMinutes(5) : TimeSpan.FromMinutes(10);
     private LocalWorkers? _workers;
     private BootstrapEndpoint? _bootstrap;
     private IActorRef _coordinator = ActorRefs.Nobody;
