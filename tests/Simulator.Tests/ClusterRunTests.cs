@@ -70,7 +70,7 @@ public sealed partial class ClusterRunTests : IDisposable
     public async Task Killing_a_worker_mid_run_rehomes_its_devices_and_the_report_names_the_node_loss()
     {
         var outDir = Path.Combine(_dir, "kill");
-        var scenario = Scenario("kill", 90, "50s", ramp: "2s");
+        var scenario = Scenario("kill", 90, "75s", ramp: "2s"); // a killed worker is downed ~25 s after (ClusterHosting.Timing)
         using var run = StartRun(scenario, "--nodes", "3", "--out", outDir, "--quiet");
         try
         {
