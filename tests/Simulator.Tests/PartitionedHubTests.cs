@@ -285,12 +285,7 @@ public sealed class PartitionedHubTests : IDisposable
 
     private Process StartHub(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        start.ArgumentList.Add(Fleetsim.Dll);
-        start.ArgumentList.Add("hub");
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(Fleetsim.StartInfo(_dir, ["hub", .. args]))!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -298,26 +293,11 @@ public sealed class PartitionedHubTests : IDisposable
         return process;
     }
 
-    private static async Task WaitForFileAsync(string path, Process owner)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!File.Exists(path))
-        {
-            Assert.False(owner.HasExited, $"the hub exited with code {(owner.HasExited ? owner.ExitCode : 0)} before writing its state file");
-            Assert.True(DateTime.UtcNow < deadline, "no state file within 90 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForFileAsync(string path, Process owner) =>
+        Poll.UntilAsync(() => File.Exists(path), "state file", TimeSpan.FromSeconds(90),
+            () => owner.HasExited ? $"the hub exited with code {owner.ExitCode}" : null);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan limit) => Poll.UntilAsync(condition, what, limit);
 
     private static bool Exited(int pid)
     {
