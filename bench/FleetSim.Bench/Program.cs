@@ -1,6 +1,7 @@
 using FleetSim.Bench;
 
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
@@ -15,6 +16,17 @@ double Fraction(string name, double fallback)
     return i >= 0 && i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : fallback;
 }
 
+if (what == "peer-gen") // a generator child of `peer`: its own process, its lines on stdout
+{
+    var generatorArgs = FleetSim.Bench.Peer.GeneratorArgs.Parse(args[2..]);
+    return args[1] switch
+    {
+        "raw" => await FleetSim.Bench.Peer.RawMqttFleet.RunAsync(generatorArgs),
+        "fleetsim" => await FleetSim.Bench.Peer.FleetSimFleet.RunAsync(generatorArgs),
+        _ => 2,
+    };
+}
+
 Console.WriteLine($"# FleetSim benchmarks ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
 Console.WriteLine();
 if (what is "micro" or "all")
@@ -23,3 +35,10 @@ if (what is "fleet" or "all")
     await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--rate", 0));
 if (what is "soak")
     await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60));
+if (what is "sendlag")
+    await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
+if (what is "peer")
+    return await FleetSim.Bench.Peer.PeerBenchmark.RunAsync(Arg("--devices", 1000), Arg("--seconds", 60), Fraction("--rate", 1), Fraction("--connect-rate", 200),
+        args.Contains("--no-node"), args.Contains("--no-connect"),
+        Array.IndexOf(args, "--only") is var only and >= 0 && only + 1 < args.Length ? args[only + 1].Split(',').ToHashSet() : null);
+return 0;

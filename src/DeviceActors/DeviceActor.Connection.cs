@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.Protocol;
 
@@ -200,6 +201,11 @@ public sealed partial class DeviceActor
             OnTelemetryTick();
             ConnectOnDemand();
         });
+        Receive<TelemetryWakeUp>(w =>
+        {
+            OnTelemetryWakeUp(w);
+            ConnectOnDemand();
+        });
         Receive<ReportTick>(_ => ConnectOnDemand());
         Receive<UploadTick>(_ => ConnectOnDemand());
         Receive<Stop>(_ => EnterStopped("stopped", Sender));
@@ -280,6 +286,7 @@ public sealed partial class DeviceActor
     private void Background()
     {
         Receive<TelemetryTick>(_ => OnTelemetryTick());
+        Receive<TelemetryWakeUp>(OnTelemetryWakeUp);
         ReceiveBehaviourControl();
         Receive<TelemetryAcked>(OnTelemetryAcked);
         Receive<TelemetryFailed>(OnTelemetryFailed);
@@ -400,7 +407,7 @@ public sealed partial class DeviceActor
     private void BeginStopping(IActorRef requester)
     {
         _stopRequester = requester;
-        Timers.Cancel(TelemetryTimer);
+        StopTelemetrySchedule();
         Timers.Cancel(ReportTimer);
         Timers.Cancel(UploadTimer);
         Timers.Cancel(SasTimer);

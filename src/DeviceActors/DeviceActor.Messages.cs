@@ -63,7 +63,8 @@ public sealed partial class DeviceActor
 
     internal sealed record SubscribeFailed(int Generation, Exception Error);
 
-    internal sealed record TelemetryAcked(int Generation, long Sequence);
+    /// <summary>PUBACK of message <paramref name="Sequence"/>; <paramref name="AckTimestamp"/> is when the transport completed it (not when the actor got to it).</summary>
+    internal sealed record TelemetryAcked(int Generation, long Sequence, long AckTimestamp);
 
     internal sealed record TelemetryFailed(int Generation, long Sequence, Exception Error);
 

@@ -15,9 +15,10 @@ public sealed partial class DeviceActor
 {
     private static readonly Action<Task, object?> PublishContinuation = static (task, state) =>
     {
+        // The PUBACK time is taken here, where the transport completes, not after a hop through the mailbox.
         var p = (PendingPublish)state!;
         p.Device.Tell(task.IsCompletedSuccessfully
-            ? new TelemetryAcked(p.Generation, p.Sequence)
+            ? new TelemetryAcked(p.Generation, p.Sequence, p.Time.GetTimestamp())
             : new TelemetryFailed(p.Generation, p.Sequence, task.Exception?.GetBaseException() ?? new TaskCanceledException()));
     };
 
@@ -28,8 +29,9 @@ public sealed partial class DeviceActor
     private bool _paused;
     private TimeSpan? _intervalOverride;
     private bool _tooLargeReported;
+    private TelemetryRegistration? _telemetrySchedule;
 
-    private sealed record PendingPublish(IActorRef Device, int Generation, long Sequence);
+    private sealed record PendingPublish(IActorRef Device, int Generation, long Sequence, TimeProvider Time);
 
     /// <summary>Starts the periodic behaviours once, at the first Running; they keep their rhythm across reconnects.</summary>
     private void StartBehaviours()
@@ -41,49 +43,66 @@ public sealed partial class DeviceActor
             return;
         if (_options.Telemetry is { } telemetry)
         {
-            if (telemetry.StartJitter > TimeSpan.Zero)
-            {
-                var delay = TimeSpan.FromTicks((long)(_random.NextDouble() * telemetry.StartJitter.Ticks));
-                Timers.StartSingleTimer(TelemetryTimer, TelemetryStartDue.Instance, delay);
-            }
+            var jitter = telemetry.StartJitter > TimeSpan.Zero
+                ? TimeSpan.FromTicks((long)(_random.NextDouble() * telemetry.StartJitter.Ticks))
+                : TimeSpan.Zero;
+            if (jitter > TimeSpan.Zero && _group.TelemetryScheduler is null)
+                Timers.StartSingleTimer(TelemetryTimer, TelemetryStartDue.Instance, jitter);
             else
-            {
-                BeginTelemetry();
-            }
+                StartTelemetrySchedule(_options.Time.GetTimestamp() + ToTimestampTicks(jitter)); // the first message at once (or after its jitter)
         }
 
         StartPeriodicBehaviours();
     }
 
-    private void BeginTelemetry()
+    /// <summary>
+    /// Messages are due at <paramref name="firstDue"/> and every interval after it. The group's precise scheduler (or,
+    /// in virtual time, an Akka timer) wakes the device; the device's own schedule says which messages are due.
+    /// </summary>
+    private void StartTelemetrySchedule(long firstDue)
     {
-        StartTelemetryTimer();
-        Self.Tell(TelemetryTick.Instance); // the first message goes at once, the rest on the timer
+        StopTelemetrySchedule();
+        var interval = _intervalOverride ?? _options.Telemetry!.Interval;
+        _intervalTimestampTicks = ToTimestampTicks(interval);
+        _nextTelemetryTimestamp = firstDue;
+        if (_group.TelemetryScheduler is { } scheduler)
+        {
+            _telemetrySchedule = scheduler.Schedule(Self, firstDue, _intervalTimestampTicks);
+            return;
+        }
+
+        var delay = _options.Time.GetElapsedTime(_options.Time.GetTimestamp(), firstDue);
+        if (delay <= TimeSpan.Zero)
+        {
+            Self.Tell(TelemetryTick.Instance);
+            delay = interval;
+        }
+
+        Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, delay, interval);
     }
 
-    private void StartTelemetryTimer()
+    private void StopTelemetrySchedule()
     {
-        var interval = _intervalOverride ?? _options.Telemetry!.Interval;
-        _intervalTimestampTicks = (long)(interval.TotalSeconds * _options.Time.TimestampFrequency);
-        _nextTelemetryTimestamp = _options.Time.GetTimestamp();
-        Timers.StartPeriodicTimer(TelemetryTimer, TelemetryTick.Instance, interval, interval);
+        Timers.Cancel(TelemetryTimer);
+        _telemetrySchedule?.Cancel();
+        _telemetrySchedule = null;
     }
+
+    private long ToTimestampTicks(TimeSpan span) =>
+        (long)((Int128)span.Ticks * _options.Time.TimestampFrequency / TimeSpan.TicksPerSecond);
 
     private void ReceiveBehaviourControl()
     {
         Receive<TelemetryStartDue>(_ =>
         {
             if (_behavioursStarted && !_paused)
-                BeginTelemetry();
+                StartTelemetrySchedule(_options.Time.GetTimestamp());
         });
         Receive<SetTelemetryInterval>(s =>
         {
             _intervalOverride = s.Interval;
             if (_behavioursStarted && !_paused && _options.Telemetry is not null)
-            {
-                StartTelemetryTimer();
-                _nextTelemetryTimestamp += _intervalTimestampTicks; // next message one new interval from now
-            }
+                StartTelemetrySchedule(_options.Time.GetTimestamp() + ToTimestampTicks(s.Interval)); // next message one new interval from now
         });
         Receive<SetPaused>(s =>
         {
@@ -94,14 +113,14 @@ public sealed partial class DeviceActor
                 return;
             if (_paused)
             {
-                Timers.Cancel(TelemetryTimer);
+                StopTelemetrySchedule();
                 Timers.Cancel(ReportTimer);
                 Timers.Cancel(UploadTimer);
                 return;
             }
 
-            if (_options.Telemetry is not null)
-                StartTelemetryTimer();
+            if (_options.Telemetry is { } telemetry)
+                StartTelemetrySchedule(_options.Time.GetTimestamp() + ToTimestampTicks(_intervalOverride ?? telemetry.Interval));
             StartPeriodicBehaviours();
         });
     }
@@ -114,16 +133,53 @@ public sealed partial class DeviceActor
             Timers.StartPeriodicTimer(UploadTimer, UploadTick.Instance, upload.Interval, upload.Interval);
     }
 
+    private void OnTelemetryWakeUp(TelemetryWakeUp wakeUp)
+    {
+        wakeUp.Registration.Taken(); // the scheduler may tell the next one now
+        if (ReferenceEquals(wakeUp.Registration, _telemetrySchedule))
+            OnTelemetryTick();
+    }
+
+    /// <summary>Makes every message whose intended time has come (more than one when the device fell behind).</summary>
     private void OnTelemetryTick()
     {
         var telemetry = _options.Telemetry;
         if (telemetry is null || _state is DeviceState.Stopping or DeviceState.Stopped)
             return;
 
-        // The schedule, not the tick's arrival, is the intended send time (no coordinated omission).
-        var intended = _nextTelemetryTimestamp;
-        _nextTelemetryTimestamp += _intervalTimestampTicks;
+        var now = _options.Time.GetTimestamp();
+        var maxLag = telemetry.MaxSendLag is { } max ? ToTimestampTicks(max) : long.MaxValue;
+        while (_nextTelemetryTimestamp <= now)
+        {
+            // The schedule, not the wake-up's arrival, is the intended send time (no coordinated omission).
+            var intended = _nextTelemetryTimestamp;
+            _nextTelemetryTimestamp += _intervalTimestampTicks;
+            if (maxLag != long.MaxValue && IsGeneratorLimited(intended, maxLag))
+            {
+                _metrics.Skipped.Increment(); // the generator's limit: reported, not queued
+                continue;
+            }
 
+            MakeTelemetry(telemetry, intended);
+        }
+    }
+
+    /// <summary>
+    /// Too late to make: more than the max send lag behind (measured now, not at the wake-up: making takes time), or a
+    /// backlog message of a catch-up that could not go at once. A generator that is on time makes one message per
+    /// wake-up, which waits in the queue when the hub holds the window (the hub's limit); only the generator's own
+    /// backlog is skipped, so its shortfall is counted instead of queued.
+    /// </summary>
+    private bool IsGeneratorLimited(long intended, long maxLag)
+    {
+        if (_options.Time.GetTimestamp() - intended > maxLag)
+            return true;
+        var backlog = _nextTelemetryTimestamp <= _options.Time.GetTimestamp(); // a later message is due already
+        return backlog && _state == DeviceState.Running && (_telemetry.WindowFull || _telemetry.Queued > 0);
+    }
+
+    private void MakeTelemetry(TelemetryOptions telemetry, long intended)
+    {
         var canSendNow = _state == DeviceState.Running && !_telemetry.WindowFull && _telemetry.Queued == 0;
         if (!canSendNow && (_telemetry.QueueFull || (_state != DeviceState.Running && telemetry.OfflinePolicy == OfflinePolicy.Drop)))
         {
@@ -161,6 +217,9 @@ public sealed partial class DeviceActor
             Length = length,
             DynamicSuffix = dynamicSuffix,
         };
+        // The generator's own lag: intended time -> started here (handed to the transport now, or queued behind
+        // the window or a lost connection, which is the hub's or the network's wait, not the generator's).
+        _metrics.SendLag.RecordOk(_options.Time.GetElapsedTime(intended));
         if (canSendNow)
         {
             Publish(ref item);
@@ -238,7 +297,7 @@ public sealed partial class DeviceActor
             task = Task.FromException(e);
         }
 
-        task.ContinueWith(PublishContinuation, new PendingPublish(Self, _generation, item.Sequence), CancellationToken.None,
+        task.ContinueWith(PublishContinuation, new PendingPublish(Self, _generation, item.Sequence, _options.Time), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -247,7 +306,7 @@ public sealed partial class DeviceActor
         // A late PUBACK of an old connection still proves delivery; a second PUBACK of a re-sent message finds nothing.
         if (!_telemetry.TryRemoveInFlight(ack.Sequence, out var item))
             return;
-        _metrics.Telemetry.RecordOk(_options.Time.GetElapsedTime(item.IntendedTimestamp));
+        _metrics.Telemetry.RecordOk(_options.Time.GetElapsedTime(item.IntendedTimestamp, ack.AckTimestamp));
         _metrics.Acked.Increment();
         _group.GroupCounters?.Acked.Increment();
         ArrayPool<byte>.Shared.Return(item.Buffer);

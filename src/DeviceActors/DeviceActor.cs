@@ -89,6 +89,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
             _options.ConnectionObserver?.Disconnected(_identity.Index);
         }
 
+        StopTelemetrySchedule();
         _telemetry.Clear();
         _transport?.Dispose();
         _transport = null;
@@ -150,6 +151,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
     private void EnterStopped(string reason, IActorRef? requester = null)
     {
         Timers.CancelAll();
+        StopTelemetrySchedule();
         _behavioursStarted = false; // a device started again after a ramp-down starts its behaviours again
         _stoppedReason = reason;
         if (_generation != 0)

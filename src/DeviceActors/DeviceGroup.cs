@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.Protocol;
 
@@ -41,6 +42,8 @@ public sealed class DeviceGroup : IDisposable
         if (options.Twin is not null) subscriptions |= Subscriptions.TwinResponses | Subscriptions.TwinDesired;
         Subscriptions = subscriptions;
         UploadBody = new byte[options.FileUpload?.SizeBytes ?? 0];
+        if (telemetry is not null)
+            TelemetryScheduler = options.TelemetryScheduler ?? (options.Time == TimeProvider.System ? PreciseTelemetryScheduler.Shared : null);
         _http = new Lazy<HttpClient>(() => CreateHttpClient(options));
     }
 
@@ -60,6 +63,9 @@ public sealed class DeviceGroup : IDisposable
     internal int StaticPropertyBytes { get; }
 
     internal Subscriptions Subscriptions { get; }
+
+    /// <summary>Wakes the group's devices for telemetry; null: each device's Akka timer (virtual time).</summary>
+    internal ITelemetryScheduler? TelemetryScheduler { get; }
 
     /// <summary>HTTPS client for the file uploads of SAS devices, shared by the group, trusting what the MQTT connection trusts.</summary>
     internal HttpClient Http => _http.Value;

@@ -60,7 +60,15 @@ public sealed class DeviceMetrics
         Connected = metrics.Gauge(Gauges.DevicesConnected);
         ConnectAttempts = metrics.Counter(RecoveryMetrics.ConnectAttempts);
         QueuedOffline = metrics.Counter(RecoveryMetrics.TelemetryQueuedOffline);
+        SendLag = metrics.Operation(GeneratorMetrics.SendLag);
+        Skipped = metrics.Counter(GeneratorMetrics.Skipped);
     }
+
+    /// <summary>The generator's own lag: intended send time -> message started.</summary>
+    public OperationMetrics SendLag { get; }
+
+    /// <summary>Messages the generator was too late to make (generator-limited).</summary>
+    public Counter Skipped { get; }
 
     /// <summary>Connection losses, reconnects and stops of every device (recovery after faults is computed from them).</summary>
     public RecoveryLog Recovery => _metrics.Recovery;

@@ -67,6 +67,14 @@ public sealed record DeviceOptions
     /// <summary>Proxy for MQTT (TCP or WebSockets) and file-upload HTTPS (the SDKs' proxy_options); null connects directly.</summary>
     public Proxy.ProxyOptions? Proxy { get; init; }
 
+    /// <summary>
+    /// A loopback relay that MQTT over TCP goes through (<c>fleetsim run</c>'s chaos proxy, <c>hub.chaos</c>): an HTTP
+    /// CONNECT tunnel whose request names the device (header <see cref="Proxy.HttpConnectStreamProvider.DeviceHeader"/>), so
+    /// the relay can fault devices by id. TLS runs end to end with the hub (its host name and certificate are checked as
+    /// without the relay). WebSockets and file uploads do not use it. Null connects directly.
+    /// </summary>
+    public System.Net.DnsEndPoint? Relay { get; init; }
+
     /// <summary>Path of the WebSocket endpoint (IoT Hub: /$iothub/websocket).</summary>
     public string WebSocketPath { get; init; } = "/$iothub/websocket";
 
@@ -141,6 +149,12 @@ public sealed record DeviceOptions
     /// <summary>Clock for intended-start timestamps and SAS expiry (tests may pass a fake).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Wakes devices when telemetry is due. Null: <see cref="Telemetry.PreciseTelemetryScheduler.Shared"/> when
+    /// <see cref="Time"/> is the system clock, else the device's Akka timers (virtual time in tests).
+    /// </summary>
+    public Telemetry.ITelemetryScheduler? TelemetryScheduler { get; init; }
+
     /// <summary>Reads a trusted CA certificate from PEM (e.g. the emulator's CaCertificatePem) once, for a whole group.</summary>
     /// <exception cref="FormatException">The text holds no PEM certificate.</exception>
     public static X509Certificate2 CaFromPem(string pem)
@@ -193,6 +207,8 @@ public sealed record DeviceOptions
         if (CipherSuites is not null && OperatingSystem.IsWindows())
             errors.Add("device options: cipher suites cannot be chosen on Windows (.NET's CipherSuitesPolicy is not supported there)");
         if (Proxy?.Validate() is { } proxy) errors.Add("device options: " + proxy);
+        if (Relay is not null && (Proxy is not null || Transport != DeviceTransportKind.Mqtt))
+            errors.Add("device options: a relay carries MQTT over TCP only, and not through another proxy");
         if (Retry.Validate() is { } retry) errors.Add("device options: " + retry);
         if (Telemetry?.Validate() is { } telemetry) errors.Add("device options: " + telemetry);
         if (Twin?.Validate() is { } twin) errors.Add("device options: " + twin);

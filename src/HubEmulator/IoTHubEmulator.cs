@@ -109,7 +109,7 @@ public sealed class IoTHubEmulator : IAsyncDisposable
         await File.WriteAllTextAsync(caPath, certificates.CaPem, ct).ConfigureAwait(false);
 
         var serviceKey = options.ServiceKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        var ingest = new IngestAccounting();
+        var ingest = new IngestAccounting(time, IngestAccounting.DefaultRunIdleTimeout);
         var registry = new DeviceRegistry(
             time, (id, identity) => new RegisteredDevice(identity, ingest.CounterFor(id), new DeviceTwin(time.GetUtcNow())));
         var faults = new FaultInjector(time);

@@ -22,6 +22,19 @@ public static class Operations
     ];
 }
 
+/// <summary>
+/// The load generator's own timing, so a report shows FleetSim measured the hub and not itself: how late each
+/// telemetry message was started against its intended time, and how many it could not make at all.
+/// </summary>
+public static class GeneratorMetrics
+{
+    /// <summary>Operation (latency only): intended send time -> the device started the message (handed to the transport, or queued).</summary>
+    public const string SendLag = "generator.sendLag";
+
+    /// <summary>Counter: messages not made because the generator was behind by more than the max send lag (generator-limited).</summary>
+    public const string Skipped = "generator.skipped";
+}
+
 /// <summary>Well-known counter names.</summary>
 public static class Counters
 {

@@ -44,6 +44,12 @@ public sealed class RecoveryRunTests : IDisposable
         Assert.Equal(0, recovery["neverReconnected"]!.GetValue<int>());
         Assert.Equal(12, report["convergence"]!["checked"]!.GetValue<int>());
         Assert.Equal(0, report["convergence"]!["diverged"]!.GetValue<int>());
+        // The fault is drawn where the time series (seconds since run.start) shows the connections it dropped.
+        var scenarioStart = report["run"]!["scenarioStartSeconds"]!.GetValue<double>();
+        var drawnAt = report["faults"]![0]!["atSeconds"]!.GetValue<double>() + scenarioStart;
+        var firstLoss = report["timeSeries"]!.AsArray().First(p => p!["connectionsLost"]!.GetValue<double>() > 0)!["seconds"]!.GetValue<double>();
+        Assert.True(scenarioStart > 0, "the scenario's clock starts after the hub and registration");
+        Assert.InRange(firstLoss, drawnAt, drawnAt + 3);
         Assert.Contains("recovery of fault at (s)", await File.ReadAllTextAsync(Path.Combine(outDir, "summary.md")), StringComparison.Ordinal);
     }
 }

@@ -18,13 +18,20 @@ public sealed class HttpConnectStreamProvider : IMqttClientStreamProvider
     /// <summary>An answer header longer than this is not an HTTP proxy talking.</summary>
     private const int MaxHeaderBytes = 16 * 1024;
 
+    /// <summary>The request header naming the device, sent when the provider is made for one device (a relay such as the chaos proxy).</summary>
+    public const string DeviceHeader = "FleetSim-Device";
+
     private readonly ProxyOptions _proxy;
     private readonly string? _authorization;
+    private readonly string? _deviceId;
 
-    public HttpConnectStreamProvider(ProxyOptions proxy)
+    /// <param name="proxy">The proxy.</param>
+    /// <param name="deviceId">When set, every CONNECT request names this device in a <see cref="DeviceHeader"/> header.</param>
+    public HttpConnectStreamProvider(ProxyOptions proxy, string? deviceId = null)
     {
         ArgumentNullException.ThrowIfNull(proxy);
         _proxy = proxy;
+        _deviceId = deviceId;
         if (proxy.UserName is not null)
             _authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{proxy.UserName}:{proxy.Password}"));
     }
@@ -42,6 +49,8 @@ public sealed class HttpConnectStreamProvider : IMqttClientStreamProvider
             .Append("Host: ").Append(target).Append("\r\n");
         if (_authorization is not null)
             request.Append("Proxy-Authorization: ").Append(_authorization).Append("\r\n");
+        if (_deviceId is not null)
+            request.Append(DeviceHeader).Append(": ").Append(_deviceId).Append("\r\n");
         request.Append("\r\n");
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), cancellationToken).ConfigureAwait(false);
 

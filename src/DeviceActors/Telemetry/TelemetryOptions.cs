@@ -78,12 +78,20 @@ public sealed record TelemetryOptions
 
     public OfflinePolicy OfflinePolicy { get; init; } = OfflinePolicy.Queue;
 
+    /// <summary>
+    /// When the generator itself falls this far behind a message's intended send time (the machine cannot keep the
+    /// asked rate), the message is not made: it is counted as <c>generator.skipped</c> (the generator's limit), so
+    /// the shortfall is reported instead of growing queues. Null: every message is made, however late.
+    /// </summary>
+    public TimeSpan? MaxSendLag { get; init; }
+
     public string? Validate()
     {
         if (Interval <= TimeSpan.Zero) return $"telemetry interval must be positive (found {Interval})";
         if (StartJitter < TimeSpan.Zero) return $"telemetry start jitter must be 0 or more (found {StartJitter})";
         if (InFlightWindow is < 1 or > 65535) return $"telemetry in-flight window must be 1..65535 (found {InFlightWindow})";
         if (OfflineQueueCapacity < 0) return $"telemetry offline queue capacity must be 0 or more (found {OfflineQueueCapacity})";
+        if (MaxSendLag is { } lag && lag <= TimeSpan.Zero) return $"telemetry max send lag must be positive (found {lag})";
         if (Payload.MaxLength < 0) return "telemetry payload reports a negative maximum length";
         return null;
     }

@@ -37,7 +37,7 @@ public readonly record struct ConnectionTarget(string Host, int Port, string Upl
         // Only a direct MQTT/TCP connection to a loopback address is bound: any 127.x address is a valid source for it,
         // and each source address has its own ~28k ephemeral ports towards one destination.
         IPAddress? local = null;
-        if (options.LocalAddresses.Count > 0 && !ws && options.Proxy is null && IsLoopbackV4(host))
+        if (options.LocalAddresses.Count > 0 && !ws && options.Proxy is null && options.Relay is null && IsLoopbackV4(host))
             local = options.LocalAddresses[identity.Index % options.LocalAddresses.Count];
         return new ConnectionTarget(host, port, uploadHost, https, local);
     }

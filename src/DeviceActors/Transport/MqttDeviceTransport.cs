@@ -79,6 +79,8 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             builder = builder.WithTcpServer(target.Host, target.Port);
             if (proxy is not null) // the channel puts TLS on the tunnel, with the hub's name as SNI
                 builder = builder.WithStreamProvider(Proxy.ProxyConnection.For(proxy));
+            else if (options.Relay is { } relay) // one provider per device: its CONNECT request names the device
+                builder = builder.WithStreamProvider(new Proxy.HttpConnectStreamProvider(new Proxy.ProxyOptions(Proxy.ProxyKind.Http, relay.Host, relay.Port), identity.DeviceId));
         }
 
         _options = builder.Build();

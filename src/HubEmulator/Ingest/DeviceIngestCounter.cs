@@ -30,6 +30,9 @@ internal sealed class DeviceIngestCounter
 
     public string DeviceId { get; }
 
+    /// <summary>Messages counted so far (a cheap read for the idle sweep).</summary>
+    public long Ingested => Interlocked.Read(ref _ingested);
+
     /// <summary>Counts a message without a sequence number.</summary>
     public void Record() => Interlocked.Increment(ref _ingested);
 
@@ -92,14 +95,15 @@ internal sealed class DeviceIngestCounter
         }
 
         var last = Volatile.Read(ref _lastRun);
-        if (last is not null && runId.SequenceEqual(last.RunId))
+        if (last is not null && !last.Run.Forgotten && runId.SequenceEqual(last.RunId))
         {
             return last.Counter;
         }
 
         var id = runId.ToString();
-        var counter = _owner.CounterFor(id, DeviceId);
-        Volatile.Write(ref _lastRun, new RunCounter(id, counter));
+        var run = _owner.Run(id);
+        var counter = run.CounterFor(DeviceId);
+        Volatile.Write(ref _lastRun, new RunCounter(id, run, counter));
         return counter;
     }
 
@@ -111,7 +115,7 @@ internal sealed class DeviceIngestCounter
         }
     }
 
-    private sealed record RunCounter(string RunId, DeviceIngestCounter Counter);
+    private sealed record RunCounter(string RunId, RunIngest Run, DeviceIngestCounter Counter);
 
     private static ulong[] NewWindowAllSeen()
     {

@@ -125,6 +125,12 @@ public static class HtmlReportWriter
         Row(html, "telemetry sent / acked", N(t.Sent) + " / " + N(t.Acked));
         Row(html, "telemetry ingested by hub", t.Ingested is { } i ? N(i) : "not reported by this hub");
         Row(html, "lost / duplicated", t.Lost is null ? "not reported" : N(t.Lost.Value) + " / " + N(t.Duplicated ?? 0));
+        if (report.Generator is { } g)
+        {
+            Row(html, "generator send lag p50 / p99 / max (ms)", F(g.SendLag.P50) + " / " + F(g.SendLag.P99) + " / " + F(g.SendLag.Max));
+            Row(html, "generator-limited (messages too late to make)", g.Limited ? "yes: " + N(g.Skipped) : "no");
+        }
+
         var failedThresholds = report.Thresholds.Count(static r => !r.Passed);
         Row(html, "thresholds failed", $"{failedThresholds} of {report.Thresholds.Count}");
         html.Append("</table>\n");

@@ -27,7 +27,9 @@ internal static class ReportCharts
             x[i] = series[i].Seconds;
         }
 
-        var faults = report.Faults;
+        // Faults count on the scenario's clock, the time series from the run's start (which includes registration).
+        var faultOffset = report.Run.ScenarioStartSeconds ?? 0;
+        var faults = faultOffset == 0 ? report.Faults : [.. report.Faults.Select(f => f with { AtSeconds = f.AtSeconds + faultOffset })];
         var charts = new List<ChartFragment>
         {
             TimeChart(faults, "Connected devices", "devices", x, Downsampling.Mean, ConnectedLines(report)),

@@ -65,6 +65,7 @@ public static class ReportBuilder
             Cluster = inputs.ClusterEvents is { } events ? ClusterSectionBuilder.Build(metrics, events, run.DurationSeconds) : null,
             Recovery = inputs.Recovery,
             Convergence = inputs.Convergence,
+            Generator = BuildGenerator(metrics),
         };
     }
 
@@ -79,10 +80,21 @@ public static class ReportBuilder
 
         foreach (var (name, op) in metrics.Operations)
         {
-            latency[name] = ToReport(op, seconds);
+            if (name != GeneratorMetrics.SendLag) // the generator's own timing is its own section, not an operation
+                latency[name] = ToReport(op, seconds);
         }
 
         return latency;
+    }
+
+    /// <summary>The generator's send lag and skipped messages; null when no telemetry was made.</summary>
+    private static GeneratorSection? BuildGenerator(MetricsSnapshot metrics)
+    {
+        var skipped = CounterOf(metrics, GeneratorMetrics.Skipped);
+        if (!metrics.Operations.TryGetValue(GeneratorMetrics.SendLag, out var lag) && skipped == 0)
+            return null;
+        var s = lag?.Latency ?? LatencyStats.Empty;
+        return new GeneratorSection(new LatencyBrief(lag?.OkCount ?? 0, s.P50Ms, s.P99Ms, s.MaxMs), skipped);
     }
 
     private static OperationReport ToReport(OperationSnapshot? op, double seconds)

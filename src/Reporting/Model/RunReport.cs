@@ -33,7 +33,24 @@ public sealed record RunReport(
 
     /// <summary>The end-of-run twin convergence check; null when no device has twin behaviour.</summary>
     public ConvergenceSection? Convergence { get; init; }
+
+    /// <summary>The load generator's own timing (send lag, messages it was too late to make); null in older reports.</summary>
+    public GeneratorSection? Generator { get; init; }
 }
+
+/// <summary>
+/// How far FleetSim itself was from its schedule: <see cref="SendLag"/> is intended send time -> message started
+/// (milliseconds), so a user sees the latencies measure the hub and not the generator. <see cref="Skipped"/> counts
+/// messages the generator was too late to make at all; <see cref="Limited"/> is true when there were any (the run
+/// was generator-limited: the machine could not make the asked rate).
+/// </summary>
+public sealed record GeneratorSection(LatencyBrief SendLag, long Skipped)
+{
+    public bool Limited => Skipped > 0;
+}
+
+/// <summary>A short latency summary in milliseconds.</summary>
+public sealed record LatencyBrief(long Count, double P50, double P99, double Max);
 
 /// <summary>
 /// A fault event of the run (one per firing of a scenario fault: <c>hub.embedded.faults</c> or <c>hub.chaos.faults</c>):
@@ -52,7 +69,7 @@ public sealed record FaultRecord(double AtSeconds, string Description, bool Appl
     /// <summary>When the fault's period ends, in seconds from the start of the run; null for instant faults.</summary>
     public double? EndSeconds { get; init; }
 
-    /// <summary>How many device connections the fault dropped or silenced (for the proxy: connections, as it cannot see device ids).</summary>
+    /// <summary>How many device connections the fault dropped or silenced (the chaos proxy knows each tunnel's device too).</summary>
     public int Affected { get; init; }
 
     /// <summary>
@@ -97,6 +114,14 @@ public sealed record RunSection(
     /// YAML-like text, secrets redacted: with <see cref="CommandLine"/>, what it takes to reproduce the run.
     /// </summary>
     public string? EffectiveScenario { get; init; }
+
+    /// <summary>
+    /// Seconds from <see cref="Start"/> to the start of the scenario's clock (the runner's start, after hub setup and
+    /// registration), on which <see cref="FaultRecord.AtSeconds"/> and the load phases count; the time series count from
+    /// <see cref="Start"/>, so a fault is drawn at <c>AtSeconds + ScenarioStartSeconds</c>. Null when the runner never
+    /// started, and in older reports.
+    /// </summary>
+    public double? ScenarioStartSeconds { get; init; }
 }
 
 /// <summary>Values of <see cref="RunSection.HubKind"/>.</summary>

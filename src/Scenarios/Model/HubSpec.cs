@@ -10,6 +10,16 @@ public abstract record HubSpec
     /// false keeps only the warnings and lets the hub throttle (CONNACK 3, late acknowledgements).
     /// </summary>
     public bool Pace { get; init; } = true;
+
+    /// <summary>
+    /// <c>hub.chaos</c>: network faults the run's chaos proxy applies between the devices and an existing hub (named by
+    /// connectionString, --hub or --hub-state); empty: no proxy. Only the kinds a proxy can apply (dropConnections,
+    /// refuseConnects, blackhole, latency, hubRestart).
+    /// </summary>
+    public IReadOnlyList<FaultSpec> Chaos { get; init; } = [];
+
+    /// <summary>Where <c>hub.chaos</c> is in the scenario file (line:column), for errors that depend on the command line.</summary>
+    public string? ChaosAt { get; init; }
 }
 
 /// <summary>The in-process emulator, with its throttling quotas and scheduled faults.</summary>

@@ -26,6 +26,66 @@ internal static class HubParser
         {
             return null;
         }
+        if (!hub.Has("chaos"))
+        {
+            return Hub(ctx, hub);
+        }
+        var chaos = Chaos(ctx, hub.Get("chaos")!, out var chaosOk);
+        if (hub.Has("embedded"))
+        {
+            ctx.Error(hub.KeyNode("chaos")!, "hub.chaos applies to an existing hub (connectionString, --hub or --hub-state), not to the embedded one",
+                "the embedded hub takes the same faults, and more, under hub.embedded.faults");
+            return null;
+        }
+        // Only chaos: the hub is named on the command line (--hub, --hub-state); the run checks that one is.
+        var spec = hub.Has("connectionString") ? Hub(ctx, hub) : EmbeddedHub.Default;
+        var at = hub.KeyNode("chaos")!.Start;
+        return spec is null || !chaosOk ? null : spec with { Chaos = chaos, ChaosAt = $"{at.Line}:{at.Column}" };
+    }
+
+    /// <summary>hub.chaos: a list of faults of the kinds a proxy can apply.</summary>
+    private static List<FaultSpec> Chaos(ParseContext ctx, YamlNode node, out bool ok)
+    {
+        var faults = new List<FaultSpec>();
+        ok = true;
+        if (node is not YamlSequenceNode sequence)
+        {
+            ctx.Error(node, $"hub.chaos: expected a list of faults, found {ParseContext.Describe(node)}", "e.g. chaos: [{at: 10s, dropConnections: {fraction: 0.1}}]");
+            ok = false;
+            return faults;
+        }
+        foreach (var item in sequence.Children)
+        {
+            var proxyKind = true;
+            if (item is YamlMappingNode mapping)
+            {
+                foreach (var (key, _) in mapping.Children)
+                {
+                    if (key is YamlScalarNode { Value: { } name } && FaultKinds.Contains(name) && !ChaosKinds.Contains(name))
+                    {
+                        ctx.Error(key, $"hub.chaos: {name} needs the hub's cooperation; the proxy can apply {string.Join(", ", ChaosKinds)}",
+                            "the embedded hub applies it under hub.embedded.faults");
+                        proxyKind = false;
+                    }
+                }
+            }
+            if (proxyKind && Fault(ctx, item) is { } fault)
+            {
+                faults.Add(fault);
+            }
+            else
+            {
+                ok = false;
+            }
+        }
+        return faults;
+    }
+
+    /// <summary>The kinds of hub.chaos: the network-level faults, applied by the chaos proxy.</summary>
+    public static readonly string[] ChaosKinds = ["dropConnections", "refuseConnects", "blackhole", "latency", "hubRestart"];
+
+    private static HubSpec? Hub(ParseContext ctx, ObjectReader hub)
+    {
         var kind = hub.ExactlyOne("hub", "embedded", "connectionString");
         var pace = hub.Bool("pace") ?? true;
         if (kind == "connectionString")

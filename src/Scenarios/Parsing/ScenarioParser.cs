@@ -81,18 +81,22 @@ internal static class ScenarioParser
     /// <summary>dropConnections.deviceId must name a device of the fleet; a fault's group must exist.</summary>
     private static void CheckFaultDevices(ParseContext ctx, ObjectReader top, Scenario scenario)
     {
-        if (scenario.Hub is not EmbeddedHub embedded || FaultNodes(top) is not { } faults)
+        foreach (var (specs, faults) in FaultLists(top, scenario.Hub))
         {
-            return;
+            CheckFaultDevices(ctx, scenario, specs, faults);
         }
-        for (var i = 0; i < faults.Children.Count && i < embedded.Options.Faults.Count; i++)
+    }
+
+    private static void CheckFaultDevices(ParseContext ctx, Scenario scenario, IReadOnlyList<FaultSpec> specs, YamlSequenceNode faults)
+    {
+        for (var i = 0; i < faults.Children.Count && i < specs.Count; i++)
         {
-            if (embedded.Options.Faults[i] is DropConnectionsFault { DeviceId: { } id } && !scenario.TryFindDevice(id, out _, out _))
+            if (specs[i] is DropConnectionsFault { DeviceId: { } id } && !scenario.TryFindDevice(id, out _, out _))
             {
                 ctx.Error(faults.Children[i], $"dropConnections names device '{id}', which no device group defines",
                     "ids: " + string.Join(", ", scenario.DeviceGroups.Select(g => $"{g.DeviceId(0)}..{g.DeviceId(g.Count - 1)}")));
             }
-            if (embedded.Options.Faults[i].Target is { Group: { } group } && scenario.Group(group) is null)
+            if (specs[i].Target is { Group: { } group } && scenario.Group(group) is null)
             {
                 var node = faults.Children[i] is YamlMappingNode f && f.Children.TryGetValue(new YamlScalarNode("group"), out var g) ? g : faults.Children[i];
                 ctx.Error(node, $"fault targets group '{group}', which is not defined",
@@ -109,17 +113,39 @@ internal static class ScenarioParser
             ? faultsNode as YamlSequenceNode
             : null;
 
+    /// <summary>hub.embedded.faults and hub.chaos, each with its YAML list (when every item parsed).</summary>
+    private static IEnumerable<(IReadOnlyList<FaultSpec> Specs, YamlSequenceNode Nodes)> FaultLists(ObjectReader top, HubSpec? hub)
+    {
+        if (hub is EmbeddedHub embedded && FaultNodes(top) is { } faults && faults.Children.Count == embedded.Options.Faults.Count)
+        {
+            yield return (embedded.Options.Faults, faults);
+        }
+        if (hub is { Chaos.Count: > 0 } && top.Get("hub") is YamlMappingNode hubNode
+            && hubNode.Children.TryGetValue(new YamlScalarNode("chaos"), out var chaosNode) && chaosNode is YamlSequenceNode chaos
+            && chaos.Children.Count == hub.Chaos.Count)
+        {
+            yield return (hub.Chaos, chaos);
+        }
+    }
+
     /// <summary>A fault scheduled at or after the end of the run would never happen: say so.</summary>
     private static void CheckFaultTimes(ParseContext ctx, ObjectReader top, HubSpec? hub, TimeSpan runLength)
     {
-        if (hub is not EmbeddedHub embedded || runLength <= TimeSpan.Zero
-            || FaultNodes(top) is not { } faults || faults.Children.Count != embedded.Options.Faults.Count)
+        if (runLength <= TimeSpan.Zero)
         {
             return;
         }
+        foreach (var (specs, faults) in FaultLists(top, hub))
+        {
+            CheckFaultTimes(ctx, specs, faults, runLength);
+        }
+    }
+
+    private static void CheckFaultTimes(ParseContext ctx, IReadOnlyList<FaultSpec> specs, YamlSequenceNode faults, TimeSpan runLength)
+    {
         for (var i = 0; i < faults.Children.Count; i++)
         {
-            var at = embedded.Options.Faults[i].At;
+            var at = specs[i].At;
             if (at >= runLength)
             {
                 var node = faults.Children[i] is YamlMappingNode f && f.Children.TryGetValue(new YamlScalarNode("at"), out var atNode) ? atNode : faults.Children[i];

@@ -21,6 +21,9 @@ public sealed record DeviceEndpoint(string HostName, string MqttHost, int MqttPo
     /// of <see cref="MqttHost"/>:<see cref="MqttPort"/>.
     /// </summary>
     public IReadOnlyList<PartitionEndpoint> Partitions { get; init; } = [];
+
+    /// <summary>The chaos proxy MQTT over TCP goes through (<c>hub.chaos</c>), TLS still end to end with the hub; null: direct.</summary>
+    public System.Net.DnsEndPoint? Relay { get; init; }
 }
 
 /// <summary>One partition of an emulated hub: its own MQTT/TLS and HTTPS (WebSockets, file upload) listeners.</summary>
@@ -83,6 +86,7 @@ public static class FleetPlanBuilder
             TlsProtocols = group.Tls.Versions,
             CipherSuites = group.Tls.CipherSuites,
             Proxy = group.Proxy,
+            Relay = ws ? null : endpoint.Relay,
             DebugDeviceIds = new HashSet<string>(group.DebugDevices, StringComparer.Ordinal),
             Transport = ws ? DeviceTransportKind.MqttWebSockets : DeviceTransportKind.Mqtt,
             KeepAlive = group.KeepAlive,
@@ -110,6 +114,9 @@ public static class FleetPlanBuilder
         };
     }
 
+    /// <summary>A message the generator could not start within this of its time is counted as generator.skipped, not queued.</summary>
+    public static readonly TimeSpan GeneratorMaxSendLag = TimeSpan.FromSeconds(1);
+
     private static TelemetryOptions Telemetry(DeviceGroup group, TelemetrySpec t, int seed, TimeProvider time)
     {
         // Constant values are encoded once per group; values with generators are rendered for every message.
@@ -135,6 +142,7 @@ public static class FleetPlanBuilder
             InFlightWindow = t.InFlight,
             OfflineQueueCapacity = t.Queue.Capacity,
             OfflinePolicy = t.Queue.WhenDisconnected == DisconnectedPolicy.Drop ? OfflinePolicy.Drop : OfflinePolicy.Queue,
+            MaxSendLag = GeneratorMaxSendLag,
         };
     }
 

@@ -105,6 +105,12 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            if (Chaos.ChaosRun.Check(loaded.Scenario, path, existingHub: !embeddedHub, cluster: nodes > 0 || clusterSetup is not null) is { } chaosError)
+            {
+                Console.Error.WriteLine("error: " + chaosError);
+                return ExitCodes.BadInput;
+            }
+
             Protocol.Tiers.HubTier? tier = null;
             if (parse.GetValue(tierOption) is { } tierName)
             {
@@ -165,6 +171,9 @@ public static class RunCommand
             o.WriteLine($"  devices    target {r.Devices.Target:N0}, connected peak {r.Devices.ConnectedPeak:N0}");
             var t = r.Telemetry;
             o.WriteLine($"  telemetry  sent {t.Sent:N0}, acked {t.Acked:N0}, ingested {Show(t.Ingested)}, lost {Show(t.Lost)}, duplicated {Show(t.Duplicated)}, dropped {t.Dropped:N0}");
+            if (r.Generator is { } g)
+                o.WriteLine($"  generator  send lag p50 {g.SendLag.P50:0.00} ms, p99 {g.SendLag.P99:0.00} ms, max {g.SendLag.Max:0.0} ms"
+                    + (g.Limited ? $"; GENERATOR-LIMITED: {g.Skipped:N0} messages too late to make (this machine could not keep the asked rate)" : ""));
             foreach (var (name, op) in r.Latency)
             {
                 if (op.Count + op.Failed == 0)

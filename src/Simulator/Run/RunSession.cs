@@ -75,6 +75,7 @@ public static class RunSession
         var hubKind = request.Hub is null && scenario.Hub is EmbeddedHub ? HubKinds.Embedded : HubKinds.External;
         var pacing = RunDevices.Pacing(request);
         ScenarioRunner.Finished? finished = null;
+        DateTimeOffset? scenarioStart = null; // the scenario's clock (fault at:, phases) starts here, after registration
         IngestTotals? ingest = null;
         var warnings = new List<string>();
         FaultSchedule? faults = null;
@@ -128,7 +129,15 @@ public static class RunSession
                 faults = scenario.Hub is EmbeddedHub { Options.Faults.Count: > 0 } embedded && hub.Kind == HubKinds.Embedded
                     ? new FaultSchedule([.. embedded.Options.Faults.Select(pacing.Shift)], hub.Emulator is { } emulator ? new EmulatorFaults(emulator.Faults) : new RestEmulatorFaults(service), scenario.GroupDeviceIds)
                     : null;
-                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, pacing, cancel, output, cluster, start);
+                // hub.chaos: the devices reach an existing hub through the chaos proxy, which applies those faults.
+                await using var chaos = scenario.Hub.Chaos.Count > 0 && hub.Kind == HubKinds.External ? Chaos.ChaosRun.Start(hub, scenario) : null;
+                if (chaos is not null)
+                {
+                    faults = new FaultSchedule([.. scenario.Hub.Chaos.Select(pacing.Shift)], new Chaos.ChaosFaults(chaos), scenario.GroupDeviceIds);
+                    output.WriteLine($"chaos proxy on {chaos.EndPoint.Host}:{chaos.EndPoint.Port}: {scenario.Hub.Chaos.Count} fault(s) between the devices and {hub.HostName}");
+                }
+
+                finished = await RunFleetAsync(request, hub, service, keys, metrics, faults, pacing, cancel, output, cluster, start, at => scenarioStart = at, chaos?.EndPoint);
                 outcome = finished.Outcome;
                 if (!finished.Completed)
                     exitCode = finished.Breach is null ? ExitCodes.RunFailed : ExitCodes.ThresholdsFailed;
@@ -183,6 +192,7 @@ public static class RunSession
                 Id = request.RunId,
                 CommandLine = request.CommandLine,
                 EffectiveScenario = EffectiveScenario.Describe(scenario),
+                ScenarioStartSeconds = scenarioStart is { } s ? Math.Round(Math.Max(0, (s - start).TotalSeconds), 3) : null,
             },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
@@ -249,7 +259,7 @@ public static class RunSession
 
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
         GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, Scenarios.Load.LoadPacing pacing, CancellationToken cancel, TextWriter output,
-        Cluster.ClusterFleet? cluster, DateTimeOffset start)
+        Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted, System.Net.DnsEndPoint? relay = null)
     {
         var scenario = request.Scenario;
         var duration = pacing.Duration;
@@ -280,7 +290,7 @@ public static class RunSession
             cluster?.Configure(akka); // devices on worker processes: this process joins as the coordinator
             akka.WithActors((system, registry) =>
             {
-                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions };
+                var endpoint = new DeviceEndpoint(hub.HostName, hub.MqttHost, hub.MqttPort, hub.HttpsPort, hub.TrustedCa) { Partitions = hub.Partitions, Relay = relay };
                 var plan = FleetPlanBuilder.Build(scenario, endpoint, keys, runId: request.RunId, pacing: pacing);
                 Scenarios.Load.IFleetDriver driver = cluster is null
                     ? new SupervisorFleetDriver(system.ActorOf(DeviceActors.Fleet.FleetSupervisor.Props(metrics), "fleet"), plan)
@@ -302,12 +312,16 @@ public static class RunSession
             var registry = host.Services.GetRequiredService<ActorRegistry>();
             var runner = await registry.GetAsync<ScenarioRunner>(CancellationToken.None);
             if (cluster is not null)
+            {
+                Cluster.ClusterFleet.AbortRunWhenAllWorkersLost(host.Services.GetRequiredService<ActorSystem>(), runner);
                 await cluster.StartWorkersAsync(host.Services.GetRequiredService<ActorSystem>(), output, cancel);
+            }
             using var stopLive = new CancellationTokenSource();
             var live = new LiveView(metrics, scenario.Name, duration, scenario.TotalDevices, request.Live).RunAsync(stopLive.Token);
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
             var limit = duration + TimeSpan.FromMinutes(2) + ScenarioRunner.StopTimeout;
             var system = host.Services.GetRequiredService<ActorSystem>();
+            scenarioStarted(system.Scheduler.Now); // the runner starts its clock on this Start, on the same scheduler
             var ask = runner.Ask<ScenarioRunner.Finished>(new ScenarioRunner.Start(), limit, CancellationToken.None);
             if (await Task.WhenAny(ask, system.WhenTerminated) != ask)
                 throw new InvalidOperationException("the actor system stopped before the run finished");

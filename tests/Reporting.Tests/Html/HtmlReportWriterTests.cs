@@ -109,6 +109,28 @@ public sealed partial class HtmlReportWriterTests : IDisposable
     }
 
     [Fact]
+    public void Fault_markers_sit_on_the_time_axis_of_the_run_not_of_the_scenario()
+    {
+        // The scenario's clock (fault at:) starts after registration, 8.5 s into the run; the charts count from the run's start.
+        var inputs = SampleReports.Inputs();
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), inputs with
+        {
+            Run = inputs.Run with { ScenarioStartSeconds = 8.5 },
+            Faults = [new FaultRecord(4, "dropped 3 connections", true), new FaultRecord(7, "failed: hub gone", false)],
+        });
+
+        var html = HtmlReportWriter.Render(report);
+        var json = System.Text.Json.JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
+
+        var markers = FaultMarkers().Matches(html);
+        Assert.NotEmpty(markers);
+        Assert.All(markers, m => Assert.Equal("12.5,15.5", m.Groups[1].Value));
+        Assert.Equal(8.5, json.GetProperty("run").GetProperty("scenarioStartSeconds").GetDouble());
+        Assert.Equal(4, json.GetProperty("faults")[0].GetProperty("atSeconds").GetDouble()); // the scenario's clock, as in the scenario file
+        Assert.Contains("| 4 | applied | dropped 3 connections |", MarkdownReportWriter.Render(report), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Long_series_are_downsampled_to_2000_points()
     {
         var report = SampleReports.Known(seconds: 3);
@@ -134,6 +156,9 @@ public sealed partial class HtmlReportWriterTests : IDisposable
 
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(path), StringComparison.Ordinal);
     }
+
+    [GeneratedRegex("\"name\":\"fault injected\"[^\\[]*\"x\":\\[([^\\]]*)\\]")]
+    private static partial Regex FaultMarkers();
 
     [GeneratedRegex("<script\\b[^>]*>", RegexOptions.IgnoreCase)]
     private static partial Regex ScriptTag();

@@ -1,0 +1,408 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FleetSim.Protocol;
+
+namespace FleetSim.Bench.Peer;
+
+/// <summary>
+/// The peer benchmark: one fresh `fleetsim hub` child process, then one generator child process after the other
+/// against it (FleetSim's device stack, raw MQTTnet clients sending aligned and spread, the official Node device SDK
+/// fleet), each with its own freshly registered devices; the CPU (utime + stime) and RSS of each generator and of the
+/// hub are read from /proc. One table, each cell with its ratio to the raw aligned client. Then the connect-rate
+/// runs (FleetSim vs raw: all at once, paced, and the reconnect storm after the hub drops every connection).
+/// </summary>
+public static class PeerBenchmark
+{
+    public const string RawAligned = "raw MQTTnet, aligned";
+
+    private sealed record Hub(Process Process, string HostName, int MqttPort, int HttpsPort, string CaPath, ServiceConnectionString Service, string Work);
+
+    /// <param name="only">When set, only the generators whose kind (fleetsim, raw, node) is listed run.</param>
+    public static async Task<int> RunAsync(int devices, int seconds, double rate, double connectRate, bool skipNode, bool skipConnect, IReadOnlySet<string>? only = null)
+    {
+        skipNode |= only is not null && !only.Contains("node");
+        var root = RepoRoot();
+        Console.WriteLine($"## Peer benchmark: {devices} devices, {rate.ToString(CultureInfo.InvariantCulture)} msg/s each, {seconds} s window, "
+            + $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var fleetsimDll = await BuildFleetSimAsync(root);
+        var nodeDir = Path.Combine(root, "bench", "peer");
+        if (!skipNode)
+            await EnsureNodeModulesAsync(nodeDir);
+
+        var hub = await StartHubAsync(fleetsimDll);
+        await using var sampling = new ProcessSampling(TimeSpan.FromSeconds(1));
+        sampling.Watch("hub", hub.Process.Id);
+        using var http = HubClient(hub);
+        try
+        {
+            Console.WriteLine($"hub: pid {hub.Process.Id}, MQTT port {hub.MqttPort}, HTTPS port {hub.HttpsPort}");
+            // Warm-up, not reported: the hub's JIT, TLS and MQTT paths, so the first measured generator pays for itself only.
+            await RunGeneratorAsync("warm-up", "raw", hub, http, sampling, 50, 3, 1, 0, "spread", storm: false, nodeDir);
+
+            var runs = new List<PeerRun>();
+            var plan = new List<(string Name, string Kind, string Mode)>
+            {
+                ("FleetSim", "fleetsim", "spread"),
+                (RawAligned, "raw", "aligned"),
+                ("raw MQTTnet, spread", "raw", "spread"),
+            };
+            if (!skipNode)
+                plan.Add(("Node SDK (azure-iot-device), one process", "node", "spread"));
+            foreach (var (name, kind, mode) in plan.Where(p => only is null || only.Contains(p.Kind)))
+            {
+                var run = await RunGeneratorAsync(name, kind, hub, http, sampling, devices, seconds, rate, 0, mode, storm: false, nodeDir);
+                if (run is not null)
+                    runs.Add(run);
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"### {devices} devices, {rate.ToString(CultureInfo.InvariantCulture)} msg/s each, {seconds} s window (ratios to {RawAligned})");
+            Console.WriteLine();
+            Console.WriteLine(PeerTable.Render(runs, RawAligned));
+
+            if (!skipConnect)
+            {
+                var connects = new List<(string Name, PeerRun? Run)>();
+                foreach (var (kind, label) in new[] { ("fleetsim", "FleetSim"), ("raw", "raw MQTTnet") })
+                {
+                    connects.Add(($"{label}, all at once", await RunGeneratorAsync($"{label} connect, all at once", kind, hub, http, sampling, devices, 0, rate, 0, "spread", false, nodeDir)));
+                    connects.Add(($"{label}, paced {connectRate.ToString(CultureInfo.InvariantCulture)}/s", await RunGeneratorAsync($"{label} connect, paced", kind, hub, http, sampling, devices, 0, rate, connectRate, "spread", false, nodeDir)));
+                    connects.Add(($"{label}, storm", await RunGeneratorAsync($"{label} storm", kind, hub, http, sampling, devices, 0, rate, 0, "spread", true, nodeDir)));
+                }
+
+                Console.WriteLine();
+                Console.WriteLine($"### Connect rate, {devices} devices (TLS + MQTT CONNECT; ratios FleetSim / raw)");
+                Console.WriteLine();
+                Console.WriteLine(ConnectTable(connects));
+            }
+        }
+        finally
+        {
+            Kill(hub.Process);
+            TryDelete(hub.Work);
+        }
+
+        return 0;
+    }
+
+    public static string ConnectTable(IReadOnlyList<(string Name, PeerRun? Run)> connects)
+    {
+        string Value(PeerRun? r, bool storm) => r is null
+            ? "failed"
+            : storm
+                ? r.Result.StormSeconds is { } s ? $"all {r.Result.Devices} back in {s:0.00} s ({r.Result.Devices / s:0}/s)" : "not measured (no drop seen or no recovery in 5 min)"
+                : $"{r.ConnectsPerSecond:0}/s ({r.Result.ConnectSeconds:0.00} s, {r.Result.ConnectRetries} retries)";
+        var sb = new StringBuilder("| | FleetSim | raw MQTTnet | ratio |\n|---|---:|---:|---:|\n");
+        for (var i = 0; i < 3; i++)
+        {
+            var fs = connects[i].Run;
+            var raw = connects[i + 3].Run;
+            var storm = i == 2;
+            var label = connects[i].Name["FleetSim, ".Length..];
+            var ratio = storm
+                ? PeerTable.Ratio(raw?.Result.StormSeconds, fs?.Result.StormSeconds) // rate ratio = inverse time ratio
+                : PeerTable.Ratio(fs?.ConnectsPerSecond, raw?.ConnectsPerSecond);
+            sb.Append($"| {label} | {Value(fs, storm)} | {Value(raw, storm)} | {(ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a")} |\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private static async Task<PeerRun?> RunGeneratorAsync(string name, string kind, Hub hub, HttpClient http, ProcessSampling sampling, int n, int seconds,
+        double rate, double connectRate, string mode, bool storm, string nodeDir)
+    {
+        var prefix = $"peer-{kind}-{Guid.NewGuid().ToString("N")[..6]}";
+        var devicesFile = Path.Combine(hub.Work, prefix + ".txt");
+        var ids = Enumerable.Range(0, n).Select(i => $"{prefix}-{i:D6}").ToArray();
+        var keys = ids.Select(_ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).ToArray();
+        await BulkAsync(http, hub, ids.Select((id, i) => new JsonObject
+        {
+            ["id"] = id,
+            ["importMode"] = "create",
+            ["status"] = "enabled",
+            ["authentication"] = new JsonObject
+            {
+                ["type"] = "sas",
+                ["symmetricKey"] = new JsonObject { ["primaryKey"] = keys[i], ["secondaryKey"] = keys[i] },
+            },
+        }).ToList());
+        await File.WriteAllLinesAsync(devicesFile, ids.Select((id, i) => $"{id} {keys[i]}"));
+        var args = new GeneratorArgs(devicesFile, hub.HostName, hub.MqttPort, hub.CaPath, seconds, rate, connectRate, mode, storm);
+        var start = kind == "node" ? new ProcessStartInfo("node") { WorkingDirectory = nodeDir } : SelfStart();
+        if (kind == "node")
+            start.ArgumentList.Add(Path.Combine(nodeDir, "fleet.js"));
+        else
+        {
+            start.ArgumentList.Add("peer-gen");
+            start.ArgumentList.Add(kind);
+        }
+
+        foreach (var a in args.ToArgs())
+            start.ArgumentList.Add(a);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+
+        Console.Write($"- {name}: ");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lock (stderr)
+                    stderr.AppendLine(e.Data);
+        };
+        process.BeginErrorReadLine();
+        sampling.Watch(name, process.Id);
+        long baseline = 0;
+        ProcSample? genReady = null, hubReady = null, genEnd = null, hubEnd = null;
+        DateTime readyAt = default, endAt = default;
+        GeneratorResult? result = null;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 600));
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (line.StartsWith(GeneratorResult.StartingLine, StringComparison.Ordinal))
+                    baseline = long.Parse(line[GeneratorResult.StartingLine.Length..].Trim(), CultureInfo.InvariantCulture);
+                else if (line == GeneratorResult.ReadyLine)
+                {
+                    (genReady, hubReady, readyAt) = (ProcSampler.TryRead(process.Id), ProcSampler.TryRead(hub.Process.Id), DateTime.UtcNow);
+                }
+                else if (line == GeneratorResult.WindowEndLine)
+                {
+                    (genEnd, hubEnd, endAt) = (ProcSampler.TryRead(process.Id), ProcSampler.TryRead(hub.Process.Id), DateTime.UtcNow);
+                    if (storm)
+                        await PostAsync(http, hub, "/fleetsim/faults/drop", "{}");
+                }
+                else if (line.StartsWith(GeneratorResult.ResultPrefix, StringComparison.Ordinal))
+                    result = GeneratorResult.Parse(line);
+            }
+
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine($"timed out after {seconds + 600} s");
+        }
+        finally
+        {
+            sampling.Forget(name);
+            Kill(process);
+            await BulkAsync(http, hub, ids.Select(id => new JsonObject { ["id"] = id, ["importMode"] = "delete" }).ToList());
+            TryDelete(devicesFile);
+        }
+
+        if (result is null || genReady is null || genEnd is null || hubReady is null || hubEnd is null)
+        {
+            string err;
+            lock (stderr)
+                err = Redaction.Redact(stderr.ToString());
+            Console.WriteLine($"FAILED (exit {(process.HasExited ? process.ExitCode : -1)}): {err.Trim()}");
+            return null;
+        }
+
+        // Steady state: the second half of the window (the first half may still grow buffers and pools).
+        var windowSamples = sampling.Between(name, readyAt + (endAt - readyAt) / 2, endAt);
+        var hubSamples = sampling.Between("hub", readyAt, endAt);
+        var steadyRss = windowSamples.Count > 0 ? Median(windowSamples.Select(s => s.RssBytes)) : genEnd.Value.RssBytes;
+        var hubRss = hubSamples.Count > 0 ? Median(hubSamples.Select(s => s.RssBytes)) : hubEnd.Value.RssBytes;
+        var run = new PeerRun(name, result, ProcSampler.TicksToMs(genEnd.Value.CpuTicks - genReady.Value.CpuTicks),
+            ProcSampler.TicksToMs(hubEnd.Value.CpuTicks - hubReady.Value.CpuTicks), baseline, steadyRss, hubRss);
+        Console.WriteLine($"{result.Connected}/{n} connected in {result.ConnectSeconds:0.00} s ({result.ConnectRetries} retries)"
+            + (seconds > 0
+                ? $", {run.MessagesPerSecond:0} msg/s, p50/p99 {result.P50Ms:0.00}/{result.P99Ms:0.00} ms, CPU {run.CpuMsPer1000:0.0} ms/1000 msgs, "
+                  + $"RSS {run.RssPerDeviceKb:0.0} KB/device, hub CPU {run.HubCpuCores:0.00} cores"
+                : "")
+            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : ""));
+        return run;
+    }
+
+    public static long Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted[(sorted.Length - 1) / 2];
+    }
+
+    private static ProcessStartInfo SelfStart()
+    {
+        var self = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(self);
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            start.ArgumentList.Add(typeof(PeerBenchmark).Assembly.Location);
+        return start;
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "FleetSim.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException("FleetSim.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static async Task<string> BuildFleetSimAsync(string root)
+    {
+        var project = Path.Combine(root, "src", "Simulator", "FleetSim.Simulator.csproj");
+        Console.WriteLine("building src/Simulator (Release) ...");
+        await RunToolAsync("dotnet", root, TimeSpan.FromMinutes(10), "build", project, "-c", "Release", "-v", "q", "-nologo");
+        var dll = Path.Combine(root, "src", "Simulator", "bin", "Release", "net10.0", "fleetsim.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} was not built");
+    }
+
+    private static async Task EnsureNodeModulesAsync(string nodeDir)
+    {
+        if (Directory.Exists(Path.Combine(nodeDir, "node_modules", "azure-iot-device-mqtt")))
+            return;
+        Console.WriteLine("npm ci in bench/peer ...");
+        await RunToolAsync("npm", nodeDir, TimeSpan.FromMinutes(10), "ci", "--no-audit", "--no-fund", "--loglevel=error");
+    }
+
+    private static async Task RunToolAsync(string tool, string directory, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+    }
+
+    private static async Task<Hub> StartHubAsync(string fleetsimDll)
+    {
+        var work = Directory.CreateTempSubdirectory("fleetsim-peer-").FullName;
+        var stateFile = Path.Combine(work, "hub-state.json");
+        // 8883 as the SDKs expect when it is free (else any free port; fleet.js then forwards 8883 inside node).
+        var mqttPort = PortFree(8883) ? 8883 : 0;
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { fleetsimDll, "hub", "--host-name", "localhost", "--bind", "127.0.0.1", "--mqtt-port", mqttPort.ToString(CultureInfo.InvariantCulture),
+                     "--https-port", "0", "--state-file", stateFile, "--data-dir", Path.Combine(work, "data") })
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start fleetsim hub");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var state = JsonNode.Parse(await File.ReadAllTextAsync(stateFile));
+                if (state?["serviceConnectionString"]?.GetValue<string>() is { Length: > 0 } cs && state["mqttPort"]?.GetValue<int>() is > 0 and var mqtt)
+                {
+                    return new Hub(process, state["hostName"]!.GetValue<string>(), mqtt, state["httpsPort"]!.GetValue<int>(),
+                        state["caCertificatePath"]!.GetValue<string>(), ServiceConnectionString.Parse(cs), work);
+                }
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                // not written yet, or half written
+            }
+
+            if (process.HasExited || deadline.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                Kill(process);
+                throw new InvalidOperationException($"fleetsim hub did not start (exited: {process.HasExited})");
+            }
+
+            await Task.Delay(100); // polling the state file the hub writes once it listens
+        }
+    }
+
+    private static bool PortFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static HttpClient HubClient(Hub hub)
+    {
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(hub.CaPath));
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+            {
+                if (cert is null)
+                    return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(cert);
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{hub.HttpsPort}"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    private static async Task BulkAsync(HttpClient http, Hub hub, List<JsonObject> operations)
+    {
+        foreach (var chunk in operations.Chunk(100))
+        {
+            var body = new JsonArray(chunk.Select(JsonNode? (o) => o).ToArray()).ToJsonString();
+            await PostAsync(http, hub, "/devices", body);
+        }
+    }
+
+    private static async Task PostAsync(HttpClient http, Hub hub, string path, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path + "?api-version=2021-04-12")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization",
+            SasToken.Create(hub.Service.HostName, hub.Service.SharedAccessKey, DateTimeOffset.UtcNow.AddHours(1), hub.Service.SharedAccessKeyName));
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {Redaction.Redact(await response.Content.ReadAsStringAsync())}");
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+                Directory.Delete(path, recursive: true);
+            else
+                File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
