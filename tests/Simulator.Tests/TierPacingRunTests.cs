@@ -35,9 +35,11 @@ public sealed class TierPacingRunTests : IDisposable
         Assert.Contains("telemetry paced to 4.5 messages/s by tier S1 x 1 with hub.embedded.quotas (5 device-to-cloud sends/s, paced at 90%): the scenario asks up to 20/s, "
                         + "so every telemetry interval is 4.44 times longer (devices 1s -> 4s)", result.Stdout);
         var counters = report["counters"]!;
-        Assert.Equal(0, counters["hub.throttling.refusedConnects"]!.GetValue<long>());
-        Assert.Null(report["latency"]!["connect"]!["failures"]?["throttled"]);
-        Assert.Equal(20, report["devices"]!["connectedPeak"]!.GetValue<long>());
+        // Pacing leaves about a second of slack in connect arrivals: on a machine that stalls longer a refusal is possible,
+        // so a failure says what the generator saw (its late ticks and saturated seconds are in the counters).
+        Assert.True(counters["hub.throttling.refusedConnects"]!.GetValue<long>() == 0, counters.ToJsonString());
+        Assert.True(report["latency"]!["connect"]!["failures"]?["throttled"] is null, report["latency"]!["connect"]!.ToJsonString());
+        Assert.True(report["devices"]!["connectedPeak"]!.GetValue<long>() == 20, report["devices"]!.ToJsonString());
         Assert.True(report["run"]!["durationSeconds"]!.GetValue<double>() >= 7, "the run lasts the paced ramp plus the whole hold");
         Assert.Contains(report["environment"]!["warnings"]!.AsArray(), w => w!.GetValue<string>() == connects);
     }
