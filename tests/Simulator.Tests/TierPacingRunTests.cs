@@ -33,11 +33,13 @@ public sealed class TierPacingRunTests : IDisposable
                                 + "the phases after them (and faults) start up to 4s later and the run lasts 7s instead of 3s";
         Assert.Contains(connects, result.Stdout);
         Assert.Contains("telemetry paced to 4.5 messages/s by tier S1 x 1 with hub.embedded.quotas (5 device-to-cloud sends/s, paced at 90%): the scenario asks up to 20/s, "
-                        + "so every telemetry interval is 4.44 times longer (default 1s -> 4s)", result.Stdout);
+                        + "so every telemetry interval is 4.44 times longer (devices 1s -> 4s)", result.Stdout);
         var counters = report["counters"]!;
-        Assert.Equal(0, counters["hub.throttling.refusedConnects"]!.GetValue<long>());
-        Assert.Null(report["latency"]!["connect"]!["failures"]?["throttled"]);
-        Assert.Equal(20, report["devices"]!["connectedPeak"]!.GetValue<long>());
+        // Pacing leaves about a second of slack in connect arrivals: on a machine that stalls longer a refusal is possible,
+        // so a failure says what the generator saw (its late ticks and saturated seconds are in the counters).
+        Assert.True(counters["hub.throttling.refusedConnects"]!.GetValue<long>() == 0, counters.ToJsonString());
+        Assert.True(report["latency"]!["connect"]!["failures"]?["throttled"] is null, report["latency"]!["connect"]!.ToJsonString());
+        Assert.True(report["devices"]!["connectedPeak"]!.GetValue<long>() == 20, report["devices"]!.ToJsonString());
         Assert.True(report["run"]!["durationSeconds"]!.GetValue<double>() >= 7, "the run lasts the paced ramp plus the whole hold");
         Assert.Contains(report["environment"]!["warnings"]!.AsArray(), w => w!.GetValue<string>() == connects);
     }
@@ -48,7 +50,8 @@ public sealed class TierPacingRunTests : IDisposable
         var (result, report) = await RunAsync("unpaced", "--no-pace");
 
         Assert.True(result.ExitCode == 0, result.All);
-        Assert.DoesNotContain("paced to", result.Stdout);
+        Assert.DoesNotContain("connects paced", result.Stdout);
+        Assert.DoesNotContain("telemetry paced", result.Stdout);
         // Twenty connects at once against 5/s: the hub answers the excess with CONNACK 3, which the devices retry.
         Assert.True(report["counters"]!["hub.throttling.refusedConnects"]!.GetValue<long>() >= 1, report["counters"]!.ToJsonString());
         Assert.True(report["latency"]!["connect"]!["failures"]?["throttled"]?.GetValue<long>() >= 1);
@@ -75,7 +78,7 @@ public sealed class TierPacingRunTests : IDisposable
         Assert.Contains("connects paced to 90/s by tier S1 x 1 (100 new connections/s, paced at 90%): the ramps take 3m42s instead of 4s; "
                         + "the phases after them (and faults) start up to 3m38s later and the run lasts 4m38s instead of 1m", paced.Stdout);
         Assert.Contains("telemetry paced to 90 messages/s by tier S1 x 1 (100 device-to-cloud sends/s, paced at 90%): the scenario asks up to 20,000/s, "
-                        + "so every telemetry interval is 222.22 times longer (default 1s -> 3m42s)", paced.Stdout);
+                        + "so every telemetry interval is 222.22 times longer (devices 1s -> 3m42s)", paced.Stdout);
         Assert.DoesNotContain("warning: the load phases connect", paced.Stdout);
         Assert.DoesNotContain("daily quota", paced.Stdout); // paced, the run sends about 25,000 messages
         Assert.True(unpaced.ExitCode == 0, unpaced.All);
@@ -83,7 +86,8 @@ public sealed class TierPacingRunTests : IDisposable
         Assert.Contains("warning: the load phases connect devices 5000/s at the peak, more than S1 x 1's 100 new connections/s", unpaced.Stdout);
         Assert.Contains("warning: telemetry asks 20000 messages/s, more than S1 x 1's 100 device-to-cloud sends/s", unpaced.Stdout);
         Assert.Contains("more than S1 x 1's daily quota of 400,000", unpaced.Stdout);
-        Assert.DoesNotContain("paced to", unpaced.Stdout);
+        Assert.DoesNotContain("connects paced", unpaced.Stdout);
+        Assert.DoesNotContain("telemetry paced", unpaced.Stdout);
     }
 
     private async Task<(Fleetsim.Result Result, JsonNode Report)> RunAsync(string name, params string[] extra)
