@@ -1,7 +1,7 @@
 using FleetSim.Bench;
 
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
-//        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
@@ -39,5 +39,6 @@ if (what is "sendlag")
     await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
 if (what is "peer")
     return await FleetSim.Bench.Peer.PeerBenchmark.RunAsync(Arg("--devices", 1000), Arg("--seconds", 60), Fraction("--rate", 1), Fraction("--connect-rate", 200),
-        args.Contains("--no-node"), args.Contains("--no-connect"));
+        args.Contains("--no-node"), args.Contains("--no-connect"),
+        Array.IndexOf(args, "--only") is var only and >= 0 && only + 1 < args.Length ? args[only + 1].Split(',').ToHashSet() : null);
 return 0;

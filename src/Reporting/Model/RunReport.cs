@@ -69,7 +69,7 @@ public sealed record FaultRecord(double AtSeconds, string Description, bool Appl
     /// <summary>When the fault's period ends, in seconds from the start of the run; null for instant faults.</summary>
     public double? EndSeconds { get; init; }
 
-    /// <summary>How many device connections the fault dropped or silenced (for the proxy: connections, as it cannot see device ids).</summary>
+    /// <summary>How many device connections the fault dropped or silenced (the chaos proxy knows each tunnel's device too).</summary>
     public int Affected { get; init; }
 
     /// <summary>

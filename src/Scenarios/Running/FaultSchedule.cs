@@ -6,7 +6,7 @@ namespace FleetSim.Scenarios.Running;
 /// <summary>What one firing of a fault did: its kind (REST name), a short description, its period and the devices it hit.</summary>
 public sealed record AppliedFault(string Kind, string Description, TimeSpan? For, IReadOnlyList<string> AffectedDeviceIds)
 {
-    /// <summary>Connections affected; the chaos proxy counts connections without knowing their device ids.</summary>
+    /// <summary>Connections affected; by default one per device named.</summary>
     public int Affected { get; init; } = AffectedDeviceIds.Count;
 }
 

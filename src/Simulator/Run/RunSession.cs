@@ -312,7 +312,10 @@ public static class RunSession
             var registry = host.Services.GetRequiredService<ActorRegistry>();
             var runner = await registry.GetAsync<ScenarioRunner>(CancellationToken.None);
             if (cluster is not null)
+            {
+                Cluster.ClusterFleet.AbortRunWhenAllWorkersLost(host.Services.GetRequiredService<ActorSystem>(), runner);
                 await cluster.StartWorkersAsync(host.Services.GetRequiredService<ActorSystem>(), output, cancel);
+            }
             using var stopLive = new CancellationTokenSource();
             var live = new LiveView(metrics, scenario.Name, duration, scenario.TotalDevices, request.Live).RunAsync(stopLive.Token);
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
