@@ -6,7 +6,7 @@ using FleetSim.Protocol;
 
 namespace FleetSim.DeviceActors;
 
-/// <summary>Connecting, Subscribing, Backoff, Renewing and Stopping: the connection's life cycle.</summary>
+/// <summary>Connecting, Subscribing, Backoff and Running: the connection's life cycle (Renewing and Stopping in their own files).</summary>
 public sealed partial class DeviceActor
 {
     private int _generation;            // the live connection (0: none); results tagged otherwise are stale
@@ -333,121 +333,5 @@ public sealed partial class DeviceActor
         Timers.Cancel(SasTimer);
         Timers.Cancel(TwinGetTimer);
         FailPendingTwinRequests("disconnected");
-    }
-
-    // ---- SAS renewal: disconnect and connect again with a new token, keeping the session ----
-
-    private void ScheduleSasRenewal()
-    {
-        var renewable = _identity.ClientCertificate is null
-            && (_identity.SymmetricKey is not null || (_userToken is not null && _options.SasTokenProvider is not null));
-        if (!renewable || _tokenExpiresAt == DateTimeOffset.MaxValue)
-            return;
-        var due = _tokenExpiresAt - _options.SasRenewalMargin - _options.Time.GetUtcNow();
-        Timers.StartSingleTimer(SasTimer, SasRenewDue.Instance, due > TimeSpan.FromSeconds(1) ? due : TimeSpan.FromSeconds(1));
-    }
-
-    private void OnSasRenewDue()
-    {
-        if (_identity.SymmetricKey is not null)
-            BeginRenewal();
-        else
-            FetchToken();
-    }
-
-    private void FetchToken()
-    {
-        var provider = _options.SasTokenProvider!;
-        var identity = _identity;
-        Task<string> task;
-        try
-        {
-            task = provider.GetTokenAsync(identity, CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            task = Task.FromException<string>(e);
-        }
-
-        task.PipeTo(Self, success: t => new TokenReady(t), failure: e => new TokenFailed(e));
-    }
-
-    private void BeginRenewal()
-    {
-        _renewStartTimestamp = _options.Time.GetTimestamp();
-        Transition(DeviceState.Renewing, Renewing);
-        if (_telemetry.InFlight == 0)
-            FinishDrain();
-        else
-            Timers.StartSingleTimer(DrainTimer, DrainDeadline.Instance, _options.OperationTimeout);
-    }
-
-    private void Renewing()
-    {
-        Receive<DisconnectDone>(_ => BeginConnect());
-        Receive<DrainDeadline>(_ => FinishDrain());
-        Receive<Stop>(_ => Stash.Stash());
-        Connected();
-        Background();
-    }
-
-    /// <summary>In-flight telemetry is acknowledged (or the deadline passed): send DISCONNECT.</summary>
-    private void FinishDrain()
-    {
-        if (_generation == 0)
-            return;
-        Timers.Cancel(DrainTimer);
-        ReleaseConnection();
-        SafeCall(static t => t.DisconnectAsync(), _transport)
-            .PipeTo(Self, success: () => DisconnectDone.Instance, failure: _ => DisconnectDone.Instance);
-    }
-
-    // ---- Stopping: no new telemetry, wait for PUBACKs (bounded), DISCONNECT ----
-
-    private void BeginStopping(IActorRef requester)
-    {
-        _stopRequester = requester;
-        StopTelemetrySchedule();
-        Timers.Cancel(ReportTimer);
-        Timers.Cancel(UploadTimer);
-        Timers.Cancel(SasTimer);
-        if (_generation == 0)
-        {
-            EnterStopped("stopped", requester);
-            return;
-        }
-
-        if (ChecksTwin && !_twinChecked)
-            BeginTwinCheck(); // the convergence check first, on the live connection
-        else
-            ContinueStopping();
-    }
-
-    private void ContinueStopping()
-    {
-        if (_generation == 0)
-        {
-            EnterStopped("stopped");
-            return;
-        }
-
-        Transition(DeviceState.Stopping, Stopping);
-        if (_telemetry.InFlight == 0)
-            FinishDrain();
-        else
-            Timers.StartSingleTimer(DrainTimer, DrainDeadline.Instance, _options.StopDrainTimeout);
-    }
-
-    private void Stopping()
-    {
-        Receive<DisconnectDone>(_ => EnterStopped("stopped"));
-        Receive<DrainDeadline>(_ => FinishDrain());
-        Receive<TransportDisconnected>(d => d.Generation == _generation, _ =>
-        {
-            ReleaseConnection();
-            EnterStopped("stopped");
-        });
-        Receive<Stop>(_ => _stopRequester = Sender);
-        Background();
     }
 }

@@ -37,6 +37,12 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.True(report["latency"]!["connect"]!["p99"]!.GetValue<double>() > 0);
         Assert.True(report["latency"]!["telemetry"]!["max"]!.GetValue<double>() > 0);
 
+        // The generator's own timing: every message made has a send lag, in report.json and in the console summary.
+        var sendLag = report["generator"]!["sendLag"]!;
+        Assert.True(sendLag["count"]!.GetValue<long>() >= sent, $"send lag of {sendLag["count"]} messages, {sent} sent");
+        Assert.InRange(sendLag["p99"]!.GetValue<double>(), 0, sendLag["max"]!.GetValue<double>());
+        Assert.Contains("generator  send lag p50 ", result.Stdout);
+
         // Secrets never reach the reports.
         foreach (var file in Directory.GetFiles(outDir))
         {
