@@ -149,6 +149,8 @@ public static class PeerBenchmark
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
+        if (kind == "fleetsim") // what fleetsim's own runtimeconfig sets (src/Simulator/FleetSim.Simulator.csproj); the raw client keeps the defaults
+            start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
 
         Console.Write($"- {name}: ");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
@@ -221,7 +223,8 @@ public static class PeerBenchmark
                 ? $", {run.MessagesPerSecond:0} msg/s, p50/p99 {result.P50Ms:0.00}/{result.P99Ms:0.00} ms, CPU {run.CpuMsPer1000:0.0} ms/1000 msgs, "
                   + $"RSS {run.RssPerDeviceKb:0.0} KB/device, hub CPU {run.HubCpuCores:0.00} cores"
                 : "")
-            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : ""));
+            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : "")
+            + (result.Note is { } note ? $", {note}" : ""));
         return run;
     }
 
