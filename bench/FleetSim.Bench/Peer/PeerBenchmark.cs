@@ -37,11 +37,11 @@ public static class PeerBenchmark
             await EnsureNodeModulesAsync(nodeDir);
 
         var hub = await StartHubAsync(fleetsimDll);
-        await using var sampling = new ProcessSampling(TimeSpan.FromSeconds(1));
-        sampling.Watch("hub", hub.Process.Id);
-        using var http = HubClient(hub);
         try
         {
+            await using var sampling = new ProcessSampling(TimeSpan.FromSeconds(1));
+            sampling.Watch("hub", hub.Process.Id);
+            using var http = HubClient(hub);
             Console.WriteLine($"hub: pid {hub.Process.Id}, MQTT port {hub.MqttPort}, HTTPS port {hub.HttpsPort}");
             // Warm-up, not reported: the hub's JIT, TLS and MQTT paths, so the first measured generator pays for itself only.
             await RunGeneratorAsync("warm-up", "raw", hub, http, sampling, 50, 3, 1, 0, "spread", storm: false, nodeDir);
@@ -258,7 +258,7 @@ public static class PeerBenchmark
     {
         var project = Path.Combine(root, "src", "Simulator", "FleetSim.Simulator.csproj");
         Console.WriteLine("building src/Simulator (Release) ...");
-        await RunToolAsync("dotnet", root, TimeSpan.FromMinutes(10), "build", project, "-c", "Release", "-v", "q", "-nologo");
+        await RunToolAsync("dotnet", root, TimeSpan.FromMinutes(30), "build", project, "-c", "Release", "-v", "q", "-nologo");
         var dll = Path.Combine(root, "src", "Simulator", "bin", "Release", "net10.0", "fleetsim.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} was not built");
     }
@@ -280,7 +280,16 @@ public static class PeerBenchmark
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} did not finish within {timeout.TotalMinutes:0} minutes");
+        }
+
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
     }
