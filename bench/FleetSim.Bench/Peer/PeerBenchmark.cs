@@ -37,11 +37,11 @@ public static class PeerBenchmark
             await EnsureNodeModulesAsync(nodeDir);
 
         var hub = await StartHubAsync(fleetsimDll);
-        await using var sampling = new ProcessSampling(TimeSpan.FromSeconds(1));
-        sampling.Watch("hub", hub.Process.Id);
-        using var http = HubClient(hub);
         try
         {
+            await using var sampling = new ProcessSampling(TimeSpan.FromSeconds(1));
+            sampling.Watch("hub", hub.Process.Id);
+            using var http = HubClient(hub);
             Console.WriteLine($"hub: pid {hub.Process.Id}, MQTT port {hub.MqttPort}, HTTPS port {hub.HttpsPort}");
             // Warm-up, not reported: the hub's JIT, TLS and MQTT paths, so the first measured generator pays for itself only.
             await RunGeneratorAsync("warm-up", "raw", hub, http, sampling, 50, 3, 1, 0, "spread", storm: false, nodeDir);
@@ -149,6 +149,8 @@ public static class PeerBenchmark
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
+        if (kind == "fleetsim") // what fleetsim's own runtimeconfig sets (src/Simulator/FleetSim.Simulator.csproj); the raw client keeps the defaults
+            start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
 
         Console.Write($"- {name}: ");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
@@ -221,7 +223,8 @@ public static class PeerBenchmark
                 ? $", {run.MessagesPerSecond:0} msg/s, p50/p99 {result.P50Ms:0.00}/{result.P99Ms:0.00} ms, CPU {run.CpuMsPer1000:0.0} ms/1000 msgs, "
                   + $"RSS {run.RssPerDeviceKb:0.0} KB/device, hub CPU {run.HubCpuCores:0.00} cores"
                 : "")
-            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : ""));
+            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : "")
+            + (result.Note is { } note ? $", {note}" : ""));
         return run;
     }
 
@@ -255,7 +258,7 @@ public static class PeerBenchmark
     {
         var project = Path.Combine(root, "src", "Simulator", "FleetSim.Simulator.csproj");
         Console.WriteLine("building src/Simulator (Release) ...");
-        await RunToolAsync("dotnet", root, TimeSpan.FromMinutes(10), "build", project, "-c", "Release", "-v", "q", "-nologo");
+        await RunToolAsync("dotnet", root, TimeSpan.FromMinutes(30), "build", project, "-c", "Release", "-v", "q", "-nologo");
         var dll = Path.Combine(root, "src", "Simulator", "bin", "Release", "net10.0", "fleetsim.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} was not built");
     }
@@ -277,7 +280,16 @@ public static class PeerBenchmark
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} did not finish within {timeout.TotalMinutes:0} minutes");
+        }
+
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
     }
