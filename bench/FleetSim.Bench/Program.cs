@@ -1,7 +1,7 @@
 using FleetSim.Bench;
 
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
-//        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
@@ -35,7 +35,10 @@ if (what is "fleet" or "all")
     await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--rate", 0));
 if (what is "soak")
     await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60));
+if (what is "sendlag")
+    await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
 if (what is "peer")
     return await FleetSim.Bench.Peer.PeerBenchmark.RunAsync(Arg("--devices", 1000), Arg("--seconds", 60), Fraction("--rate", 1), Fraction("--connect-rate", 200),
-        args.Contains("--no-node"), args.Contains("--no-connect"));
+        args.Contains("--no-node"), args.Contains("--no-connect"),
+        Array.IndexOf(args, "--only") is var only and >= 0 && only + 1 < args.Length ? args[only + 1].Split(',').ToHashSet() : null);
 return 0;

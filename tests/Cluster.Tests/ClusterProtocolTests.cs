@@ -116,3 +116,39 @@ public sealed class ClusterProtocolTests
             "the new worker hosts some of the devices started after it joined, and every device runs once");
     }
 }
+
+/// <summary>The last worker lost mid-run: the coordinator says so (the run session aborts the run on it).</summary>
+public sealed class AllWorkersLostTests
+{
+    [Fact]
+    public async Task Losing_the_only_worker_mid_run_is_published_as_every_worker_lost()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(workers: 1);
+        var probe = new Akka.TestKit.Xunit2.TestKit(cluster.CoordinatorSystem);
+        cluster.CoordinatorSystem.EventStream.Subscribe(probe.TestActor, typeof(FleetCoordinator.AllWorkersLost));
+        cluster.StartAll();
+        await InProcessCluster.Eventually(() => cluster.Metrics.Gauge(NodeMetrics.DevicesHosted(cluster.NodeName(0))).Value == 40, "the worker reports its 40 devices");
+
+        Akka.Cluster.Cluster.Get(cluster.CoordinatorSystem).Down(Akka.Cluster.Cluster.Get(cluster.WorkerSystems[0]).SelfAddress);
+
+        var lost = probe.ExpectMsg<FleetCoordinator.AllWorkersLost>(TimeSpan.FromSeconds(120)); // removal of a downed member takes a while on a loaded machine
+        Assert.Contains(cluster.NodeName(0), lost.Reason);
+        Assert.Contains("every worker was lost", lost.Reason);
+    }
+
+    [Fact]
+    public async Task Losing_one_of_two_workers_is_not_every_worker_lost()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(workers: 2);
+        var probe = new Akka.TestKit.Xunit2.TestKit(cluster.CoordinatorSystem);
+        cluster.CoordinatorSystem.EventStream.Subscribe(probe.TestActor, typeof(FleetCoordinator.AllWorkersLost));
+        cluster.StartAll();
+        await InProcessCluster.Eventually(() => cluster.Metrics.Gauge(Gauges.DevicesConnected).Value == 40, "40 devices connected");
+
+        Akka.Cluster.Cluster.Get(cluster.CoordinatorSystem).Down(Akka.Cluster.Cluster.Get(cluster.WorkerSystems[1]).SelfAddress);
+        await InProcessCluster.Eventually(async () =>
+            (await cluster.Coordinator.Ask<FleetCoordinator.NodeEvents>(FleetCoordinator.GetNodeEvents.Instance, TimeSpan.FromSeconds(5))).Events.Count == 1,
+            "the loss is an event", TimeSpan.FromSeconds(120));
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+}

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FleetSim.Simulator.Tests.Deploy;
 
 namespace FleetSim.Simulator.Tests;
 
@@ -74,7 +74,7 @@ public sealed partial class ClusterRunTests : IDisposable
         using var run = StartRun(scenario, "--nodes", "3", "--out", outDir, "--quiet");
         try
         {
-            await run.WaitForAsync("workers ready", TimeSpan.FromMinutes(2));
+            await run.WaitForOutputAsync("workers ready", TimeSpan.FromMinutes(2));
             await Task.Delay(TimeSpan.FromSeconds(8)); // every device started and sending (the ramp takes 2 s)
             var workers = ChildProcesses(run.Process.Id);
             Assert.Equal(3, workers.Count);
@@ -200,78 +200,5 @@ public sealed partial class ClusterRunTests : IDisposable
         return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
     }
 
-    private RunningCommand StartRun(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        start.ArgumentList.Add(Fleetsim.Dll);
-        start.ArgumentList.Add("run");
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        return new RunningCommand(Process.Start(start)!);
-    }
-
-    /// <summary>A fleetsim process whose output the test watches while it runs.</summary>
-    private sealed class RunningCommand : IDisposable
-    {
-        private readonly StringBuilder _output = new();
-
-        public RunningCommand(Process process)
-        {
-            Process = process;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                    return _output.ToString();
-            }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-                return;
-            lock (_output)
-                _output.AppendLine(line);
-        }
-
-        public async Task WaitForAsync(string text, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!Output.Contains(text, StringComparison.Ordinal))
-            {
-                Assert.False(Process.HasExited, $"fleetsim exited before printing '{text}':\n{Output}");
-                Assert.True(DateTime.UtcNow < deadline, $"no '{text}' within {timeout}:\n{Output}");
-                await Task.Delay(100);
-            }
-        }
-
-        public async Task WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await Process.WaitForExitAsync(cts.Token);
-            Process.WaitForExit();
-        }
-
-        /// <summary>Ends the run and its workers if it is still going (a failed test).</summary>
-        public void Kill()
-        {
-            if (!Process.HasExited)
-                Process.Kill(entireProcessTree: true);
-        }
-
-        public void Dispose()
-        {
-            Kill();
-            Process.Dispose();
-        }
-    }
+    private ChildProcess StartRun(params string[] args) => ChildProcess.Start("fleetsim run", _dir, ["run", .. args]);
 }

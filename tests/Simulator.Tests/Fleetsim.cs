@@ -24,11 +24,8 @@ public static class Fleetsim
         }
     }
 
-    public static Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, params string[] args) =>
-        RunAsync(timeout, workingDirectory, args, null);
-
-    /// <summary>Runs fleetsim with extra environment variables (e.g. secrets a scenario reads as ${NAME}).</summary>
-    public static async Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, string[] args, IReadOnlyDictionary<string, string>? environment)
+    /// <summary>How a test starts fleetsim: the built dll through dotnet, output redirected, no CLI telemetry.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,8 +40,16 @@ public static class Fleetsim
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
+        return start;
+    }
 
-        using var process = Process.Start(start)!;
+    public static Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, params string[] args) =>
+        RunAsync(timeout, workingDirectory, args, null);
+
+    /// <summary>Runs fleetsim with extra environment variables (e.g. secrets a scenario reads as ${NAME}).</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, string workingDirectory, string[] args, IReadOnlyDictionary<string, string>? environment)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args, environment))!;
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };

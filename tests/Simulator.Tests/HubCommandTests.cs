@@ -13,20 +13,11 @@ public sealed class HubCommandTests : IDisposable
     /// <summary>Starts `fleetsim hub` on free ports and waits for its state file.</summary>
     private async Task<(Process Hub, Task<string> Stdout, Task<string> Stderr)> StartHubAsync(string stateFile)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Fleetsim.Dll, "hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir })
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(Fleetsim.StartInfo(Environment.CurrentDirectory, ["hub", "--mqtt-port", "0", "--https-port", "0", "--state-file", stateFile, "--data-dir", _dir]))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!File.Exists(stateFile))
-        {
-            if (process.HasExited)
-                Assert.Fail("the hub exited: " + await stderr);
-            Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(() => File.Exists(stateFile), "state file", TimeSpan.FromSeconds(60),
+            () => process.HasExited ? $"the hub exited with code {process.ExitCode}" : null);
 
         return (process, stdout, stderr);
     }

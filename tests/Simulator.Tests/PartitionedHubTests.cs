@@ -157,6 +157,57 @@ public sealed class PartitionedHubTests : IDisposable
         AssertNoPartitionLeft();
     }
 
+    [Fact]
+    public async Task A_partition_that_dies_mid_run_is_named_in_the_reports_warnings()
+    {
+        var scenario = Path.Combine(_dir, "dies.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: partition-dies
+            hub:
+              embedded:
+                partitions: 2
+            deviceGroups:
+              - {name: sensors, count: 20, idPrefix: pd-, telemetry: {interval: 500ms}}
+            duration: 8s
+            """);
+        var outDir = Path.Combine(_dir, "dies");
+        var run = Fleetsim.RunAsync(TimeSpan.FromMinutes(3), _dir, ["run", scenario, "--out", outDir], TempHere);
+
+        // Once both partitions listen (each has written its state file), partition 1 dies as a crash would: SIGKILL.
+        await WaitUntilAsync(() => run.IsCompleted || PartitionStateFiles() == 2, "both partitions listen", TimeSpan.FromSeconds(90));
+        Assert.False(run.IsCompleted, "the run ended before its partitions listened");
+        using (var victim = Process.GetProcessById(PartitionProcess(1)))
+            victim.Kill();
+        var result = await run;
+
+        var warnings = Report(outDir)["environment"]!["warnings"]!.AsArray().Select(static w => w!.GetValue<string>()).ToList();
+        Assert.Contains(warnings, w => w.StartsWith("hub partition 1 exited during the run (exit code 137", StringComparison.Ordinal));
+        Assert.DoesNotContain(warnings, w => w.StartsWith("hub partition 0", StringComparison.Ordinal));
+        Assert.Contains("warning: hub partition 1 exited during the run", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.All, StringComparison.Ordinal);
+        AssertNoPartitionLeft();
+    }
+
+    private int PartitionStateFiles()
+    {
+        try
+        {
+            return Directory.EnumerateFiles(_dir, "partition-state.json", SearchOption.AllDirectories).Count();
+        }
+        catch (IOException)
+        {
+            return 0; // a folder went away while listing: look again
+        }
+    }
+
+    private int PartitionProcess(int index)
+    {
+        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", "--", $"hub-partition --index {index} .*{_dir}"]) { RedirectStandardOutput = true })!;
+        var text = pgrep.StandardOutput.ReadToEnd();
+        pgrep.WaitForExit();
+        return int.Parse(Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries)), CultureInfo.InvariantCulture);
+    }
+
     [Theory]
     [InlineData("0", "--partitions: expected a whole number from 1 to 64; found 0")]
     [InlineData("65", "--partitions: expected a whole number from 1 to 64; found 65")]
@@ -234,12 +285,7 @@ public sealed class PartitionedHubTests : IDisposable
 
     private Process StartHub(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
-        start.ArgumentList.Add(Fleetsim.Dll);
-        start.ArgumentList.Add("hub");
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(Fleetsim.StartInfo(_dir, ["hub", .. args]))!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -247,26 +293,11 @@ public sealed class PartitionedHubTests : IDisposable
         return process;
     }
 
-    private static async Task WaitForFileAsync(string path, Process owner)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!File.Exists(path))
-        {
-            Assert.False(owner.HasExited, $"the hub exited with code {(owner.HasExited ? owner.ExitCode : 0)} before writing its state file");
-            Assert.True(DateTime.UtcNow < deadline, "no state file within 90 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForFileAsync(string path, Process owner) =>
+        Poll.UntilAsync(() => File.Exists(path), "state file", TimeSpan.FromSeconds(90),
+            () => owner.HasExited ? $"the hub exited with code {owner.ExitCode}" : null);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan limit) => Poll.UntilAsync(condition, what, limit);
 
     private static bool Exited(int pid)
     {

@@ -123,7 +123,7 @@ public sealed class RealHubTests : IDisposable
             duration: 1m
             """);
 
-        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", scenario, "--hub-state", statePath, "--tier", "S1", "--dry-run");
+        var result = await Fleetsim.RunAsync(TimeSpan.FromMinutes(1), _dir, "run", scenario, "--hub-state", statePath, "--tier", "S1", "--dry-run", "--no-pace");
 
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("20,000 devices in 200 bulk calls of up to 100", result.Stdout);

@@ -24,8 +24,10 @@ public static class PeerBenchmark
 
     private sealed record Hub(Process Process, string HostName, int MqttPort, int HttpsPort, string CaPath, ServiceConnectionString Service, string Work);
 
-    public static async Task<int> RunAsync(int devices, int seconds, double rate, double connectRate, bool skipNode, bool skipConnect)
+    /// <param name="only">When set, only the generators whose kind (fleetsim, raw, node) is listed run.</param>
+    public static async Task<int> RunAsync(int devices, int seconds, double rate, double connectRate, bool skipNode, bool skipConnect, IReadOnlySet<string>? only = null)
     {
+        skipNode |= only is not null && !only.Contains("node");
         var root = RepoRoot();
         Console.WriteLine($"## Peer benchmark: {devices} devices, {rate.ToString(CultureInfo.InvariantCulture)} msg/s each, {seconds} s window, "
             + $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -53,7 +55,7 @@ public static class PeerBenchmark
             };
             if (!skipNode)
                 plan.Add(("Node SDK (azure-iot-device), one process", "node", "spread"));
-            foreach (var (name, kind, mode) in plan)
+            foreach (var (name, kind, mode) in plan.Where(p => only is null || only.Contains(p.Kind)))
             {
                 var run = await RunGeneratorAsync(name, kind, hub, http, sampling, devices, seconds, rate, 0, mode, storm: false, nodeDir);
                 if (run is not null)
@@ -90,7 +92,7 @@ public static class PeerBenchmark
         return 0;
     }
 
-    internal static string ConnectTable(IReadOnlyList<(string Name, PeerRun? Run)> connects)
+    public static string ConnectTable(IReadOnlyList<(string Name, PeerRun? Run)> connects)
     {
         string Value(PeerRun? r, bool storm) => r is null
             ? "failed"
@@ -223,7 +225,7 @@ public static class PeerBenchmark
         return run;
     }
 
-    internal static long Median(IEnumerable<long> values)
+    public static long Median(IEnumerable<long> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? 0 : sorted[(sorted.Length - 1) / 2];

@@ -252,6 +252,9 @@ public sealed partial class FleetCoordinator
         var lostAt = node.LastReport ?? node.UnreachableSince ?? Now;
         _losses.Add(new LossEvent(node.Name, lostAt, devices, Math.Max(0, node.Sent - node.Acked)) { Survivors = survivors });
         _log.Warning("worker {0} was lost with {1} active devices; starting them again on {2} surviving node(s)", node.Name, devices.Count, survivors);
+        if (survivors == 0)
+            Context.System.EventStream.Publish(new AllWorkersLost(
+                $"every worker was lost (the last, {node.Name}, at {Seconds(lostAt):0} s into the run, with {devices.Count} active devices): no worker is left to run the devices"));
         Timers.StartSingleTimer("restart-" + (_losses.Count - 1), new RestartDue(_losses.Count - 1), RestartDelay);
     }
 

@@ -103,6 +103,12 @@ public sealed partial class FleetCoordinator : ReceiveActor, IWithTimers
 
     public sealed record NodeEvents(IReadOnlyList<NodeEvent> Events);
 
+    /// <summary>
+    /// Published on the event stream when the last worker holding devices is lost mid-run: no node is left to start its
+    /// devices on, so the run cannot go on (the run session aborts it: a run without devices must not pass).
+    /// </summary>
+    public sealed record AllWorkersLost(string Reason);
+
     private sealed record ResendPlan(Address Node);
 
     private sealed record RestartDue(int Loss);

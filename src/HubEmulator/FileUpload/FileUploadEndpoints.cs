@@ -29,7 +29,7 @@ internal static class FileUploadEndpoints
                 return denied;
             }
 
-            var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+            var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
             var blobName = body?["blobName"] is JsonValue v && v.TryGetValue<string>(out var name) ? name : null;
             if (string.IsNullOrEmpty(blobName) || uploads.SafePathFor($"{id}/{blobName}") is null)
             {
@@ -64,7 +64,7 @@ internal static class FileUploadEndpoints
             return denied;
         }
 
-        var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+        var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         correlationId ??= body?["correlationId"] is JsonValue c && c.TryGetValue<string>(out var cid) ? cid : null;
         if (body is null || correlationId is null || body["isSuccess"] is not JsonValue success || !success.TryGetValue<bool>(out var isSuccess))
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Registry;
@@ -22,15 +21,10 @@ internal static class BulkEndpoints
 
     public static async Task<IResult> PostAsync(HubServices hub, HttpRequest request)
     {
-        JsonArray operations;
-        try
+        var read = await JsonBody.ReadAsync<JsonArray>(request, "a list of device operations (ExportImportDevice objects)").ConfigureAwait(false);
+        if (read.Value is not { } operations)
         {
-            operations = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false) as JsonArray
-                         ?? throw new JsonException("expected a JSON array of ExportImportDevice objects");
-        }
-        catch (JsonException e)
-        {
-            return RestErrors.BadRequest($"The request body is not a list of device operations: {e.Message}");
+            return read.Error!;
         }
 
         if (operations.Count is 0 or > MaxDevicesPerCall)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetSim.HubEmulator.Mqtt;
 using FleetSim.HubEmulator.Registry;
@@ -18,15 +17,10 @@ internal static class DeviceEndpoints
 
     public static async Task<IResult> PutAsync(HubServices hub, HttpRequest request, string id)
     {
-        JsonObject body;
-        try
+        var read = await JsonBody.ReadAsync<JsonObject>(request, "a Device JSON object").ConfigureAwait(false);
+        if (read.Value is not { } body)
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false) as JsonObject
-                   ?? throw new JsonException("expected a JSON object");
-        }
-        catch (JsonException e)
-        {
-            return RestErrors.BadRequest($"The request body is not a Device JSON object: {e.Message}");
+            return read.Error!;
         }
 
         if (!TryReadSpec(id, body, out var spec, out var error))

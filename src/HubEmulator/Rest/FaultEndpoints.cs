@@ -21,7 +21,7 @@ internal static class FaultEndpoints
     {
         var body = request.ContentLength is 0 or null && !request.Headers.ContainsKey("Transfer-Encoding")
             ? []
-            : await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+            : await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         if (body is null)
         {
             return RestErrors.BadRequest("The fault request body must be a JSON object.");

@@ -19,7 +19,7 @@ internal static class JobEndpoints
 {
     public static async Task<IResult> PutAsync(HubServices hub, HttpRequest request, string id)
     {
-        var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+        var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         if (body is null)
         {
             return RestErrors.BadRequest("The request body is not a job JSON object.");

@@ -19,7 +19,7 @@ internal static class MethodEndpoints
             return RestErrors.DeviceNotFound(id);
         }
 
-        var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+        var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         if (body is null)
         {
             return RestErrors.BadRequest("The request body is not a JSON object with methodName.");

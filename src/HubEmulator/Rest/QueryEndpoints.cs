@@ -17,7 +17,7 @@ internal static class QueryEndpoints
 
     public static async Task<IResult> PostAsync(HubServices hub, HttpRequest request)
     {
-        var body = await TwinEndpoints.ReadObjectAsync(request).ConfigureAwait(false);
+        var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         if (body?["query"] is not JsonValue q || !q.TryGetValue<string>(out var sql) || sql.Length == 0)
         {
             return RestErrors.BadRequest("The request body must be {\"query\": \"SELECT ... FROM devices ...\"}.");

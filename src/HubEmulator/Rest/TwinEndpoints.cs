@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FleetSim.Protocol;
 using Microsoft.AspNetCore.Http;
@@ -22,7 +21,7 @@ internal static class TwinEndpoints
             return RestErrors.DeviceNotFound(id);
         }
 
-        var body = await ReadObjectAsync(request).ConfigureAwait(false);
+        var body = await JsonBody.ObjectOrNullAsync(request).ConfigureAwait(false);
         if (body is null)
         {
             return RestErrors.BadRequest("The request body is not a Twin JSON object.");
@@ -35,17 +34,5 @@ internal static class TwinEndpoints
         }
 
         return update.Ok ? Get(hub, id) : RestErrors.BadRequest(update.Error!);
-    }
-
-    internal static async Task<JsonObject?> ReadObjectAsync(HttpRequest request)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

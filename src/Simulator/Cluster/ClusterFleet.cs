@@ -84,6 +84,22 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
         return [.. Enumerable.Range(0, count).Select(static i => $"127.0.{1 + (i / 250)}.{1 + (i % 250)}")];
     }
 
+    /// <summary>
+    /// When the coordinator reports every worker lost mid-run (<see cref="FleetCoordinator.AllWorkersLost"/>), the run is
+    /// aborted with that reason (exit 3) instead of running on without devices and passing its thresholds.
+    /// </summary>
+    public static void AbortRunWhenAllWorkersLost(ActorSystem system, IActorRef runner)
+    {
+        var forwarder = system.ActorOf(Props.Create(() => new AllWorkersLostForwarder(runner)), "all-workers-lost");
+        system.EventStream.Subscribe(forwarder, typeof(FleetCoordinator.AllWorkersLost));
+    }
+
+    private sealed class AllWorkersLostForwarder : ReceiveActor
+    {
+        public AllWorkersLostForwarder(IActorRef runner) =>
+            Receive<FleetCoordinator.AllWorkersLost>(lost => runner.Tell(new ScenarioRunner.Abort(lost.Reason)));
+    }
+
     /// <summary>Joins the cluster (the coordinator is its first member), starts the workers and waits until all accepted the plan.</summary>
     public async Task StartWorkersAsync(ActorSystem system, TextWriter output, CancellationToken cancel)
     {
@@ -94,6 +110,7 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
         {
             output.WriteLine($"starting {Nodes} worker process{(Nodes == 1 ? "" : "es")} (fleetsim node --seed {seed}) ...");
             _workers = LocalWorkers.Start(Nodes, seed, Console.Error);
+            _workers.WorkerExited += (number, address) => DownExitedWorker(cluster, number, address);
         }
         else
         {
@@ -122,6 +139,20 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
             throw new InvalidOperationException(failed.Reason);
         await WaitForRegionsAsync(cancel);
         output.WriteLine($"workers ready: {string.Join(", ", ((FleetCoordinator.NodesReady)answer).Nodes)}");
+    }
+
+    /// <summary>
+    /// A local worker process that exited mid-run is gone for good: down its member now, so its devices restart on the
+    /// others within seconds, instead of after the failure detector's long heartbeat pause (kept long so that a worker
+    /// starved of CPU, but alive, is not downed). Not once the coordinator itself is leaving (the end of the run).
+    /// </summary>
+    private static void DownExitedWorker(Akka.Cluster.Cluster cluster, int number, string? address)
+    {
+        if (address is null || cluster.System.WhenTerminated.IsCompleted || cluster.SelfMember.Status != Akka.Cluster.MemberStatus.Up)
+            return;
+        lock (Console.Error)
+            Console.Error.WriteLine($"worker {number} ({address}) exited: downing it so its devices start again on the other workers");
+        cluster.Down(Address.Parse(address));
     }
 
     /// <summary>

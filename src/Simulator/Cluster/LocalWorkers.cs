@@ -14,6 +14,14 @@ public sealed class LocalWorkers : IAsyncDisposable
 
     private readonly List<Process> _processes = [];
     private readonly TextWriter _log;
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// A worker process exited before the run stopped its workers: its number and the cluster address it announced (null
+    /// if it exited before announcing one). The run downs that member at once instead of waiting for the failure detector,
+    /// whose heartbeat pause is long (ClusterHosting.Timing) so that a starved but living worker is not downed.
+    /// </summary>
+    public event Action<int, string?>? WorkerExited;
 
     private LocalWorkers(TextWriter log) => _log = log;
 
@@ -45,9 +53,21 @@ public sealed class LocalWorkers : IAsyncDisposable
         foreach (var a in new[] { "node", "--seed", seed, "--port", "0", "--exit-with", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"worker {number} did not start");
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        string? address = null;
+        process.Exited += (_, _) =>
+        {
+            if (!_stopping)
+                WorkerExited?.Invoke(number, Volatile.Read(ref address));
+        };
+        if (!process.Start())
+            throw new InvalidOperationException($"worker {number} did not start");
         // Drain both streams (a full pipe would block the worker); its errors go to this process's stderr, marked.
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && TryParseNodeAddress(line, out var announced))
+                Volatile.Write(ref address, announced);
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line)
@@ -59,6 +79,23 @@ public sealed class LocalWorkers : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    /// <summary>The member address in a worker's first line, <c>node akka.tcp://fleetsim@127.0.0.1:41227 joining ...</c>.</summary>
+    public static bool TryParseNodeAddress(string line, out string address)
+    {
+        address = "";
+        const string prefix = "node ";
+        if (!line.StartsWith(prefix, StringComparison.Ordinal))
+            return false;
+        var end = line.IndexOf(" joining ", prefix.Length, StringComparison.Ordinal);
+        if (end < 0)
+            return false;
+        var candidate = line[prefix.Length..end];
+        if (!candidate.StartsWith("akka.tcp://", StringComparison.Ordinal) || candidate.Any(char.IsWhiteSpace))
+            return false;
+        address = candidate;
+        return true;
     }
 
     /// <summary>How this process was started: an apphost (fleetsim), or dotnet with fleetsim.dll.</summary>
@@ -75,6 +112,7 @@ public sealed class LocalWorkers : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stopping = true; // exits from here on are the run's own doing
         // They leave by themselves once the coordinator is gone; give them a moment, then ask, then insist.
         await WaitAllAsync(TimeSpan.FromSeconds(5));
         foreach (var process in _processes)

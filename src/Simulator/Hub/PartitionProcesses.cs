@@ -16,6 +16,9 @@ public sealed record PartitionSettings(
 /// <summary>One running partition: where it listens.</summary>
 public sealed record PartitionListener(int Index, string Host, int MqttPort, int HttpsPort);
 
+/// <summary>A partition process that exited while the hub was meant to be running (crashed, killed, out of memory).</summary>
+public sealed record PartitionExit(int Index, int ExitCode, DateTimeOffset At);
+
 /// <summary>
 /// The partition processes of a partitioned hub: <c>fleetsim hub-partition</c> children of this process (same
 /// executable), each told to exit with it. Started when each has written its state file (listening); disposing stops
@@ -28,13 +31,28 @@ public sealed class PartitionProcesses : IAsyncDisposable
 
     private readonly List<Process> _processes = [];
     private readonly List<PartitionListener> _listeners = [];
+    private readonly List<PartitionExit> _exits = [];
     private readonly TextWriter _log;
+    private volatile bool _stopping;
 
     private PartitionProcesses(TextWriter log) => _log = log;
 
     public IReadOnlyList<PartitionListener> Listeners => _listeners;
 
     public IReadOnlyList<int> ProcessIds => [.. _processes.Select(static p => p.Id)];
+
+    /// <summary>Raised (on a thread pool thread) when a partition exits before the hub stops it.</summary>
+    public event Action<PartitionExit>? PartitionExited;
+
+    /// <summary>The partitions that exited before the hub stopped them, in the order they did.</summary>
+    public IReadOnlyList<PartitionExit> Exits
+    {
+        get
+        {
+            lock (_exits)
+                return [.. _exits];
+        }
+    }
 
     /// <summary>
     /// Starts every partition and waits until each listens. With port 0 the first partition picks the ports and the
@@ -98,7 +116,10 @@ public sealed class PartitionProcesses : IAsyncDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment[HubPartitionCommand.ServiceKeyVariable] = settings.ServiceKey; // not on the command line: ps shows that to everyone
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"hub partition {index} did not start");
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.Exited += (_, _) => OnExited(index, process);
+        if (!process.Start())
+            throw new InvalidOperationException($"hub partition {index} did not start");
         lock (_processes)
             _processes.Add(process);
         var errors = new List<string>();
@@ -140,6 +161,26 @@ public sealed class PartitionProcesses : IAsyncDisposable
         return listener;
     }
 
+    private void OnExited(int index, Process process)
+    {
+        if (_stopping)
+            return;
+        int code;
+        try
+        {
+            code = process.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            code = -1; // disposed meanwhile
+        }
+
+        var exit = new PartitionExit(index, code, DateTimeOffset.UtcNow);
+        lock (_exits)
+            _exits.Add(exit);
+        PartitionExited?.Invoke(exit);
+    }
+
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Partitions that have exited (one crashing during a run shows up here).</summary>
@@ -154,6 +195,7 @@ public sealed class PartitionProcesses : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stopping = true;
         List<Process> processes;
         lock (_processes)
             processes = [.. _processes];

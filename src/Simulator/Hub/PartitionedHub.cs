@@ -82,6 +82,16 @@ public sealed class PartitionedHub : IAsyncDisposable
     /// <summary>Partition processes that have exited.</summary>
     public int ExitedPartitions => _partitions.Exited;
 
+    /// <summary>Partitions that exited before the hub stopped them (a run warns about each).</summary>
+    public IReadOnlyList<PartitionExit> PartitionExits => _partitions.Exits;
+
+    /// <summary>Raised when a partition exits before the hub stops it.</summary>
+    public event Action<PartitionExit>? PartitionExited
+    {
+        add => _partitions.PartitionExited += value;
+        remove => _partitions.PartitionExited -= value;
+    }
+
     public static async Task<PartitionedHub> StartAsync(PartitionedHubOptions options, TextWriter log, CancellationToken ct)
     {
         if (options.Partitions is < 2 or > PartitionAddresses.MaxPartitions)

@@ -79,6 +79,7 @@ public static class RunSession
         IngestTotals? ingest = null;
         var warnings = new List<string>();
         FaultSchedule? faults = null;
+        IReadOnlyList<Hub.PartitionExit> partitionExits = [];
         if (request.Hub is not null && scenario.Hub is EmbeddedHub { Options: var settings }
             && (settings.Quotas != HubQuotas.Unlimited || settings.Faults.Count > 0 || settings.SasExpiryGrace != TimeSpan.Zero || settings.Tier is not null || settings.Partitions is not null))
         {
@@ -100,6 +101,7 @@ public static class RunSession
             }
             finally
             {
+                partitionExits = hub.Partitioned?.PartitionExits ?? [];
                 // Also after a failure or Ctrl+C: the devices this run created leave with it (the ledger knows them).
                 await RunDevices.CleanupAsync(request, hub, service, ledger, metrics, warnings, output);
             }
@@ -120,6 +122,13 @@ public static class RunSession
                 {
                     warnings.Add(line);
                     output.WriteLine(line);
+                }
+
+                if (hub.Partitioned is { } partitioned)
+                {
+                    partitioned.PartitionExited += exit => output.WriteLine("warning: " + PartitionExitWarning(exit, start));
+                    foreach (var exit in partitioned.PartitionExits) // died between listening and here
+                        output.WriteLine("warning: " + PartitionExitWarning(exit, start));
                 }
 
                 if (hub.Partitions.Count > 0)
@@ -156,6 +165,7 @@ public static class RunSession
             exitCode = ExitCodes.RunFailed;
         }
 
+        warnings.AddRange(partitionExits.Select(exit => PartitionExitWarning(exit, start)));
         // Report whatever was measured, whatever happened above (faults fired before a failure included).
         var injected = faults is null ? [] : await faults.DescribeAsync();
         var snapshot = metrics.Snapshot();
@@ -312,7 +322,10 @@ public static class RunSession
             var registry = host.Services.GetRequiredService<ActorRegistry>();
             var runner = await registry.GetAsync<ScenarioRunner>(CancellationToken.None);
             if (cluster is not null)
+            {
+                Cluster.ClusterFleet.AbortRunWhenAllWorkersLost(host.Services.GetRequiredService<ActorSystem>(), runner);
                 await cluster.StartWorkersAsync(host.Services.GetRequiredService<ActorSystem>(), output, cancel);
+            }
             using var stopLive = new CancellationTokenSource();
             var live = new LiveView(metrics, scenario.Name, duration, scenario.TotalDevices, request.Live).RunAsync(stopLive.Token);
             await using var abort = cancel.Register(() => runner.Tell(new ScenarioRunner.Abort("cancelled (Ctrl+C or SIGTERM)")));
@@ -334,6 +347,10 @@ public static class RunSession
             await host.StopAsync(CancellationToken.None);
         }
     }
+
+    private static string PartitionExitWarning(Hub.PartitionExit exit, DateTimeOffset start) =>
+        $"hub partition {exit.Index} exited during the run (exit code {exit.ExitCode}, {Math.Max(0, (exit.At - start).TotalSeconds):0.#} s after the start): "
+        + "the devices it owned lost their hub and could not connect again, and the ingest counts miss what it had counted";
 
     /// <summary>Where the debug log goes when a group names debugDevices (next to the report), else null.</summary>
     public static string? DebugLogPath(RunRequest request) =>

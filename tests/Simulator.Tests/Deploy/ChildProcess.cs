@@ -3,7 +3,7 @@ using System.Text;
 
 namespace FleetSim.Simulator.Tests.Deploy;
 
-/// <summary>A fleetsim process a test starts, watches and always stops (Dispose kills what is still running).</summary>
+/// <summary>A fleetsim process a test starts, watches while it runs and always stops (Dispose kills what is still running).</summary>
 public sealed class ChildProcess : IDisposable
 {
     private readonly StringBuilder _output = new();
@@ -24,12 +24,7 @@ public sealed class ChildProcess : IDisposable
 
     public static ChildProcess Start(string name, string workingDirectory, IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
-        start.ArgumentList.Add(Fleetsim.Dll);
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        return new ChildProcess(Process.Start(start)!, name);
+        return new ChildProcess(Process.Start(Fleetsim.StartInfo(workingDirectory, args))!, name);
     }
 
     public string Output
@@ -50,16 +45,12 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Polls (with a deadline) until the condition holds; fails early when the process exited.</summary>
-    public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.False(Process.HasExited, $"{Name} exited before {what}:\n{Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"{Name}: no {what} within {timeout}:\n{Output}");
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout) =>
+        Poll.UntilAsync(condition, $"{what} ({Name})", timeout, () => Process.HasExited ? $"{Name} exited" : null, () => Output);
+
+    /// <summary>Polls until the process printed <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        WaitUntilAsync(() => Output.Contains(text, StringComparison.Ordinal), $"'{text}' printed", timeout);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -86,10 +77,16 @@ public sealed class ChildProcess : IDisposable
         kill.WaitForExit();
     }
 
-    public void Dispose()
+    /// <summary>Ends the process and its children if it is still running (a failed test); the exit code stays readable.</summary>
+    public void Kill()
     {
         if (!Process.HasExited)
             Process.Kill(entireProcessTree: true);
+    }
+
+    public void Dispose()
+    {
+        Kill();
         Process.Dispose();
     }
 }
