@@ -142,7 +142,8 @@ public sealed class SchemaAgreementTests
     public void The_parser_reads_every_key_the_schema_defines_and_nothing_else()
     {
         var catalog = SchemaCatalog.FromJson(SchemaText);
-        foreach (var text in new[] { KitchenSink, ShortFormSink, "name: h\nhub: embedded\ndevices: {count: 1, idPrefix: p-}\nduration: 1s\n" })
+        foreach (var text in new[] { KitchenSink, ShortFormSink, "name: h\nhub: embedded\ndevices: {count: 1, idPrefix: p-}\nduration: 1s\n",
+            "name: c\nhub: {chaos: [{at: 1s, dropConnections: {fraction: 1}}]}\ndevices: {count: 1, idPrefix: p-}\nduration: 2s\n" })
         {
             var result = ScenarioLoader.LoadFromText(text, "sink.yaml", schema: catalog);
             Assert.True(result.Success, string.Join("\n", result.Errors));
