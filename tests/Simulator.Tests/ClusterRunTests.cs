@@ -64,6 +64,9 @@ public sealed partial class ClusterRunTests : IDisposable
         Assert.Equal(3, report["cluster"]!["connected"]!.AsArray().Count);
         Assert.Contains("node 127.0.0.1:", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
         AssertNoWorkerLeft(result.Stdout);
+        // Once the run has ended, the workers' expected shutdown chatter (the coordinator gone, association errors, shard
+        // hand-over) stays off the console.
+        Assert.DoesNotContain("the coordinator is gone", result.Stderr);
     }
 
     [Fact]

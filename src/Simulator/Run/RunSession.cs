@@ -344,6 +344,7 @@ public static class RunSession
         }
         finally
         {
+            cluster?.RunEnded();
             await host.StopAsync(CancellationToken.None);
         }
     }
