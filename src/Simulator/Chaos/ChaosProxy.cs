@@ -43,12 +43,8 @@ public sealed partial class ChaosProxy : IAsyncDisposable
     private Task _accepting = Task.CompletedTask;
     private ITimer? _upTimer;
     private long _nextId;
-    private long _refuseUntilTicks;
-    private FaultTarget _refuseTarget = FaultTarget.Everyone;
-    private long _latencyTicks;
-    private long _jitterTicks;
-    private long _latencyUntilTicks;
-    private FaultTarget _latencyTarget = FaultTarget.Everyone;
+    private readonly TimedFault<bool> _refusal = new();
+    private readonly TimedFault<Latency> _latency = new();
     private long _cut;
     private long _refused;
     private long _blackholed;
@@ -120,11 +116,7 @@ public sealed partial class ChaosProxy : IAsyncDisposable
     public void Refuse(TimeSpan duration, FaultTarget? target = null)
     {
         CheckPeriod(duration);
-        lock (_gate)
-        {
-            _refuseTarget = target ?? FaultTarget.Everyone;
-            _refuseUntilTicks = (_time.GetUtcNow() + duration).UtcTicks;
-        }
+        _refusal.Start(_time.GetUtcNow(), duration, true, target);
     }
 
     /// <summary>Holds what the hub sends to the targeted devices back by <paramref name="by"/> ± <paramref name="jitter"/> for <paramref name="duration"/> (order kept).</summary>
@@ -133,13 +125,7 @@ public sealed partial class ChaosProxy : IAsyncDisposable
         if (by < TimeSpan.Zero || jitter < TimeSpan.Zero || jitter > by)
             throw new ArgumentOutOfRangeException(nameof(jitter), jitter, "latency and jitter must be at least 0, and jitter at most the latency");
         CheckPeriod(duration);
-        lock (_gate)
-        {
-            _latencyTarget = target ?? FaultTarget.Everyone;
-            _latencyTicks = by.Ticks;
-            _jitterTicks = jitter.Ticks;
-            _latencyUntilTicks = (_time.GetUtcNow() + duration).UtcTicks;
-        }
+        _latency.Start(_time.GetUtcNow(), duration, new Latency(by, jitter), target);
     }
 
     /// <summary>A hub restart as the network sees it: every tunnel cut and the listener closed (connects refused by the OS) for <paramref name="down"/>.</summary>
@@ -170,23 +156,20 @@ public sealed partial class ChaosProxy : IAsyncDisposable
         }
     }
 
-    private bool IsRefused(string deviceId)
-    {
-        lock (_gate)
-            return _time.GetUtcNow().UtcTicks < _refuseUntilTicks && _refuseTarget.Matches(deviceId);
-    }
+    private bool IsRefused(string deviceId) => _refusal.Hits(deviceId, _time.GetUtcNow());
 
     /// <summary>When a chunk the hub sent to <paramref name="deviceId"/> now may be passed on (ticks of <see cref="_time"/>); 0 for at once.</summary>
     private long ReleaseTicks(string deviceId)
     {
-        var now = _time.GetUtcNow().UtcTicks;
+        var now = _time.GetUtcNow();
+        if (!_latency.Hits(deviceId, now, out var latency))
+            return 0;
+        if (latency.Jitter == TimeSpan.Zero)
+            return (now + latency.By).UtcTicks;
+        double unit;
         lock (_gate)
-        {
-            if (now >= _latencyUntilTicks || !_latencyTarget.Matches(deviceId))
-                return 0;
-            var jitter = _jitterTicks == 0 ? 0 : (long)((_random.NextDouble() * 2 - 1) * _jitterTicks);
-            return now + _latencyTicks + jitter;
-        }
+            unit = _random.NextDouble();
+        return (now + latency.At(unit)).UtcTicks;
     }
 
     private List<string> Choose(double fraction, FaultTarget? target)
