@@ -95,23 +95,21 @@ public sealed class DeployRunTests : IDisposable
 
         // What a worker's cluster bootstrap asks each contact point (the pods the Kubernetes API lists).
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var text = "";
         JsonArray? nodes = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (nodes is null or { Count: 0 })
+        await Poll.UntilAsync(async () =>
         {
-            Assert.True(DateTime.UtcNow < deadline, "no seed nodes from the management endpoint within 60 s:\n" + coordinator.Output);
             try
             {
-                text = await http.GetStringAsync($"http://127.0.0.1:{management}/bootstrap/seed-nodes");
-                var answer = JsonNode.Parse(text)!.AsObject();
+                var answer = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{management}/bootstrap/seed-nodes"))!.AsObject();
                 nodes = (answer["Nodes"] ?? answer["nodes"])?.AsArray();
             }
             catch (HttpRequestException)
             {
-                await Task.Delay(200); // not listening yet
+                // not listening yet
             }
-        }
+
+            return nodes is { Count: > 0 };
+        }, "seed nodes from the management endpoint", TimeSpan.FromSeconds(60), detail: () => coordinator.Output);
 
         // One member: the coordinator itself, at the address workers then join (its pod IP and cluster port).
         var member = Assert.Single(nodes!)!.ToJsonString();
