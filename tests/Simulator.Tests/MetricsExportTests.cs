@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace FleetSim.Simulator.Tests;
@@ -11,18 +10,11 @@ public sealed class MetricsExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_run_serves_prometheus_metrics_and_pushes_otlp_while_it_runs()
     {
-        var prometheusPort = FreePort();
-        var otlpPort = FreePort();
+        var prometheusPort = Ports.Free();
+        var otlpPort = Ports.Free();
         using var collector = new HttpListener();
         collector.Prefixes.Add($"http://127.0.0.1:{otlpPort}/");
         collector.Start();

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using static FleetSim.Simulator.Tests.Deploy.DeployFiles;
 
@@ -29,13 +27,6 @@ public sealed class DeployRunTests : IDisposable
         return process;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>The hub's command with its container paths and ports made local; waits for its state file.</summary>
     private async Task<string> StartHubAsync(string[] hubArgs)
     {
@@ -51,7 +42,7 @@ public sealed class DeployRunTests : IDisposable
     {
         var variables = new Dictionary<string, string> { ["WORKERS"] = "2" };
         var stateFile = await StartHubAsync(ComposeCommand("hub", variables));
-        var port = FreePort();
+        var port = Ports.Free();
         var outDir = Path.Combine(_dir, "reports");
         string[] coordinatorArgs = [.. WithValues(ComposeCommand("coordinator", variables), ("--hub-state", stateFile), ("--cluster-bind", "127.0.0.1"),
             ("--cluster-host", "127.0.0.1"), ("--cluster-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("--out", outDir)),
@@ -85,8 +76,8 @@ public sealed class DeployRunTests : IDisposable
     {
         var job = KubernetesObject("Job", "fleetsim-run");
         var stateFile = await StartHubAsync(Args(Container(job, "hub")));
-        var port = FreePort();
-        var management = FreePort();
+        var port = Ports.Free();
+        var management = Ports.Free();
         var coordinatorArgs = WithValues(Args(Container(job, "coordinator"), podIp: "127.0.0.1"), ("--hub-state", stateFile), ("--cluster-bind", "127.0.0.1"),
             ("--cluster-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("--management-port", management.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("--out", Path.Combine(_dir, "reports")));
