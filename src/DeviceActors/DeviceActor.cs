@@ -81,6 +81,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PostStop()
     {
+        ReleaseConnectSlot();
         if (_generation != 0)
         {
             _generation = 0;
@@ -152,6 +153,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
 
     private void EnterStopped(string reason, IActorRef? requester = null)
     {
+        ReleaseConnectSlot();
         Timers.CancelAll();
         StopTelemetrySchedule();
         _behavioursStarted = false; // a device started again after a ramp-down starts its behaviours again
