@@ -3,6 +3,7 @@ using FleetSim.Bench;
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S] [--churn-kind both|drop|restart] [--cap-arenas]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- idle [--devices N] [--seconds S] [--interval seconds between messages] [--only fleetsim,raw,raw-no-keepalive]
 // First, before the thread pool grows: what fleetsim's Main does (soak --cap-arenas compares it with glibc's default).
 var arenasCapped = args.Contains("--cap-arenas") && FleetSim.Simulator.Memory.MallocArenas.Apply();
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
@@ -51,6 +52,9 @@ if (what is "soak")
 
 if (what is "sendlag")
     await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
+if (what is "idle")
+    return await IdleBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 60), Fraction("--interval", 30),
+        Array.IndexOf(args, "--only") is var idleOnly and >= 0 && idleOnly + 1 < args.Length ? args[idleOnly + 1].Split(',').ToHashSet() : null);
 if (what is "peer")
     return await FleetSim.Bench.Peer.PeerBenchmark.RunAsync(Arg("--devices", 1000), Arg("--seconds", 60), Fraction("--rate", 1), Fraction("--connect-rate", 200),
         args.Contains("--no-node"), args.Contains("--no-connect"),

@@ -19,9 +19,14 @@ public sealed partial class DeviceActor
     private string? _userToken;
     private bool _renewedAfterRefusal; // a refused token was replaced once since the last successful connect
     private DateTimeOffset _tokenExpiresAt = DateTimeOffset.MaxValue;
+    private bool _connectSlotHeld;      // this device counts against ConnectSlots until subscribed or failed
+    private ConnectSlots.Ticket? _connectSlotTicket; // waiting for a slot
+    private long _connectQueuedTimestamp;
 
     private void BeginConnect()
     {
+        if (!TakeConnectSlot())
+            return;
         string? password = null;
         if (_identity.ClientCertificate is null)
         {
@@ -57,6 +62,63 @@ public sealed partial class DeviceActor
         Transition(DeviceState.Connecting, Connecting);
         _metrics.ConnectAttempts.Increment();
         SafeConnect(_transport, password).PipeTo(Self, success: o => new ConnectDone(o), failure: e => new ConnectFailed(e));
+    }
+
+    /// <summary>
+    /// True when the device may start its connect now (no limit, or a slot taken); false when it waits for a slot in
+    /// <see cref="WaitingForConnectSlot"/>. Taken before the token is made: the token is part of the connect's CPU.
+    /// </summary>
+    private bool TakeConnectSlot()
+    {
+        if (_connectSlotHeld || _options.ConnectSlots is not { } slots)
+            return true;
+        var ticket = slots.TryEnter(Self);
+        if (ticket is null)
+        {
+            _connectSlotHeld = true;
+            return true;
+        }
+
+        _connectSlotTicket = ticket;
+        _connectQueuedTimestamp = _options.Time.GetTimestamp();
+        _metrics.ConnectQueued.Increment();
+        Transition(DeviceState.Connecting, WaitingForConnectSlot);
+        return false;
+    }
+
+    /// <summary>Queued behind the process's connects in flight: no operation timeout runs, nothing has been sent.</summary>
+    private void WaitingForConnectSlot()
+    {
+        Receive<ConnectSlots.Granted>(g => ReferenceEquals(g.Ticket, _connectSlotTicket), _ =>
+        {
+            _connectSlotTicket = null;
+            _connectSlotHeld = true;
+            _metrics.ConnectQueued.Decrement();
+            _metrics.ConnectQueue.RecordOk(_options.Time.GetElapsedTime(_connectQueuedTimestamp));
+            BeginConnect();
+        });
+        Receive<Stop>(_ => EnterStopped("stopped", Sender));
+        Background();
+    }
+
+    /// <summary>The connect is over (subscribed, failed or abandoned): give the slot back, or leave the queue.</summary>
+    private void ReleaseConnectSlot()
+    {
+        if (_options.ConnectSlots is not { } slots)
+            return;
+        if (_connectSlotTicket is { } ticket)
+        {
+            _connectSlotTicket = null;
+            _metrics.ConnectQueued.Decrement();
+            if (!slots.Cancel(ticket)) // already granted: its Granted message is stale now, the slot goes back here
+                slots.Leave();
+        }
+
+        if (_connectSlotHeld)
+        {
+            _connectSlotHeld = false;
+            slots.Leave();
+        }
     }
 
     private static Task<ConnectOutcome> SafeConnect(IDeviceTransport? transport, string? password)
@@ -158,6 +220,7 @@ public sealed partial class DeviceActor
 
     private void EnterBackoff(FailureKind kind)
     {
+        ReleaseConnectSlot();
         if (_options.Retry.Kind == RetryKind.None)
         {
             if (_options.AutoConnect)
@@ -237,6 +300,7 @@ public sealed partial class DeviceActor
 
     private void AfterSubscribed()
     {
+        ReleaseConnectSlot();
         // Only now can the device answer a method or take a C2D message: before its SUBACK the hub says it is offline.
         _options.ConnectionObserver?.Connected(_identity.Index);
         if (_options.Twin is { EnsureDesiredProperties: true })

@@ -13,6 +13,12 @@ public sealed class DeviceMetrics
     public const string TelemetryUnacked = "telemetry.unackedAtStop";
     public const string RetryWaitMs = "connect.retryWaitMs";
     public const string AutoConnectsName = "connect.autoConnects";
+
+    /// <summary>Operation (latency only): how long a connect waited for a slot (<see cref="DeviceOptions.ConnectSlots"/>); only connects that waited.</summary>
+    public const string ConnectQueueName = "connectQueue";
+
+    /// <summary>Gauge: devices waiting for a connect slot now.</summary>
+    public const string ConnectQueuedName = "connect.queued";
     public const string DeviceRestarts = "device.restarts";
     public const string TwinDesiredReceived = "twin.desiredReceived";
     public const string TwinDesiredStale = "twin.desiredStale";
@@ -61,11 +67,19 @@ public sealed class DeviceMetrics
         ConnectAttempts = metrics.Counter(RecoveryMetrics.ConnectAttempts);
         QueuedOffline = metrics.Counter(RecoveryMetrics.TelemetryQueuedOffline);
         SendLag = metrics.Operation(GeneratorMetrics.SendLag);
+        ConnectQueue = metrics.Operation(ConnectQueueName);
+        ConnectQueued = metrics.Gauge(ConnectQueuedName);
         Skipped = metrics.Counter(GeneratorMetrics.Skipped);
     }
 
     /// <summary>The generator's own lag: intended send time -> message started.</summary>
     public OperationMetrics SendLag { get; }
+
+    /// <summary>Waits for a connect slot (a wait, not a failure: the connect itself is measured from its intended start).</summary>
+    public OperationMetrics ConnectQueue { get; }
+
+    /// <summary>Devices waiting for a connect slot now.</summary>
+    public Gauge ConnectQueued { get; }
 
     /// <summary>Messages the generator was too late to make (generator-limited).</summary>
     public Counter Skipped { get; }

@@ -84,6 +84,12 @@ public sealed record DeviceOptions
     /// <summary>How long a CONNECT (TCP + TLS + CONNACK), SUBSCRIBE or PUBACK may take.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The process's limit on connects in flight, shared by all its groups (the run or the cluster worker creates one):
+    /// a device waits for a slot before its TLS handshake, and its operation timeout starts only then. Null: no limit.
+    /// </summary>
+    public ConnectSlots? ConnectSlots { get; init; }
+
     /// <summary>Lifetime of each SAS token minted from a symmetric key (SDKs: 3600 s).</summary>
     public TimeSpan SasTtl { get; init; } = TimeSpan.FromSeconds(3600);
 

@@ -34,6 +34,8 @@ public static class FleetSimFleet
             Telemetry = new TelemetryOptions { Interval = TimeSpan.FromSeconds(1 / a.RatePerDevice), MaxSendLag = TimeSpan.FromSeconds(1) },
             OperationTimeout = TimeSpan.FromSeconds(60),
             StopDrainTimeout = TimeSpan.FromSeconds(10),
+            // As `fleetsim run` sets it (FleetPlanBuilder: the scenario's connectsInFlight, default 16 per core).
+            ConnectSlots = ConnectsInFlight() is var limit and > 0 ? new ConnectSlots(limit) : null,
         };
         var metrics = new FleetMetrics();
         var system = ActorSystem.Create("peer", "akka.loglevel = WARNING");
@@ -81,7 +83,7 @@ public static class FleetSimFleet
             var skipped = metrics.Counter(GeneratorMetrics.Skipped).Value;
             var result = new GeneratorResult(n, (int)connected.Value, connectSeconds, metrics.Counter(Counters.ConnectRetries).Value, sentWindow, ackedWindow,
                 failedWindow, windowSeconds, steady?.P50Ms, steady?.P99Ms, lag?.P50Ms, lag?.P99Ms, stormSeconds,
-                Note: $"generator.skipped {skipped}");
+                Note: $"generator.skipped {skipped}, connects in flight {options.ConnectSlots?.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}, connect queue waits {metrics.Operation(DeviceMetrics.ConnectQueueName).OkCount}");
             await fleet.Ask<FleetSupervisor.AllStopped>(new FleetSupervisor.StopAll(TimeSpan.FromSeconds(60)), TimeSpan.FromSeconds(90));
             Console.WriteLine(result.ToLine());
             return 0;
@@ -91,6 +93,13 @@ public static class FleetSimFleet
             await system.Terminate();
         }
     }
+
+    /// <summary>
+    /// FLEETSIM_BENCH_CONNECTS_IN_FLIGHT (to compare limits side by side): a number, or 0 for no limit; unset: the
+    /// default of `fleetsim run`.
+    /// </summary>
+    private static int ConnectsInFlight() =>
+        int.TryParse(Environment.GetEnvironmentVariable("FLEETSIM_BENCH_CONNECTS_IN_FLIGHT"), out var limit) && limit >= 0 ? limit : ConnectSlots.DefaultLimit;
 
     /// <summary>Starts Akka's scheduler worker before the devices do (see FleetBenchmark.StartSchedulerAsync).</summary>
     private static Task StartSchedulerAsync(ActorSystem system)

@@ -15,6 +15,13 @@ public sealed record Scenario(
     TimeSpan Duration,
     int Seed)
 {
+    /// <summary>
+    /// <c>connectsInFlight</c>: at most this many connects (TLS + CONNACK + SUBACK) at once in each process that hosts
+    /// devices (the run, or each cluster worker); further devices wait for a slot. Null: the default,
+    /// <see cref="FleetSim.DeviceActors.ConnectSlots.DefaultLimit"/>.
+    /// </summary>
+    public int? ConnectsInFlight { get; init; }
+
     /// <summary>Devices over all groups.</summary>
     public int TotalDevices
     {

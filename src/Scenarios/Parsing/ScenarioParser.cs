@@ -8,6 +8,7 @@ internal static class ScenarioParser
 {
     public const int DefaultSeed = 1;
     public const string ShortFormGroupName = "devices";
+    public const int MaxConnectsInFlight = 100_000;
 
     public static Scenario? Parse(ParseContext ctx, YamlNode root)
     {
@@ -25,6 +26,7 @@ internal static class ScenarioParser
         var seed = top.Int("seed", int.MinValue, int.MaxValue) ?? DefaultSeed;
         var hub = HubParser.Parse(ctx, top.Get("hub"));
         var duration = top.Duration("duration", TimeSpan.FromMilliseconds(1));
+        var connectsInFlight = top.Int("connectsInFlight", 1, MaxConnectsInFlight);
 
         var errorsBeforeGroups = ctx.Errors.Count;
         var (groups, connectRate) = Groups(ctx, top, hub);
@@ -73,7 +75,7 @@ internal static class ScenarioParser
         {
             return null;
         }
-        var scenario = new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed);
+        var scenario = new Scenario(name, description, hub, groups, load, service, thresholds, runLength, seed) { ConnectsInFlight = connectsInFlight };
         CheckFaultDevices(ctx, top, scenario);
         return ctx.Errors.Count > 0 ? null : scenario;
     }

@@ -45,6 +45,8 @@ public static class FleetPlanBuilder
         string? runId = null, Load.LoadPacing? pacing = null)
     {
         time ??= TimeProvider.System;
+        // One limit for the whole process, shared by its groups: the handshakes of all groups compete for the same CPU.
+        var slots = new ConnectSlots(scenario.ConnectsInFlight ?? ConnectSlots.DefaultLimit);
         var groups = new List<GroupPlan>(scenario.DeviceGroups.Count);
         var offset = 0;
         for (var g = 0; g < scenario.DeviceGroups.Count; g++)
@@ -52,7 +54,7 @@ public static class FleetPlanBuilder
             var group = scenario.DeviceGroups[g];
             var seed = DeviceSeed.Derive(scenario.Seed, offset, 97 + g); // groups differ even at equal device indexes
             var connected = new ConnectedDevices(group.Count);
-            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name, RunId = runId };
+            var options = Options(group, endpoint, seed, time) with { ConnectionObserver = connected, GroupName = group.Name, RunId = runId, ConnectSlots = slots };
             if (pacing is { TelemetryPaced: true } && options.Telemetry is { } telemetry)
             {
                 var paced = pacing.PacedInterval(telemetry.Interval);
