@@ -2,7 +2,8 @@ using FleetSim.Bench;
 
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
-//        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S] [--churn-kind both|drop|restart]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- idle [--devices N] [--seconds S] [--interval seconds between messages] [--only fleetsim,raw,raw-no-keepalive]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
 {
@@ -34,9 +35,22 @@ if (what is "micro" or "all")
 if (what is "fleet" or "all")
     await FleetBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--rate", 0));
 if (what is "soak")
-    await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60));
+{
+    var kindAt = Array.IndexOf(args, "--churn-kind");
+    if (!SoakBenchmark.TryParseKind(kindAt >= 0 && kindAt + 1 < args.Length ? args[kindAt + 1] : null, out var kind))
+    {
+        Console.Error.WriteLine("soak: --churn-kind must be both, drop (only the hub drops connections) or restart (only devices stop and start)");
+        return 2;
+    }
+
+    await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60), kind);
+}
+
 if (what is "sendlag")
     await SendLagBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 20), Arg("--interval-ms", 1000), Arg("--real", 1) != 0);
+if (what is "idle")
+    return await IdleBenchmark.RunAsync(Arg("--devices", 2000), Arg("--seconds", 60), Fraction("--interval", 30),
+        Array.IndexOf(args, "--only") is var idleOnly and >= 0 && idleOnly + 1 < args.Length ? args[idleOnly + 1].Split(',').ToHashSet() : null);
 if (what is "peer")
     return await FleetSim.Bench.Peer.PeerBenchmark.RunAsync(Arg("--devices", 1000), Arg("--seconds", 60), Fraction("--rate", 1), Fraction("--connect-rate", 200),
         args.Contains("--no-node"), args.Contains("--no-connect"),

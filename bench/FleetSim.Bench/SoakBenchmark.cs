@@ -23,15 +23,37 @@ namespace FleetSim.Bench;
 /// </summary>
 public static class SoakBenchmark
 {
-    private sealed record Sample(double Minute, long RssBytes, long HeapBytes, long CommittedBytes, long Connected, long Acked, long Reconnects,
-        long LostConnections, int Gen2Collections);
+    /// <summary>What a churn round does: both (the default), only the hub's drops, or only the device restarts.</summary>
+    public enum ChurnKind
+    {
+        Both,
+        Drop,
+        Restart,
+    }
 
-    public static async Task RunAsync(int devices, int minutes, double churn, int churnEverySeconds, int sampleEverySeconds)
+    private sealed record Sample(double Minute, long RssBytes, long HeapBytes, long CommittedBytes, long Connected, long Acked, long Reconnects,
+        long LostConnections, int Gen2Collections, NativeHeap.Snapshot? Native);
+
+    public static bool TryParseKind(string? text, out ChurnKind kind)
+    {
+        kind = text switch
+        {
+            null or "both" => ChurnKind.Both,
+            "drop" => ChurnKind.Drop,
+            "restart" => ChurnKind.Restart,
+            _ => (ChurnKind)(-1),
+        };
+        return kind >= 0;
+    }
+
+    public static async Task RunAsync(int devices, int minutes, double churn, int churnEverySeconds, int sampleEverySeconds, ChurnKind kind = ChurnKind.Both)
     {
         if (devices <= 0 || minutes <= 0 || churn is < 0 or > 1 || churnEverySeconds <= 0 || sampleEverySeconds <= 0)
             throw new ArgumentException("soak needs --devices > 0, --minutes > 0, --churn between 0 and 1, --churn-every > 0, --sample-every > 0");
+        var drops = kind != ChurnKind.Restart ? churn : 0;
+        var restarts = kind != ChurnKind.Drop ? churn : 0;
         Console.WriteLine($"## Soak: {devices} devices, telemetry every 1 s, reported twin patch every 30 s, {minutes} min; "
-            + $"churn every {churnEverySeconds} s: {churn:P0} of connections dropped by the hub and {churn:P0} of devices stopped and started again; "
+            + $"churn every {churnEverySeconds} s: {drops:P0} of connections dropped by the hub and {restarts:P0} of devices stopped and started again; "
             + $"memory sampled every {sampleEverySeconds} s");
         var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0 });
         var system = ActorSystem.Create("soak", "akka.loglevel = WARNING");
@@ -92,16 +114,21 @@ public static class SoakBenchmark
                 if (now >= nextChurn && perRound > 0)
                 {
                     nextChurn += TimeSpan.FromSeconds(churnEverySeconds);
-                    await hub.Faults.DropFractionAsync(churn);
-                    if (stoppedFrom >= 0)
+                    if (kind != ChurnKind.Restart)
+                        await hub.Faults.DropFractionAsync(churn);
+                    if (kind != ChurnKind.Drop)
                     {
+                        if (stoppedFrom >= 0)
+                        {
+                            for (var i = 0; i < perRound; i++)
+                                fleet.Tell(new FleetSupervisor.StartDevice(0, identities[(stoppedFrom + i) % devices], Stopwatch.GetTimestamp()));
+                        }
+
+                        stoppedFrom = round * perRound % devices;
                         for (var i = 0; i < perRound; i++)
-                            fleet.Tell(new FleetSupervisor.StartDevice(0, identities[(stoppedFrom + i) % devices], Stopwatch.GetTimestamp()));
+                            fleet.Tell(new FleetSupervisor.StopDevice(identities[(stoppedFrom + i) % devices].DeviceId));
                     }
 
-                    stoppedFrom = round * perRound % devices;
-                    for (var i = 0; i < perRound; i++)
-                        fleet.Tell(new FleetSupervisor.StopDevice(identities[(stoppedFrom + i) % devices].DeviceId));
                     round++;
                 }
 
@@ -139,7 +166,7 @@ public static class SoakBenchmark
         var reconnects = metrics.Operation(Operations.Reconnect).OkCount;
         return new Sample(minute, process.WorkingSet64, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes,
             metrics.Gauge(Gauges.DevicesConnected).Value, metrics.Counter(Counters.TelemetryAcked).Value, reconnects,
-            metrics.Counter(Counters.ConnectionLost).Value, GC.CollectionCount(2));
+            metrics.Counter(Counters.ConnectionLost).Value, GC.CollectionCount(2), NativeHeap.Take());
     }
 
     private static void Print(Sample s, bool header)
@@ -147,12 +174,12 @@ public static class SoakBenchmark
         if (header)
         {
             Console.WriteLine();
-            Console.WriteLine("| minute | RSS (MB) | GC heap, live (MB) | GC committed (MB) | connected | acked total | reconnects | connections lost |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| minute | RSS (MB) | GC heap, live (MB) | GC committed (MB) | malloc in use (MB) | malloc free (MB) | open fds | connected | acked total | reconnects | connections lost |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {s.Minute:0.0} | {Mb(s.RssBytes):0.0} | {Mb(s.HeapBytes):0.0} | {Mb(s.CommittedBytes):0.0} | {s.Connected} | {s.Acked} | {s.Reconnects} | {s.LostConnections} |"));
+            $"| {s.Minute:0.0} | {Mb(s.RssBytes):0.0} | {Mb(s.HeapBytes):0.0} | {Mb(s.CommittedBytes):0.0} | {NativeMb(s.Native?.InUseBytes)} | {NativeMb(s.Native?.FreeBytes)} | {s.Native?.OpenFiles.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {s.Connected} | {s.Acked} | {s.Reconnects} | {s.LostConnections} |"));
     }
 
     /// <summary>Growth from the first sample to the last, and the least-squares slope per minute (of the samples after the first).</summary>
@@ -171,6 +198,13 @@ public static class SoakBenchmark
             $"- RSS: {Mb(first.RssBytes):0.0} -> {Mb(last.RssBytes):0.0} MB ({Growth(first.RssBytes, last.RssBytes)}), slope {Slope(tail, s => s.RssBytes) / 1048576:0.00} MB/min"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"- GC heap (live): {Mb(first.HeapBytes):0.0} -> {Mb(last.HeapBytes):0.0} MB ({Growth(first.HeapBytes, last.HeapBytes)}), slope {Slope(tail, s => s.HeapBytes) / 1048576:0.00} MB/min"));
+        if (first.Native is { } a && last.Native is { } b)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"- malloc in use: {Mb(a.InUseBytes):0.0} -> {Mb(b.InUseBytes):0.0} MB, slope {Slope(tail, s => s.Native?.InUseBytes ?? 0) / 1048576:0.00} MB/min; "
+                + $"free inside malloc's arenas: {Mb(a.FreeBytes):0.0} -> {Mb(b.FreeBytes):0.0} MB, slope {Slope(tail, s => s.Native?.FreeBytes ?? 0) / 1048576:0.00} MB/min; "
+                + $"open fds {a.OpenFiles} -> {b.OpenFiles}"));
+        }
     }
 
     private static double Slope(IReadOnlyList<Sample> samples, Func<Sample, long> value)
@@ -191,4 +225,6 @@ public static class SoakBenchmark
         from == 0 ? "n/a" : ((to - from) / (double)from).ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
 
     private static double Mb(long bytes) => bytes / 1048576.0;
+
+    private static string NativeMb(long? bytes) => bytes is { } b ? Mb(b).ToString("0.0", CultureInfo.InvariantCulture) : "n/a";
 }

@@ -58,6 +58,7 @@ public sealed partial class DeviceActor
     {
         Receive<TwinCheckDone>(_ => FinishTwinCheck());
         Receive<Stop>(_ => _stopRequester = Sender);
+        Receive<Start>(_ => Stash.Stash()); // started again before the stop completed: handled once Stopped
         Receive<TransportDisconnected>(d => d.Generation == _generation, _ =>
         {
             RecordTwinCheck(false, 0, "disconnected during the check");

@@ -121,12 +121,14 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Start>(_ => _stoppedReason == "stopped", s =>
         {
             _stoppedReason = null;
+            ResumeHeldTelemetry();
             _lastSequence = Math.Max(_lastSequence, s.ResumeAfterSequence);
             _twinChecked = false;
             _connectIntendedTimestamp = s.IntendedTimestamp;
             BeginConnect();
         });
         ReceiveBehaviourControl();
+        Receive<TelemetryAcked>(OnAckWhileStopped);
         Receive<Stop>(_ => Sender.Tell(new DeviceStopped(_identity.DeviceId, _identity.Index, _stoppedReason ?? "stopped")));
         Receive<GetStatus>(_ => ReplyStatus());
         ReceiveAny(IgnoreStale);
@@ -165,7 +167,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithTimers, IWithStash
             ObserveQuietly(SafeCall(static t => t.DisconnectAsync(), _transport));
         }
 
-        _metrics.Unacked.Add(_telemetry.Clear());
+        KeepOrDiscardTelemetry(reason);
         _metrics.StoppedBecause(reason).Increment();
         RecordTwinCheck(false, 0, reason == "stopped" ? "not connected when it stopped" : "stopped: " + reason);
         if (_lostAtTimestamp != 0)

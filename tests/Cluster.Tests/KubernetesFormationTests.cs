@@ -104,12 +104,8 @@ public sealed class KubernetesFormationTests
         });
         var workerCluster = Akka.Cluster.Cluster.Get(worker.Services.GetRequiredService<ActorSystem>());
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (coordinatorCluster.State.Members.Count(static m => m.Status == MemberStatus.Up) < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the worker did not join within 60 s: {string.Join(", ", coordinatorCluster.State.Members)}");
-            await Task.Delay(100);
-        }
+        await InProcessCluster.Eventually(() => coordinatorCluster.State.Members.Count(static m => m.Status == MemberStatus.Up) >= 2,
+            "the worker to join (two members up)");
 
         Assert.Contains(coordinatorCluster.State.Members, m => m.Address == workerCluster.SelfAddress && m.HasRole(DeviceShards.Role));
         await workerCluster.LeaveAsync();

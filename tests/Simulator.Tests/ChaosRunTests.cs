@@ -150,14 +150,8 @@ public sealed class ChaosRunTests : IDisposable
         process.ErrorDataReceived += static (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!File.Exists(stateFile))
-        {
-            if (process.HasExited)
-                Assert.Fail($"the hub exited with {process.ExitCode}");
-            Assert.True(DateTime.UtcNow < deadline, "no state file within 60 s");
-            await Task.Delay(50);
-        }
+        await Poll.UntilAsync(() => File.Exists(stateFile), "state file", TimeSpan.FromSeconds(60),
+            gaveUp: () => process.HasExited ? $"the hub exited with {process.ExitCode}" : null);
 
         return process;
     }

@@ -64,6 +64,9 @@ public sealed partial class ClusterRunTests : IDisposable
         Assert.Equal(3, report["cluster"]!["connected"]!.AsArray().Count);
         Assert.Contains("node 127.0.0.1:", await File.ReadAllTextAsync(Path.Combine(outDir, "report.html")));
         AssertNoWorkerLeft(result.Stdout);
+        // Once the run has ended, the workers' expected shutdown chatter (the coordinator gone, association errors, shard
+        // hand-over) stays off the console.
+        Assert.DoesNotContain("the coordinator is gone", result.Stderr);
     }
 
     [Fact]
@@ -71,11 +74,18 @@ public sealed partial class ClusterRunTests : IDisposable
     {
         var outDir = Path.Combine(_dir, "kill");
         var scenario = Scenario("kill", 90, "75s", ramp: "2s"); // a killed worker is downed ~25 s after (ClusterHosting.Timing)
-        using var run = StartRun(scenario, "--nodes", "3", "--out", outDir, "--quiet");
+        var prometheus = Ports.Free();
+        using var run = StartRun(scenario, "--nodes", "3", "--out", outDir, "--quiet", "--prometheus-port", prometheus.ToString(CultureInfo.InvariantCulture));
         try
         {
             await run.WaitForOutputAsync("workers ready", TimeSpan.FromMinutes(2));
-            await Task.Delay(TimeSpan.FromSeconds(8)); // every device started and sending (the ramp takes 2 s)
+            // The worker dies once every device is connected (the ramp takes 2 s; on a loaded machine longer): the
+            // coordinator's merged gauge says so, polled with a deadline instead of a fixed wait.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var connected = -1L;
+            await Poll.UntilAsync(async () => (connected = await ConnectedDevicesAsync(http, prometheus)) == 90, "90 devices connected", TimeSpan.FromMinutes(2),
+                gaveUp: () => run.Process.HasExited ? $"the run exited with {run.Process.ExitCode}" : null,
+                detail: () => $"last scrape: {connected} connected\n{run.Output}");
             var workers = ChildProcesses(run.Process.Id);
             Assert.Equal(3, workers.Count);
             using (var kill = Process.Start("kill", ["-KILL", workers[0].ToString(CultureInfo.InvariantCulture)]))
@@ -152,31 +162,45 @@ public sealed partial class ClusterRunTests : IDisposable
     public async Task A_worker_exits_by_itself_when_the_process_it_exits_with_ends()
     {
         using var parent = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Fleetsim.Dll, "node", "--seed", "127.0.0.1:9", "--exit-with", parent.Id.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(a);
-        using var node = Process.Start(start)!;
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
+        using var node = ChildProcess.Start("fleetsim node", _dir, ["node", "--seed", "127.0.0.1:9", "--exit-with", parent.Id.ToString(CultureInfo.InvariantCulture)]);
+        int exitCode;
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            Assert.False(node.HasExited, "the node ended before its parent did");
+            // Up and watching its parent (instead of a fixed wait): only then does the parent end.
+            await node.WaitForOutputAsync("joining", TimeSpan.FromMinutes(1));
+            Assert.False(node.Process.HasExited, "the node ended before its parent did:\n" + node.Output);
             parent.Kill();
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await node.WaitForExitAsync(deadline.Token);
+            exitCode = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
         }
         finally
         {
             if (!parent.HasExited)
                 parent.Kill();
-            if (!node.HasExited)
-                node.Kill(entireProcessTree: true);
         }
 
-        Assert.True(node.ExitCode == 0, await stderr);
-        Assert.Contains($"process {parent.Id} ended", await stdout);
+        Assert.True(exitCode == 0, node.Output);
+        Assert.Contains($"process {parent.Id} ended", node.Output);
     }
+
+    /// <summary>The coordinator's devices.connected gauge (all nodes merged) from its Prometheus endpoint; -1 while it has none.</summary>
+    private static async Task<long> ConnectedDevicesAsync(HttpClient http, int port)
+    {
+        string text;
+        try
+        {
+            text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return -1; // not listening yet, or slow to answer on a loaded machine
+        }
+
+        var gauge = ConnectedGauge().Match(text);
+        return gauge.Success ? (long)double.Parse(gauge.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
+    }
+
+    [GeneratedRegex(@"^fleetsim_gauge\{[^}]*name=""devices\.connected""[^}]*\}\s+(\S+)", RegexOptions.Multiline)]
+    private static partial Regex ConnectedGauge();
 
     /// <summary>The seed printed by the run; no process may still be using it.</summary>
     private static void AssertNoWorkerLeft(string output)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace FleetSim.Simulator.Tests;
@@ -11,18 +10,11 @@ public sealed class MetricsExportTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_run_serves_prometheus_metrics_and_pushes_otlp_while_it_runs()
     {
-        var prometheusPort = FreePort();
-        var otlpPort = FreePort();
+        var prometheusPort = Ports.Free();
+        var otlpPort = Ports.Free();
         using var collector = new HttpListener();
         collector.Prefixes.Add($"http://127.0.0.1:{otlpPort}/");
         collector.Start();
@@ -59,20 +51,28 @@ public sealed class MetricsExportTests : IDisposable
         // gauges are observed once the run samples them, which can be a scrape later than the first counter.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var scraped = "";
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!scraped.Contains("telemetry.sent", StringComparison.Ordinal) || !scraped.Contains("fleetsim_gauge", StringComparison.Ordinal))
+        try
         {
-            Assert.False(run.IsCompleted, "the run ended before its metrics could be scraped: " + (run.IsCompleted ? (await run).All : ""));
-            Assert.True(DateTime.UtcNow < deadline, "no scrape with telemetry.sent and the gauges within 60 s:\n" + scraped);
-            try
-            {
-                scraped = await http.GetStringAsync($"http://127.0.0.1:{prometheusPort}/metrics");
-            }
-            catch (HttpRequestException)
-            {
-            }
+            await Poll.UntilAsync(async () =>
+                {
+                    try
+                    {
+                        scraped = await http.GetStringAsync($"http://127.0.0.1:{prometheusPort}/metrics");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // not listening yet
+                    }
 
-            await Task.Delay(200);
+                    return scraped.Contains("telemetry.sent", StringComparison.Ordinal) && scraped.Contains("fleetsim_gauge", StringComparison.Ordinal);
+                },
+                "scrape with telemetry.sent and the gauges", TimeSpan.FromSeconds(60),
+                gaveUp: () => run.IsCompleted ? "the run ended" : null,
+                detail: () => scraped);
+        }
+        catch (Xunit.Sdk.XunitException) when (run.IsCompleted)
+        {
+            Assert.Fail("the run ended before its metrics could be scraped: " + (await run).All);
         }
 
         var result = await run;

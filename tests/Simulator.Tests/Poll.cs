@@ -25,5 +25,18 @@ public static class Poll
         }
     }
 
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string, TimeSpan, Func{string?}?, Func{string}?)"/>, for a condition that asks over the network.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan limit, Func<string?>? gaveUp = null, Func<string>? detail = null)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            if (gaveUp?.Invoke() is { } reason)
+                Assert.Fail($"{reason} before {what}{Detail(detail)}");
+            Assert.True(DateTime.UtcNow < deadline, $"no {what} within {limit}{Detail(detail)}");
+            await Task.Delay(Interval);
+        }
+    }
+
     private static string Detail(Func<string>? detail) => detail is null ? "" : ":\n" + detail();
 }

@@ -4,6 +4,7 @@ using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Throttling;
 using FleetSim.Protocol;
 using FleetSim.Protocol.Tiers;
+using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;
 using FleetSim.Scenarios.Parsing;
 using FleetSim.Scenarios.Service;
@@ -27,7 +28,7 @@ public sealed class RealHubTests : IDisposable
         var s1 = HubTier.Create("S1");
         await using var hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0, Quotas = ThrottlingQuotas.ForTier(s1) });
         using var service = Service(hub);
-        service.RegistryPacing = new RegistryPacer(s1.RegistryOperationsPerSecond * RunDevices.PacingHeadroom);
+        service.RegistryPacing = new RegistryPacer(s1.RegistryOperationsPerSecond * PacingLimits.Headroom);
         var scenario = Scenario("""
             name: s1
             deviceGroups:
@@ -154,10 +155,8 @@ public sealed class RealHubTests : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
 
         // Interrupt once a few bulk calls went through (30 are needed at S1's pace).
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (hub.Registry.Count < 301 && DateTime.UtcNow < deadline && !process.HasExited)
-            await Task.Delay(50);
-        Assert.True(hub.Registry.Count >= 301, "registration did not get under way within a minute");
+        await Poll.UntilAsync(() => hub.Registry.Count >= 301, "registration under way (301 devices)", TimeSpan.FromMinutes(1),
+            gaveUp: () => process.HasExited ? $"the run exited with {process.ExitCode}" : null);
         using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             await kill.WaitForExitAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));

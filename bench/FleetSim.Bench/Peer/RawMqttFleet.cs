@@ -20,6 +20,9 @@ namespace FleetSim.Bench.Peer;
 /// </summary>
 public static class RawMqttFleet
 {
+    /// <summary>A mode ending in this (e.g. "spread-no-keepalive") connects with keep-alive 0: MQTTnet runs no keep-alive task.</summary>
+    public const string NoKeepAliveSuffix = "-no-keepalive";
+
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes("""{"temperature":21.5,"humidity":48}""");
 
     public static async Task<int> RunAsync(GeneratorArgs a)
@@ -43,7 +46,7 @@ public static class RawMqttFleet
                 .WithCredentials(MqttUsername.Build(a.HostName, id), SasToken.Create(resource, key, DateTimeOffset.UtcNow.AddHours(2)))
                 .WithCleanSession(false)
                 .WithProtocolVersion(MqttProtocolVersion.V311)
-                .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
+                .WithKeepAlivePeriod(a.Mode.EndsWith(NoKeepAliveSuffix, StringComparison.Ordinal) ? TimeSpan.Zero : TimeSpan.FromSeconds(60)) // idle bench: MQTTnet's keep-alive task off, to see its cost
                 .WithTimeout(TimeSpan.FromSeconds(60))
                 .WithTcpServer("127.0.0.1", a.MqttPort)
                 .WithTlsOptions(new MqttClientTlsOptionsBuilder().UseTls(true).WithTargetHost(a.HostName)

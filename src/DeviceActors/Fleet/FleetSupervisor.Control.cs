@@ -1,4 +1,5 @@
 using Akka.Actor;
+using FleetSim.DeviceActors.Telemetry;
 
 namespace FleetSim.DeviceActors.Fleet;
 
@@ -82,7 +83,7 @@ public sealed partial class FleetSupervisor
 
         if (!_devices.TryGetValue(start.Identity.DeviceId, out var entry))
         {
-            var device = Context.ActorOf(DeviceActor.Props(start.Identity, group), Uri.EscapeDataString(start.Identity.DeviceId));
+            var device = Context.ActorOf(DeviceActor.Props(start.Identity, group).WithDispatcher(SchedulerThreadDispatcher.For(Context.System)), Uri.EscapeDataString(start.Identity.DeviceId));
             Context.Watch(device);
             _created++;
             entry = (device, start.GroupId);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using FleetSim.DeviceActors.Telemetry;
 using FleetSim.DeviceActors.Transport;
 using FleetSim.Metrics;
 
@@ -199,7 +200,7 @@ public sealed partial class FleetSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
-        var device = Context.ActorOf(DeviceActor.Props(identity, batch.Group), name);
+        var device = Context.ActorOf(DeviceActor.Props(identity, batch.Group).WithDispatcher(SchedulerThreadDispatcher.For(Context.System)), name);
         Context.Watch(device);
         _running.Add(device);
         _created++;

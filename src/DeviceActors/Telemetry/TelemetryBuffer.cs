@@ -113,6 +113,16 @@ internal sealed class TelemetryBuffer
         return false;
     }
 
+    /// <summary>
+    /// Marks every in-flight message as waiting to be re-sent (its connection is gone: a stop). They keep their
+    /// sequence numbers, so a device started again re-sends them first and the hub sees no gap.
+    /// </summary>
+    public void MarkAllForResend()
+    {
+        for (var i = 0; i < _inFlightCount; i++)
+            _inFlight[i].Generation = 0;
+    }
+
     /// <summary>Index of the lowest-sequence in-flight message not published on <paramref name="generation"/>, or -1.</summary>
     public int NextToResend(int generation)
     {
@@ -142,9 +152,13 @@ internal sealed class TelemetryBuffer
     }
 
     /// <summary>Returns every buffer to the pool and forgets everything; returns how many messages were in flight.</summary>
-    public int Clear()
+    public int Clear() => Clear(out _);
+
+    /// <summary>Returns every buffer to the pool and forgets everything; returns how many messages were in flight, and <paramref name="queued"/> how many waited.</summary>
+    public int Clear(out int queued)
     {
         var inFlight = _inFlightCount;
+        queued = _queued;
         for (var i = 0; i < _inFlightCount; i++)
             ArrayPool<byte>.Shared.Return(_inFlight[i].Buffer);
         while (_queued > 0)

@@ -74,6 +74,17 @@ public sealed class PreciseTelemetryScheduler : ITelemetryScheduler, IDisposable
 {
     private static readonly Lazy<PreciseTelemetryScheduler> LazyShared = new(() => new PreciseTelemetryScheduler());
     private static readonly long CoarseMargin = Stopwatch.Frequency * 2 / 1000; // wait on the monitor until 2 ms before
+
+    /// <summary>
+    /// Up to this many devices due at one wake-up run inline on this thread (<see cref="SchedulerThreadDispatcher"/>);
+    /// a larger batch (a high rate, or a scheduler that fell behind) goes to the thread pool, whose threads work in parallel.
+    /// </summary>
+    private const int InlineLimit = 4;
+
+    /// <summary>0: not delivering; 1: delivering, a mailbox may run inline; 2: a mailbox runs inline (no nesting).</summary>
+    [ThreadStatic]
+    private static int t_inline;
+
     private readonly PriorityQueue<TelemetryRegistration, long> _queue = new();
     private readonly object _lock = new(); // Monitor, not Lock: the thread waits on it
     private readonly Thread _thread;
@@ -168,15 +179,34 @@ public sealed class PreciseTelemetryScheduler : ITelemetryScheduler, IDisposable
                 }
             }
 
-            foreach (var registration in due)
+            t_inline = due.Count <= InlineLimit ? 1 : 0;
+            try
             {
-                if (registration.TryMarkPending())
-                    registration.Device.Tell(registration.WakeUp, ActorRefs.NoSender);
+                foreach (var registration in due)
+                {
+                    if (registration.TryMarkPending())
+                        registration.Device.Tell(registration.WakeUp, ActorRefs.NoSender);
+                }
+            }
+            finally
+            {
+                t_inline = 0;
             }
 
             due.Clear();
         }
     }
+
+    /// <summary>True when this thread is a scheduler delivering a small batch and runs no mailbox yet: the caller may run one inline.</summary>
+    internal static bool TryEnterInline()
+    {
+        if (t_inline != 1)
+            return false;
+        t_inline = 2;
+        return true;
+    }
+
+    internal static void ExitInline() => t_inline = 1;
 
     private long PeekDue()
     {

@@ -32,6 +32,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
     private readonly DeviceTopics _topics;
     private readonly string _userName;
     private readonly ServerCertificateValidator _validator;
+    private readonly MqttKeepAlive _keepAlive;
     private IActorRef _device = ActorRefs.Nobody;
     private IMqttClient? _client;
     private byte[]? _password;
@@ -45,6 +46,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         _userName = MqttUsername.Build(options.HostName, identity.DeviceId, productInfo: options.ProductInfo, modelId: options.ModelId);
         _validator = ServerCertificateValidator.For(options);
         var target = ConnectionTarget.For(options, identity);
+        _keepAlive = new MqttKeepAlive(options.KeepAlive, options.Time);
 
         var tls = new MqttClientTlsOptionsBuilder()
             .UseTls(true)
@@ -61,7 +63,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             .WithCredentials(this)
             .WithCleanSession(false)
             .WithProtocolVersion(MqttProtocolVersion.V311)
-            .WithKeepAlivePeriod(options.KeepAlive)
+            .WithKeepAlivePeriod(MqttKeepAlive.ClientKeepAlive) // _keepAlive keeps the connection alive, and puts options.KeepAlive into CONNECT
             .WithTimeout(options.OperationTimeout)
             .WithTlsOptions(tls.Build());
         var proxy = options.Proxy;
@@ -118,13 +120,16 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
             previous.Dispose();
         }
 
-        var client = _factory.CreateMqttClient();
+        _keepAlive.Stop();
+        var client = _factory.CreateMqttClient(_factory.DefaultLogger, _keepAlive);
         client.DisconnectedAsync += e => OnDisconnected(e, generation);
         client.ApplicationMessageReceivedAsync += e => OnMessage(e, generation);
         _client = client;
         try
         {
             var result = await client.ConnectAsync(_options, CancellationToken.None).ConfigureAwait(false);
+            if (result.ResultCode == MqttClientConnectResultCode.Success)
+                _keepAlive.Start(client, generation);
             return result.ResultCode == MqttClientConnectResultCode.Success
                 ? ConnectOutcome.Connected(generation, result.IsSessionPresent)
                 : ConnectOutcome.Refused(generation, FailureKinds.FromConnAck(result.ResultCode), "CONNACK " + result.ResultCode);
@@ -179,6 +184,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
 
     public void Dispose()
     {
+        _keepAlive.Dispose();
         _client?.Dispose();
         _client = null;
     }
@@ -197,11 +203,13 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
 
     private Task OnDisconnected(MqttClientDisconnectedEventArgs e, int generation)
     {
+        _keepAlive.Stop(generation);
         // A failed connect also raises this event; the actor learns about that from ConnectAsync instead.
         if (e.ClientWasConnected)
         {
-            var reason = e.Exception is null ? FailureKind.Network : FailureKinds.FromException(e.Exception);
-            var detail = e.Exception is null ? e.Reason.ToString() : $"{e.Reason}: {e.Exception.GetType().Name}: {e.Exception.Message}";
+            var exception = e.Exception ?? _keepAlive.FailureOf(generation); // no PINGRESP: the keep-alive ended it
+            var reason = exception is null ? FailureKind.Network : FailureKinds.FromException(exception);
+            var detail = exception is null ? e.Reason.ToString() : $"{e.Reason}: {exception.GetType().Name}: {exception.Message}";
             _device.Tell(new TransportDisconnected(generation, reason, Redaction.Redact(detail)));
         }
 

@@ -2,23 +2,14 @@ namespace FleetSim.HubEmulator.Faults;
 
 /// <summary>
 /// The timed faults (latency, connect refusals, acknowledgement delays, twin failures) and the questions the hub asks
-/// on its hot paths about them: each is a deadline in ticks read lock-free, with its target and parameters.
+/// on its hot paths about them: each a <see cref="TimedFault{T}"/> (deadline, target and parameters) read lock-free.
 /// </summary>
 public sealed partial class FaultInjector
 {
-    private long _refuseUntilTicks;
-    private FaultTarget _refuseTarget = FaultTarget.Everyone;
-    private long _ackDelayTicks;
-    private long _ackDelayUntilTicks;
-    private FaultTarget _ackDelayTarget = FaultTarget.Everyone;
-    private long _twinFailUntilTicks;
-    private int _twinFailStatus;
-    private double _twinFailRatio;
-    private FaultTarget _twinFailTarget = FaultTarget.Everyone;
-    private long _latencyTicks;
-    private long _latencyJitterTicks;
-    private long _latencyUntilTicks;
-    private FaultTarget _latencyTarget = FaultTarget.Everyone;
+    private readonly TimedFault<bool> _refusal = new();
+    private readonly TimedFault<TimeSpan> _ackDelay = new();
+    private readonly TimedFault<(int Status, double Ratio)> _twinFailure = new();
+    private readonly TimedFault<Latency> _latency = new();
 
     /// <summary>
     /// Holds every answer the hub sends to the targeted devices (CONNACK, SUBACK, PUBACK, PINGRESP, twin and method
@@ -39,15 +30,7 @@ public sealed partial class FaultInjector
 
         CheckPeriod(duration, nameof(duration));
         var start = Now;
-        lock (_gate)
-        {
-            _latencyTarget = target ?? FaultTarget.Everyone;
-            Interlocked.Exchange(ref _latencyTicks, by.Ticks);
-            Interlocked.Exchange(ref _latencyJitterTicks, jitter.Ticks);
-            Interlocked.Exchange(ref _latencyUntilTicks, (start + duration).UtcTicks);
-        }
-
-        return new FaultOutcome("latency", start, start + duration, []);
+        return new FaultOutcome("latency", start, _latency.Start(start, duration, new Latency(by, jitter), target), []);
     }
 
     /// <summary>
@@ -62,13 +45,7 @@ public sealed partial class FaultInjector
     {
         CheckPeriod(duration, nameof(duration));
         var start = Now;
-        lock (_gate)
-        {
-            _refuseTarget = target ?? FaultTarget.Everyone;
-            Interlocked.Exchange(ref _refuseUntilTicks, (start + duration).UtcTicks);
-        }
-
-        return new FaultOutcome("refuse-connects", start, start + duration, []);
+        return new FaultOutcome("refuse-connects", start, _refusal.Start(start, duration, true, target), []);
     }
 
     /// <summary>Holds every PUBACK and twin/method response to devices back by <paramref name="delay"/> for <paramref name="duration"/>.</summary>
@@ -84,14 +61,7 @@ public sealed partial class FaultInjector
 
         CheckPeriod(duration, nameof(duration));
         var start = Now;
-        lock (_gate)
-        {
-            _ackDelayTarget = target ?? FaultTarget.Everyone;
-            Interlocked.Exchange(ref _ackDelayTicks, delay.Ticks);
-            Interlocked.Exchange(ref _ackDelayUntilTicks, (start + duration).UtcTicks);
-        }
-
-        return new FaultOutcome("ack-delay", start, start + duration, []);
+        return new FaultOutcome("ack-delay", start, _ackDelay.Start(start, duration, delay, target), []);
     }
 
     /// <summary>
@@ -115,30 +85,21 @@ public sealed partial class FaultInjector
 
         CheckPeriod(duration, nameof(duration));
         var start = Now;
-        lock (_gate)
-        {
-            _twinFailStatus = status;
-            _twinFailRatio = ratio;
-            _twinFailTarget = target ?? FaultTarget.Everyone;
-            Interlocked.Exchange(ref _twinFailUntilTicks, (start + duration).UtcTicks);
-        }
-
-        return new FaultOutcome("twin-failures", start, start + duration, []);
+        return new FaultOutcome("twin-failures", start, _twinFailure.Start(start, duration, (status, ratio), target), []);
     }
 
     /// <summary>Ends every timed fault (restarts, blackholes, latency, connect refusals, twin failures, acknowledgement delays).</summary>
     public void Clear()
     {
+        _refusal.End();
+        _ackDelay.End();
+        _twinFailure.End();
+        _latency.End();
         lock (_gate)
         {
-            Interlocked.Exchange(ref _refuseUntilTicks, 0);
-            Interlocked.Exchange(ref _ackDelayUntilTicks, 0);
-            Interlocked.Exchange(ref _twinFailUntilTicks, 0);
-            Interlocked.Exchange(ref _latencyUntilTicks, 0);
             Interlocked.Exchange(ref _downUntilTicks, 0);
             _upTimer?.Dispose();
             _upTimer = null;
-            _refuseTarget = FaultTarget.Everyone;
         }
 
         _transport?.ReleaseAll();
@@ -152,7 +113,7 @@ public sealed partial class FaultInjector
 
     internal bool IsRefusingConnects(string clientId)
     {
-        if (Now.UtcTicks >= Interlocked.Read(ref _refuseUntilTicks) || !Volatile.Read(ref _refuseTarget).Matches(clientId))
+        if (!_refusal.Hits(clientId, Now))
         {
             return false;
         }
@@ -165,30 +126,27 @@ public sealed partial class FaultInjector
     internal bool ShouldFailTwinOperation(string deviceId, out int status)
     {
         status = 0;
-        if (Now.UtcTicks >= Interlocked.Read(ref _twinFailUntilTicks))
+        if (!_twinFailure.Hits(deviceId, Now, out var fail))
         {
             return false;
         }
 
         lock (_gate)
         {
-            if (!_twinFailTarget.Matches(deviceId) || _random.NextDouble() >= _twinFailRatio)
+            if (_random.NextDouble() >= fail.Ratio)
             {
                 return false;
             }
-
-            status = _twinFailStatus;
         }
+
+        status = fail.Status;
 
         Interlocked.Increment(ref _twinFailures);
         return true;
     }
 
     /// <summary>The current acknowledgement delay for <paramref name="deviceId"/>, or zero.</summary>
-    internal TimeSpan AckDelayFor(string deviceId) =>
-        Now.UtcTicks < Interlocked.Read(ref _ackDelayUntilTicks) && Volatile.Read(ref _ackDelayTarget).Matches(deviceId)
-            ? TimeSpan.FromTicks(Interlocked.Read(ref _ackDelayTicks))
-            : TimeSpan.Zero;
+    internal TimeSpan AckDelayFor(string deviceId) => _ackDelay.Hits(deviceId, Now, out var delay) ? delay : TimeSpan.Zero;
 
     /// <summary>
     /// How long the next flush of hub bytes to <paramref name="deviceId"/> waits (latency ± jitter); connections not
@@ -196,23 +154,14 @@ public sealed partial class FaultInjector
     /// </summary>
     internal TimeSpan AnswerDelay(string? deviceId)
     {
-        var until = Interlocked.Read(ref _latencyUntilTicks);
-        if (until == 0 || Now.UtcTicks >= until)
+        if (!_latency.Hits(deviceId, Now, out var latency))
         {
             return TimeSpan.Zero;
         }
 
-        var target = Volatile.Read(ref _latencyTarget);
-        if (deviceId is null ? !target.IsEveryone : !target.Matches(deviceId))
+        if (latency.Jitter == TimeSpan.Zero)
         {
-            return TimeSpan.Zero;
-        }
-
-        var by = Interlocked.Read(ref _latencyTicks);
-        var jitter = Interlocked.Read(ref _latencyJitterTicks);
-        if (jitter == 0)
-        {
-            return TimeSpan.FromTicks(by);
+            return latency.By;
         }
 
         double r;
@@ -221,7 +170,7 @@ public sealed partial class FaultInjector
             r = _random.NextDouble();
         }
 
-        return TimeSpan.FromTicks(Math.Max(0, by + (long)((2 * r - 1) * jitter)));
+        return latency.At(r);
     }
 
     /// <summary>Waits <paramref name="delay"/> on the hub's clock, or less when a fault changed (cleared) meanwhile.</summary>

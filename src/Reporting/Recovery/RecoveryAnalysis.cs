@@ -3,8 +3,25 @@ using HdrHistogram;
 
 namespace FleetSim.Reporting;
 
-/// <summary>A fault as the recovery analysis sees it: when it started and ended (an instant fault ends when it starts).</summary>
-public sealed record FaultWindow(DateTimeOffset Start, DateTimeOffset End);
+/// <summary>
+/// A fault as the recovery analysis sees it: when it started and ended (an instant fault ends when it starts), its kind and
+/// which devices it may have taken down. Faults that fire together are told apart by these: a device's loss goes to a fault
+/// that could have hit the device, preferring one whose kind explains the loss (<see cref="RecoveryAnalysis"/>).
+/// </summary>
+public sealed record FaultWindow(DateTimeOffset Start, DateTimeOffset End)
+{
+    /// <summary>The fault's kind by its REST name (<c>drop</c>, <c>hub-restart</c>, <c>blackhole</c>, ...); null when not known.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>
+    /// The devices the fault may have taken down (those it closed or silenced, or those it targeted); null when it may have hit
+    /// any device (a hub restart, a fault on every device, or one whose devices are not known by id).
+    /// </summary>
+    public IReadOnlySet<string>? Devices { get; init; }
+
+    /// <summary>True when the fault may have taken <paramref name="deviceId"/> down.</summary>
+    public bool MayHit(string deviceId) => Devices is null || Devices.Contains(deviceId);
+}
 
 /// <summary>The recovery of each fault (null for a fault that was not applied) and over all of them.</summary>
 public sealed record RecoveryResult(IReadOnlyList<FaultRecovery?> PerFault, RecoverySummary Summary);
@@ -14,6 +31,11 @@ public sealed record RecoveryResult(IReadOnlyList<FaultRecovery?> PerFault, Reco
 /// took down, when each came back, when the fleet was whole again, and what the time series says about the recovery
 /// window (connect attempts per second against the hub's limit, retries by reason, telemetry queued, re-sent and
 /// dropped, the hub's loss accounting). Works for any fault kind: it needs only when a fault started and ended.
+/// A loss is credited to one fault among those whose window covers it (from its start to its end plus the attribution
+/// window) and that may have hit the device (<see cref="FaultWindow.MayHit"/>: a drop of 10 % hits only the devices it
+/// closed, a hub restart hits everyone). When several qualify, a fault whose kind explains the loss's reason wins (a drop
+/// or a restart closes connections: <c>network</c>; a blackhole or latency is noticed as a <c>timeout</c>), then one that
+/// named the device over one that hit everyone, and only then the latest.
 /// </summary>
 public static class RecoveryAnalysis
 {
@@ -28,7 +50,7 @@ public static class RecoveryAnalysis
 
     private enum Ending { Reconnected, LeftFleet, NeverBack }
 
-    private readonly record struct Outage(string DeviceId, long LostAtMs, long EndedAtMs, Ending Ending);
+    private readonly record struct Outage(string DeviceId, long LostAtMs, long EndedAtMs, Ending Ending, string? Reason);
 
     /// <param name="faults">Fault windows, in the report's order (null: the fault was not applied).</param>
     /// <param name="events">Every device's connection events (<see cref="RecoveryLog.Events"/>).</param>
@@ -51,24 +73,17 @@ public static class RecoveryAnalysis
         var outages = Outages(events, stoppingAt.ToUnixTimeMilliseconds());
         var order = Enumerable.Range(0, faults.Count).Where(i => faults[i] is not null).OrderBy(i => faults[i]!.Start).ToArray();
         var byFault = new Dictionary<int, List<Outage>>();
-        foreach (var outage in outages)
+        var claimed = new HashSet<(int Fault, string DeviceId)>();
+        foreach (var outage in outages.OrderBy(static o => o.LostAtMs))
         {
-            // The latest fault that started at or before the loss and whose attribution window still covers it.
-            for (var k = order.Length - 1; k >= 0; k--)
-            {
-                var f = faults[order[k]]!;
-                if (f.Start.ToUnixTimeMilliseconds() <= outage.LostAtMs)
-                {
-                    if (outage.LostAtMs <= (f.End + attribution).ToUnixTimeMilliseconds())
-                    {
-                        if (!byFault.TryGetValue(order[k], out var list))
-                            byFault[order[k]] = list = [];
-                        list.Add(outage);
-                    }
-
-                    break;
-                }
-            }
+            var credited = Culprit(outage, faults, order, attribution, claimed);
+            if (credited < 0)
+                continue;
+            if (OneLossPerDevice(faults[credited]!.Kind))
+                claimed.Add((credited, outage.DeviceId));
+            if (!byFault.TryGetValue(credited, out var list))
+                byFault[credited] = list = [];
+            list.Add(outage);
         }
 
         var perFault = new FaultRecovery?[faults.Count];
@@ -80,7 +95,13 @@ public static class RecoveryAnalysis
         {
             var index = order[k];
             var window = faults[index]!;
-            var next = k + 1 < order.Length ? faults[order[k + 1]]!.Start : (DateTimeOffset?)null;
+            DateTimeOffset? next = null; // the next fault that starts later (one at the same moment is this one's neighbour, not its end)
+            for (var j = k + 1; j < order.Length && next is null; j++)
+            {
+                if (faults[order[j]]!.Start > window.Start)
+                    next = faults[order[j]]!.Start;
+            }
+
             var recovery = ForFault(window, next, byFault.GetValueOrDefault(index) ?? [], series, stoppingAt, connectLimitPerSecond, union,
                 out var neverIds);
             perFault[index] = recovery;
@@ -184,11 +205,51 @@ public static class RecoveryAnalysis
             [.. never.Take(IdsShown)]);
     }
 
+    /// <summary>
+    /// The index of the fault a loss is credited to, or -1: among the faults whose window covers the loss and that may have hit
+    /// the device, the best by (kind explains the loss's reason, named the device, started latest, fired later). A fault that
+    /// closes or silences a connection once takes a device down once: a later loss of that device is not its doing.
+    /// </summary>
+    private static int Culprit(Outage outage, IReadOnlyList<FaultWindow?> faults, int[] order, TimeSpan attribution,
+        HashSet<(int Fault, string DeviceId)> claimed)
+    {
+        var best = -1;
+        var bestScore = -1;
+        foreach (var index in order) // by start, then firing order: a later candidate with the same score is the more recent
+        {
+            var f = faults[index]!;
+            if (f.Start.ToUnixTimeMilliseconds() > outage.LostAtMs)
+                break;
+            if (outage.LostAtMs > (f.End + attribution).ToUnixTimeMilliseconds() || !f.MayHit(outage.DeviceId)
+                || claimed.Contains((index, outage.DeviceId)))
+                continue;
+            var score = (Explains(f.Kind, outage.Reason) ? 2 : 0) + (f.Devices is null ? 0 : 1);
+            if (score >= bestScore)
+            {
+                best = index;
+                bestScore = score;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Faults that end a device's connection at most once (a later loss of the device has another cause).</summary>
+    private static bool OneLossPerDevice(string? kind) => kind is "drop" or "hub-restart" or "expire-tokens" or "blackhole";
+
+    /// <summary>True when a fault of <paramref name="kind"/> shows up on a device as a loss for <paramref name="reason"/>.</summary>
+    private static bool Explains(string? kind, string? reason) => (kind, reason) switch
+    {
+        ("drop" or "hub-restart" or "expire-tokens", "network") => true,        // the hub (or proxy) closed the connection
+        ("blackhole" or "latency" or "ack-delay", "timeout") => true,          // noticed by a keep-alive or PUBACK wait
+        _ => false,
+    };
+
     /// <summary>Pairs each loss with what ended it: the next reconnect, a stop, or the end of the run.</summary>
     private static List<Outage> Outages(IReadOnlyList<RecoveryEvent> events, long stoppingAtMs)
     {
         var outages = new List<Outage>();
-        var open = new Dictionary<string, long>(StringComparer.Ordinal);
+        var open = new Dictionary<string, (long At, string? Reason)>(StringComparer.Ordinal);
         // A stable sort by time: per device the log is in recording order already; events of another node (a device moved
         // after a node loss) fall into place by their time.
         foreach (var e in events.OrderBy(static e => e.AtUnixMs))
@@ -196,20 +257,20 @@ public static class RecoveryAnalysis
             switch (e.Kind)
             {
                 case RecoveryEventKind.Lost:
-                    open.TryAdd(e.DeviceId, e.AtUnixMs);
+                    open.TryAdd(e.DeviceId, (e.AtUnixMs, e.Reason));
                     break;
-                case RecoveryEventKind.Reconnected when open.Remove(e.DeviceId, out var lostAt):
-                    outages.Add(new Outage(e.DeviceId, lostAt, e.AtUnixMs, Ending.Reconnected));
+                case RecoveryEventKind.Reconnected when open.Remove(e.DeviceId, out var lost):
+                    outages.Add(new Outage(e.DeviceId, lost.At, e.AtUnixMs, Ending.Reconnected, lost.Reason));
                     break;
-                case RecoveryEventKind.Stopped when open.Remove(e.DeviceId, out var lostAt):
+                case RecoveryEventKind.Stopped when open.Remove(e.DeviceId, out var lost):
                     var planned = e.Reason == "stopped" && e.AtUnixMs < stoppingAtMs;
-                    outages.Add(new Outage(e.DeviceId, lostAt, e.AtUnixMs, planned ? Ending.LeftFleet : Ending.NeverBack));
+                    outages.Add(new Outage(e.DeviceId, lost.At, e.AtUnixMs, planned ? Ending.LeftFleet : Ending.NeverBack, lost.Reason));
                     break;
             }
         }
 
-        foreach (var (id, lostAt) in open)
-            outages.Add(new Outage(id, lostAt, long.MaxValue, Ending.NeverBack));
+        foreach (var (id, lost) in open)
+            outages.Add(new Outage(id, lost.At, long.MaxValue, Ending.NeverBack, lost.Reason));
         return outages;
     }
 

@@ -10,7 +10,10 @@ namespace FleetSim.Scenarios.Load;
 /// </summary>
 public sealed record PacingLimits(double? ConnectsPerSecond, double? TelemetryPerSecond, string Source)
 {
-    /// <summary>Pacing stays this far under a limit: the hub counts arrivals, and the network and TLS handshakes jitter them.</summary>
+    /// <summary>
+    /// Pacing stays this far under a limit (connects, sends, and the tier's registry operations alike): the hub counts
+    /// arrivals, and the network and TLS handshakes jitter them.
+    /// </summary>
     public const double Headroom = 0.9;
 }
 

@@ -64,8 +64,9 @@ public sealed class FaultSchedule
     }
 
     /// <summary>
-    /// When each firing started and ended, in the order of <see cref="DescribeAsync"/>'s records; null for one that
-    /// failed to apply. Call after <see cref="DescribeAsync"/> (which waits for every application).
+    /// When each firing started and ended, its kind and the devices it may have hit, in the order of
+    /// <see cref="DescribeAsync"/>'s records; null for one that failed to apply. Call after <see cref="DescribeAsync"/>
+    /// (which waits for every application).
     /// </summary>
     public IReadOnlyList<FleetSim.Reporting.FaultWindow?> Windows()
     {
@@ -74,10 +75,42 @@ public sealed class FaultSchedule
         {
             var (_, appliedAt, fault, applied) = _applied[i];
             if (applied.IsCompletedSuccessfully)
-                windows[i] = new(appliedAt, appliedAt + fault.Lasts);
+            {
+                var done = applied.Result;
+                windows[i] = new(appliedAt, appliedAt + fault.Lasts) { Kind = done.Kind, Devices = DevicesHit(fault, done) };
+            }
         }
 
         return windows;
+    }
+
+    /// <summary>
+    /// The devices a firing may have taken down, or null for any device. A drop, blackhole or token expiry names the
+    /// connections it closed or silenced (when it knows every one of them by device id); a hub restart hits everyone; a
+    /// fault that holds for a period (refused connects, latency, delayed acks, twin failures) hits the devices it targeted,
+    /// every device when it targeted none (or named them by a pattern).
+    /// </summary>
+    private IReadOnlySet<string>? DevicesHit(FaultSpec fault, AppliedFault applied)
+    {
+        switch (fault)
+        {
+            case HubRestartFault:
+                return null;
+            case DropConnectionsFault or BlackholeFault or ExpireTokensFault:
+                return applied.Affected <= applied.AffectedDeviceIds.Count ? new HashSet<string>(applied.AffectedDeviceIds, StringComparer.Ordinal) : null;
+            default:
+                IReadOnlyList<string>? target;
+                try
+                {
+                    target = Target(fault.Target);
+                }
+                catch (ArgumentException)
+                {
+                    return null;
+                }
+
+                return target is null || target.Any(static id => id.Contains('*')) ? null : new HashSet<string>(target, StringComparer.Ordinal);
+        }
     }
 
     private Task<AppliedFault> Apply(FaultSpec fault)

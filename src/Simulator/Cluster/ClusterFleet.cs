@@ -184,6 +184,13 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
         }
     }
 
+    /// <summary>
+    /// The run has ended (its report data is in): from here on the workers' own shutdown (they find the coordinator gone,
+    /// hand their shards over, time out a shutdown phase) is expected and not shown on the console; a worker that failed
+    /// during the run was reported before this.
+    /// </summary>
+    public void RunEnded() => _workers?.Silence();
+
     /// <summary>The last telemetry number the hub saw from each device (emulator extension; 0 where it cannot say).</summary>
     private static async Task<IReadOnlyDictionary<string, long>> ResumePositionsAsync(HubServiceClient service, string runId, IReadOnlyList<string> ids)
     {

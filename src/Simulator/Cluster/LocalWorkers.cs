@@ -14,6 +14,7 @@ public sealed class LocalWorkers : IAsyncDisposable
 
     private readonly List<Process> _processes = [];
     private readonly TextWriter _log;
+    private volatile bool _silenced;
 
     private LocalWorkers(TextWriter log) => _log = log;
 
@@ -50,7 +51,7 @@ public sealed class LocalWorkers : IAsyncDisposable
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is { Length: > 0 } line)
+            if (e.Data is { Length: > 0 } line && !_silenced)
             {
                 lock (_log)
                     _log.WriteLine($"[worker {number}] {line}");
@@ -69,6 +70,9 @@ public sealed class LocalWorkers : IAsyncDisposable
             ? (path, [typeof(LocalWorkers).Assembly.Location])
             : (path, []);
     }
+
+    /// <summary>Stops showing the workers' stderr (their expected shutdown chatter once the run has ended).</summary>
+    public void Silence() => _silenced = true;
 
     /// <summary>Workers that have already exited (a worker crashing during the run shows up here).</summary>
     public int Exited => _processes.Count(static p => p.HasExited);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FleetSim.Protocol;
+using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Service;
 using FleetSim.Simulator.Run;
 
@@ -59,7 +60,7 @@ public static class CleanupCommand
             await using var connection = HubConnection.External(hub);
             using var service = new HubServiceClient(connection.Connection, connection.Rest);
             if (tier is not null)
-                service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * RunDevices.PacingHeadroom);
+                service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * PacingLimits.Headroom);
             try
             {
                 var ids = run is not null

@@ -40,7 +40,17 @@ public sealed class DebugFileLogger : ReceiveActor, IRequiresMessageQueue<ILogge
         var line = Redaction.Redact($"{e.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level(e.LogLevel())} {e.LogSource}: {e.Message}{(e.Cause is null ? "" : " (" + e.Cause.GetType().Name + ": " + e.Cause.Message + ")")}");
         _writer?.WriteLine(line);
         if (e.LogLevel() >= LogLevel.WarningLevel)
-            Console.Error.WriteLine(line);
+            Console.Error.WriteLine(ConsoleLine(line));
+    }
+
+    /// <summary>
+    /// The console gets one line per event: some Akka messages embed a cause's stack trace (Akka.Remote's association
+    /// errors did at the end of a 30,000-device run); a debug log, when there is one, keeps the whole text.
+    /// </summary>
+    public static string ConsoleLine(string line)
+    {
+        var end = line.IndexOfAny(['\r', '\n']);
+        return end < 0 ? line : line[..end].TrimEnd() + " [...]";
     }
 
     private static string Level(LogLevel level) => level switch

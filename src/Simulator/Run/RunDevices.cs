@@ -16,9 +16,6 @@ namespace FleetSim.Simulator.Run;
 /// </summary>
 public static class RunDevices
 {
-    /// <summary>Pacing below the tier's registry throttle leaves room for network jitter (the hub counts arrivals, not sends).</summary>
-    public const double PacingHeadroom = 0.9;
-
     public const string CreatedCounter = "registry.created";
     public const string ReusedCounter = "registry.reused";
     public const string DeletedCounter = "registry.deleted";
@@ -55,7 +52,7 @@ public static class RunDevices
     {
         var scenario = request.Scenario;
         if (EffectiveTier(request) is { } tier)
-            service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * PacingHeadroom);
+            service.RegistryPacing = new RegistryPacer(tier.RegistryOperationsPerSecond * PacingLimits.Headroom);
         output.WriteLine($"registering {scenario.TotalDevices:N0} devices with {hub.HostName} (run id {ledger.RunId}: devices it creates are tagged fleetsim.run={ledger.RunId}) ...");
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var registering = Registration.RegisterAsync(service, scenario, hub.HostName, hub.Kind == Reporting.HubKinds.Embedded, ledger, cancel);

@@ -14,55 +14,12 @@ using Microsoft.Extensions.Logging;
 
 namespace FleetSim.Simulator.Run;
 
-/// <summary>What <c>fleetsim run</c> was asked to do, after the scenario validated.</summary>
-public sealed record RunRequest(Scenario Scenario, string ScenarioPath, string ScenarioText, string OutDir, ConnectionStringHub? Hub, LiveMode Live,
-    MetricsExportOptions? Export = null)
-{
-    /// <summary>Worker processes to run the devices on (<c>--nodes</c>); 0 runs them in this process.</summary>
-    public int Nodes { get; init; }
-
-    /// <summary>Workers started elsewhere that the run waits for (<c>--wait-workers</c>) and the coordinator's endpoint; null for none.</summary>
-    public Cluster.ClusterSetup? ClusterSetup { get; init; }
-
-    /// <summary>The --set and --duration overrides as given (worker nodes derive the same scenario from them).</summary>
-    public IReadOnlyList<string> Overrides { get; init; } = [];
-
-    /// <summary>The --scale factor, if any.</summary>
-    public double? Scale { get; init; }
-
-    /// <summary>The command as typed (<c>fleetsim run ...</c>); the report keeps it redacted.</summary>
-    public string? CommandLine { get; init; }
-
-    /// <summary>
-    /// This run's id: devices send it with every telemetry message (fleetsim-run) and the run reads the emulator's
-    /// ingest accounting of this id only, so runs sharing a standing hub (one after another or at once) stay apart.
-    /// </summary>
-    public string RunId { get; init; } = NewRunId();
-
-    /// <summary>A new run id: UTC time to the second and 8 random hex digits (only [0-9a-z-], safe in a property bag and a URL).</summary>
-    public static string NewRunId() =>
-        DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-"
-        + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
-
-    /// <summary>--tier/--units: the hub's tier (overrides the scenario's hub.tier or hub.embedded.tier).</summary>
-    public FleetSim.Protocol.Tiers.HubTier? Tier { get; init; }
-
-    /// <summary>--keep-devices: leave the devices this run created on the hub.</summary>
-    public bool KeepDevices { get; init; }
-
-    /// <summary>False with --no-pace: the run is not paced to the tier's connect and telemetry limits (warnings only).</summary>
-    public bool Pace { get; init; } = true;
-}
-
-/// <summary>How a run ended, for the exit code and the summary.</summary>
-public sealed record RunResult(int ExitCode, RunReport? Report, ReportFiles? Files, string Outcome);
-
 /// <summary>
 /// One run end to end: hub (embedded or external) -> registry -> Akka host with the fleet and the scenario runner
 /// -> the load phases -> clean stop -> hub accounting -> thresholds -> reports. Whatever happens after the
 /// metrics exist (a failure, Ctrl+C), the report is still written with what was measured.
 /// </summary>
-public static class RunSession
+public static partial class RunSession
 {
     public static async Task<RunResult> ExecuteAsync(RunRequest request, TextWriter output, CancellationToken cancel)
     {
@@ -218,55 +175,6 @@ public static class RunSession
         return new RunResult(exitCode, report, files, outcome);
     }
 
-    /// <summary>
-    /// Recovery per fault from the devices' connection events. A loss up to 1.5 keep-alives (the time a device needs to
-    /// notice a silent hub) plus 5 s after a fault's end still counts as caused by it. The hub's connect limit is known when
-    /// the embedded emulator runs with a connect quota or the run names an IoT Hub tier.
-    /// </summary>
-    private static RecoveryResult AnalyzeRecovery(Scenario scenario, RunRequest request, IReadOnlyList<FaultWindow?> windows, FleetMetrics metrics,
-        MetricsSnapshot snapshot, DateTimeOffset stoppingAt)
-    {
-        var keepAlive = scenario.DeviceGroups.Count == 0 ? TimeSpan.Zero : scenario.DeviceGroups.Max(g => g.KeepAlive);
-        var attribution = keepAlive * 1.5 + RecoveryAnalysis.MinimumAttribution;
-        // An explicit emulator quota, else the tier's connect throttle (the emulator shaped like a tier, or a real hub's named tier).
-        double? limit = request.Hub is null && scenario.Hub is EmbeddedHub { Options.Quotas.ConnectsPerSecond: { } quota }
-            ? quota
-            : RunDevices.EffectiveTier(request)?.ConnectsPerSecond;
-        return RecoveryAnalysis.Analyze(windows, metrics.Recovery.Events(), snapshot.Series, stoppingAt, attribution, limit, metrics.Recovery.Discarded);
-    }
-
-    /// <summary>When the load generator itself was the bottleneck, the report must say so: its latencies then include its own queueing.</summary>
-    public static IEnumerable<string> GeneratorWarnings(MetricsSnapshot snapshot)
-    {
-        var counters = snapshot.Counters;
-        if (counters.GetValueOrDefault(ScenarioRunner.CpuSaturatedSeconds) is > 0 and var cpu)
-            yield return $"load generator saturated: this process used over {GeneratorLoad.SaturatedAbove:P0} of all cores for {cpu} s; latencies include the generator's own queueing (use fewer devices per process or more cores)";
-        if (counters.GetValueOrDefault(ScenarioRunner.LateTicks) is > 0 and var late)
-        {
-            var worst = snapshot.Gauges.TryGetValue(ScenarioRunner.WorstTickLagMs, out var g) ? g.Peak : 0;
-            yield return $"load generator fell behind its schedule {late} times (worst {worst} ms late): its dispatcher was busy; devices and calls were started late and that lateness is in their latency";
-        }
-
-        if (counters.GetValueOrDefault(ServiceLoad.GeneratorOverloaded) is > 0 and var overloaded)
-            yield return $"service-side load: {overloaded} calls were not made because {ServiceLoad.MaxOutstandingPerAction} of the same action were still outstanding (counted as failures 'generatorOverloaded')";
-        if (counters.GetValueOrDefault(ServiceLoad.NoTarget) is > 0 and var noTarget)
-            yield return $"service-side load: {noTarget} calls were skipped because no device of their target was connected at their moment";
-    }
-
-    private static async Task<HubConnection> ConnectHubAsync(RunRequest request, CancellationToken ct)
-    {
-        if (request.Hub is not null)
-            return HubConnection.External(request.Hub);
-        return request.Scenario.Hub switch
-        {
-            ConnectionStringHub external => HubConnection.External(external),
-            EmbeddedHub embedded when embedded.Options.PartitionsFor(request.Scenario.TotalDevices) is > 1 and var partitions =>
-                await HubConnection.StartPartitionedAsync(embedded.Options, partitions, Console.Error, ct, request.Tier),
-            EmbeddedHub embedded => await HubConnection.StartEmbeddedAsync(embedded.Options, ct, request.Tier),
-            _ => throw new InvalidOperationException("unknown hub kind"),
-        };
-    }
-
     private static async Task<ScenarioRunner.Finished> RunFleetAsync(RunRequest request, HubConnection hub, HubServiceClient serviceClient,
         GroupCredentials[] keys, FleetMetrics metrics, FaultSchedule? faults, Scenarios.Load.LoadPacing pacing, CancellationToken cancel, TextWriter output,
         Cluster.ClusterFleet? cluster, DateTimeOffset start, Action<DateTimeOffset> scenarioStarted, System.Net.DnsEndPoint? relay = null)
@@ -344,57 +252,14 @@ public static class RunSession
         }
         finally
         {
+            cluster?.RunEnded();
             await host.StopAsync(CancellationToken.None);
         }
     }
 
-    private static string PartitionExitWarning(Hub.PartitionExit exit, DateTimeOffset start) =>
-        $"hub partition {exit.Index} exited during the run (exit code {exit.ExitCode}, {Math.Max(0, (exit.At - start).TotalSeconds):0.#} s after the start): "
-        + "the devices it owned lost their hub and could not connect again, and the ingest counts miss what it had counted";
-
     /// <summary>Where the debug log goes when a group names debugDevices (next to the report), else null.</summary>
     public static string? DebugLogPath(RunRequest request) =>
         request.Scenario.DeviceGroups.Any(g => g.DebugDevices.Count > 0) ? Path.Combine(request.OutDir, Logging.DebugFileLogger.FileName) : null;
-
-    /// <summary>Counters (in report.json's <c>counters</c>) for what the emulator's quotas throttled during the run.</summary>
-    public const string ThrottledConnects = "hub.throttling.refusedConnects";
-    public const string ThrottledTwinOperations = "hub.throttling.rejectedTwinOperations";
-    public const string ThrottledTelemetry = "hub.throttling.delayedTelemetry";
-
-    /// <summary>
-    /// The emulator's accounting at the end of the run: ingest totals of this run's messages (a standing hub may have served
-    /// other runs, before or at the same time), and what its quotas throttled (as counters, and a warning when anything
-    /// was, since throttling shapes every latency in the report; those counts are hub-wide).
-    /// </summary>
-    private static async Task<IngestTotals?> ReadIngestAsync(HubServiceClient service, string hubKind, string runId, FleetMetrics metrics, List<string> warnings)
-    {
-        try
-        {
-            var stats = await service.GetJsonAsync("fleetsim/stats?run=" + Uri.EscapeDataString(runId), CancellationToken.None);
-            if (stats["throttling"] is System.Text.Json.Nodes.JsonObject throttling)
-            {
-                var connects = throttling["refusedConnects"]?.GetValue<long>() ?? 0;
-                var twin = throttling["rejectedTwinOperations"]?.GetValue<long>() ?? 0;
-                var telemetry = throttling["delayedTelemetry"]?.GetValue<long>() ?? 0;
-                metrics.Counter(ThrottledConnects).Add(connects);
-                metrics.Counter(ThrottledTwinOperations).Add(twin);
-                metrics.Counter(ThrottledTelemetry).Add(telemetry);
-                if (connects + twin + telemetry > 0)
-                    warnings.Add($"the hub's quotas throttled the fleet: {connects} connects refused (CONNACK 3), {twin} twin operations rejected (429), {telemetry} telemetry acknowledgements held back; latencies include that throttling");
-            }
-
-            return new IngestTotals(
-                stats["ingested"]?.GetValue<long>() ?? 0,
-                stats["lost"]?.GetValue<long>() ?? 0,
-                stats["duplicated"]?.GetValue<long>() ?? 0,
-                stats["outOfOrder"]?.GetValue<long>() ?? 0);
-        }
-        catch (HubServiceException) when (hubKind == HubKinds.External)
-        {
-            warnings.Add("the hub does not report ingest accounting (a real IoT Hub cannot): lost and duplicated messages are not known");
-            return null;
-        }
-    }
 }
 
 /// <summary>A host lifetime that leaves signals to the run (see <see cref="Commands.Shutdown"/>).</summary>

@@ -29,7 +29,7 @@ public static class TierCheck
         }
         else
         {
-            var paced = tier.RegistryOperationsPerSecond * RunDevices.PacingHeadroom;
+            var paced = tier.RegistryOperationsPerSecond * PacingLimits.Headroom;
             var time = TimeSpan.FromSeconds(Math.Max(0, calls - 1) / paced);
             lines.Add($"registration: {registered:N0} devices in {calls:N0} bulk calls of up to {HubServiceClient.MaxBulkDevices}, paced to {tier}'s registry throttle "
                       + $"({tier.RegistryOperationsPerSecond * 60:0.#}/min): about {Show(time)}, plus one registry read per device that already exists");

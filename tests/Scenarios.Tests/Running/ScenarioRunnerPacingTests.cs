@@ -1,7 +1,5 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using FleetSim.Metrics;
 using FleetSim.Scenarios.Load;
 using FleetSim.Scenarios.Model;
@@ -11,45 +9,14 @@ using FleetSim.Scenarios.Running;
 namespace FleetSim.Scenarios.Tests.Running;
 
 /// <summary>The runner paced to a hub's limits, in virtual time: starts capped at the paced connect rate, intervals lengthened.</summary>
-public class ScenarioRunnerPacingTests() : TestKit(Config)
+public class ScenarioRunnerPacingTests : RunnerTestKit
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString(
-        """akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """);
-
-    private IActorRef _runner = ActorRefs.Nobody;
-
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-
-    private static Scenario Parse(string yaml)
-    {
-        var result = ScenarioLoader.LoadFromText(yaml, "test.yaml");
-        Assert.True(result.Success, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
     private (EventFleet Fleet, FleetMetrics Metrics) StartRunner(Scenario scenario, PacingLimits? limits)
     {
         var fleet = new EventFleet();
         var metrics = new FleetMetrics();
-        _runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, pacing: LoadPacing.Plan(scenario, limits)));
-        _runner.Tell(new Identify(1));
-        ExpectMsg<ActorIdentity>();
-        _runner.Tell(new ScenarioRunner.Start());
-        _runner.Tell(new Identify(2));
-        ExpectMsg<ActorIdentity>();
+        StartRunner(ScenarioRunner.Props(scenario, fleet, metrics, pacing: LoadPacing.Plan(scenario, limits)));
         return (fleet, metrics);
-    }
-
-    /// <summary>Moves virtual time tick by tick, letting the runner handle each tick before the next (see ScenarioRunnerTests).</summary>
-    private void Advance(TimeSpan by)
-    {
-        var probe = CreateTestProbe();
-        for (var t = TimeSpan.Zero; t < by; t += ScenarioRunner.TickInterval)
-        {
-            Clock.Advance(ScenarioRunner.TickInterval);
-            _runner.Tell(new Identify(t), probe.Ref);
-            probe.ExpectMsg<ActorIdentity>();
-        }
     }
 
     [Fact]

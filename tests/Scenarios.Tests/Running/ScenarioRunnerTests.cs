@@ -1,7 +1,5 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using FleetSim.Metrics;
 using FleetSim.Reporting;
 using FleetSim.Scenarios.Load;
@@ -11,48 +9,13 @@ using FleetSim.Scenarios.Running;
 
 namespace FleetSim.Scenarios.Tests.Running;
 
-public class ScenarioRunnerTests() : TestKit(Config)
+public class ScenarioRunnerTests : RunnerTestKit
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString(
-        """akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit" """);
-
-    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
-
-    private static Scenario Parse(string yaml)
-    {
-        var result = ScenarioLoader.LoadFromText(yaml, "test.yaml");
-        Assert.True(result.Success, string.Join("\n", result.Errors));
-        return result.Scenario!;
-    }
-
     private (IActorRef Runner, RecordingFleet Fleet, FleetMetrics Metrics) StartRunner(Scenario scenario)
     {
         var fleet = new RecordingFleet();
         var metrics = new FleetMetrics();
-        var runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics));
-        runner.Tell(new Identify(1));
-        ExpectMsg<ActorIdentity>();
-        runner.Tell(new ScenarioRunner.Start());
-        runner.Tell(new Identify(2)); // Start is handled (timers registered at virtual time zero) before the clock moves
-        ExpectMsg<ActorIdentity>();
-        _runner = runner;
-        return (runner, fleet, metrics);
-    }
-
-    private IActorRef _runner = ActorRefs.Nobody;
-
-    private void Advance(TimeSpan by)
-    {
-        // Step in ticks so each timer fires in order, as it would in real time, and let the runner handle each tick
-        // before the clock moves on (the Identify round trip queues behind it): otherwise it could read a clock
-        // already advanced further and count a punctual tick as late.
-        var probe = CreateTestProbe(); // not the test actor, which receives the runner's Finished
-        for (var t = TimeSpan.Zero; t < by; t += ScenarioRunner.TickInterval)
-        {
-            Clock.Advance(ScenarioRunner.TickInterval);
-            _runner.Tell(new Identify(t), probe.Ref);
-            probe.ExpectMsg<ActorIdentity>();
-        }
+        return (StartRunner(ScenarioRunner.Props(scenario, fleet, metrics)), fleet, metrics);
     }
 
     [Fact]
@@ -229,8 +192,8 @@ public class ScenarioRunnerTests() : TestKit(Config)
         var scenario = Parse(MethodsAtTheEnd);
         var fleet = new RecordingFleet();
         var metrics = new FleetMetrics();
-        _runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
-        _runner.Tell(new ScenarioRunner.Start());
+        Runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
+        Runner.Tell(new ScenarioRunner.Start());
 
         Advance(TimeSpan.FromSeconds(3));
         Assert.NotEmpty(actions.Calls);
@@ -253,8 +216,8 @@ public class ScenarioRunnerTests() : TestKit(Config)
         var scenario = Parse(MethodsAtTheEnd);
         var fleet = new RecordingFleet();
         var metrics = new FleetMetrics();
-        _runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
-        _runner.Tell(new ScenarioRunner.Start());
+        Runner = Sys.ActorOf(ScenarioRunner.Props(scenario, fleet, metrics, service: new ServiceLoad(scenario, actions, metrics)));
+        Runner.Tell(new ScenarioRunner.Start());
 
         Advance(TimeSpan.FromSeconds(2) + ServiceLoad.MaxDrain - TimeSpan.FromSeconds(0.5));
         Assert.False(fleet.StoppedAll);

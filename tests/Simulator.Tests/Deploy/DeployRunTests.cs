@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using static FleetSim.Simulator.Tests.Deploy.DeployFiles;
 
@@ -29,13 +27,6 @@ public sealed class DeployRunTests : IDisposable
         return process;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>The hub's command with its container paths and ports made local; waits for its state file.</summary>
     private async Task<string> StartHubAsync(string[] hubArgs)
     {
@@ -51,7 +42,7 @@ public sealed class DeployRunTests : IDisposable
     {
         var variables = new Dictionary<string, string> { ["WORKERS"] = "2" };
         var stateFile = await StartHubAsync(ComposeCommand("hub", variables));
-        var port = FreePort();
+        var port = Ports.Free();
         var outDir = Path.Combine(_dir, "reports");
         string[] coordinatorArgs = [.. WithValues(ComposeCommand("coordinator", variables), ("--hub-state", stateFile), ("--cluster-bind", "127.0.0.1"),
             ("--cluster-host", "127.0.0.1"), ("--cluster-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("--out", outDir)),
@@ -85,8 +76,8 @@ public sealed class DeployRunTests : IDisposable
     {
         var job = KubernetesObject("Job", "fleetsim-run");
         var stateFile = await StartHubAsync(Args(Container(job, "hub")));
-        var port = FreePort();
-        var management = FreePort();
+        var port = Ports.Free();
+        var management = Ports.Free();
         var coordinatorArgs = WithValues(Args(Container(job, "coordinator"), podIp: "127.0.0.1"), ("--hub-state", stateFile), ("--cluster-bind", "127.0.0.1"),
             ("--cluster-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("--management-port", management.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("--out", Path.Combine(_dir, "reports")));
@@ -95,23 +86,21 @@ public sealed class DeployRunTests : IDisposable
 
         // What a worker's cluster bootstrap asks each contact point (the pods the Kubernetes API lists).
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var text = "";
         JsonArray? nodes = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (nodes is null or { Count: 0 })
+        await Poll.UntilAsync(async () =>
         {
-            Assert.True(DateTime.UtcNow < deadline, "no seed nodes from the management endpoint within 60 s:\n" + coordinator.Output);
             try
             {
-                text = await http.GetStringAsync($"http://127.0.0.1:{management}/bootstrap/seed-nodes");
-                var answer = JsonNode.Parse(text)!.AsObject();
+                var answer = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{management}/bootstrap/seed-nodes"))!.AsObject();
                 nodes = (answer["Nodes"] ?? answer["nodes"])?.AsArray();
             }
             catch (HttpRequestException)
             {
-                await Task.Delay(200); // not listening yet
+                // not listening yet
             }
-        }
+
+            return nodes is { Count: > 0 };
+        }, "seed nodes from the management endpoint", TimeSpan.FromSeconds(60), detail: () => coordinator.Output);
 
         // One member: the coordinator itself, at the address workers then join (its pod IP and cluster port).
         var member = Assert.Single(nodes!)!.ToJsonString();

@@ -1,0 +1,77 @@
+using FleetSim.Scenarios.Model;
+using FleetSim.Scenarios.Running;
+
+namespace FleetSim.Scenarios.Tests.Running;
+
+/// <summary>The fault windows the recovery analysis gets: each firing's kind and the devices it may have taken down.</summary>
+public sealed class FaultWindowTests
+{
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
+    private static async Task<IReadOnlyList<FleetSim.Reporting.FaultWindow?>> Fire(IReadOnlyList<FaultSpec> faults, IFaultInjection injection,
+        Func<string, IReadOnlyList<string>?>? groups = null)
+    {
+        var schedule = new FaultSchedule(faults, injection, groups);
+        schedule.Tick(TimeSpan.FromSeconds(60), DateTimeOffset.UnixEpoch.AddSeconds(60));
+        await schedule.DescribeAsync();
+        return schedule.Windows();
+    }
+
+    [Fact]
+    public async Task A_drop_names_the_devices_it_closed_and_a_restart_at_the_same_second_hits_everyone()
+    {
+        var injection = new Injection(fault => fault switch
+        {
+            DropConnectionsFault => new AppliedFault("drop", "dropped 1", null, ["d0"]),
+            _ => new AppliedFault("hub-restart", "restart", TimeSpan.FromSeconds(20), ["d0", "d1", "d2"]),
+        });
+
+        var windows = await Fire([new DropConnectionsFault(TimeSpan.FromSeconds(60), 0.1, null), new HubRestartFault(TimeSpan.FromSeconds(60), 20 * Second)], injection);
+
+        var drop = windows[0]!;
+        Assert.Equal("drop", drop.Kind);
+        Assert.Equal(["d0"], drop.Devices!);
+        Assert.True(drop.MayHit("d0"));
+        Assert.False(drop.MayHit("d1"));
+        var restart = windows[1]!;
+        Assert.Equal("hub-restart", restart.Kind);
+        Assert.Null(restart.Devices);
+        Assert.True(restart.MayHit("d9")); // everyone, whether it was connected or not
+        Assert.Equal(restart.Start, drop.Start);
+        Assert.Equal(restart.Start + 20 * Second, restart.End);
+    }
+
+    [Fact]
+    public async Task A_drop_that_cannot_name_every_connection_it_closed_may_have_hit_anyone()
+    {
+        var injection = new Injection(_ => new AppliedFault("drop", "cut 3", null, ["d0"]) { Affected = 3 });
+
+        var windows = await Fire([new DropConnectionsFault(TimeSpan.FromSeconds(60), 0.5, null)], injection);
+
+        Assert.Null(windows[0]!.Devices);
+    }
+
+    [Fact]
+    public async Task A_timed_fault_hits_the_group_it_targeted_or_everyone_when_its_ids_are_patterns()
+    {
+        var injection = new Injection(fault => new AppliedFault(FaultSchedule.KindOf(fault), "timed", 5 * Second, []));
+        FaultSpec[] faults =
+        [
+            new LatencyFault(TimeSpan.FromSeconds(60), 300 * TimeSpan.FromMilliseconds(1), TimeSpan.Zero, 5 * Second) { Target = new FaultTargetSpec("gateways", []) },
+            new RefuseConnectsFault(TimeSpan.FromSeconds(60), 5 * Second) { Target = new FaultTargetSpec(null, ["s-*"]) },
+            new DelayAcksFault(TimeSpan.FromSeconds(60), Second, 5 * Second),
+        ];
+
+        var windows = await Fire(faults, injection, group => group == "gateways" ? ["g-0", "g-1"] : null);
+
+        Assert.Equal(["g-0", "g-1"], windows[0]!.Devices!.Order());
+        Assert.Equal("latency", windows[0]!.Kind);
+        Assert.Null(windows[1]!.Devices);
+        Assert.Null(windows[2]!.Devices);
+    }
+
+    private sealed class Injection(Func<FaultSpec, AppliedFault> apply) : IFaultInjection
+    {
+        public Task<AppliedFault> ApplyAsync(FaultSpec fault, IReadOnlyList<string>? target) => Task.FromResult(apply(fault));
+    }
+}
