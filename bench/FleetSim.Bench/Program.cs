@@ -2,8 +2,10 @@ using FleetSim.Bench;
 
 // Usage: dotnet run -c Release --project bench/FleetSim.Bench -- [micro|fleet|all] [--devices N] [--seconds S] [--rate C] [--rounds R]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
-//        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S] [--churn-kind both|drop|restart]
+//        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S] [--churn-kind both|drop|restart] [--cap-arenas]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- idle [--devices N] [--seconds S] [--interval seconds between messages] [--only fleetsim,raw,raw-no-keepalive]
+// First, before the thread pool grows: what fleetsim's Main does (soak --cap-arenas compares it with glibc's default).
+var arenasCapped = args.Contains("--cap-arenas") && FleetSim.Simulator.Memory.MallocArenas.Apply();
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
 {
@@ -43,6 +45,8 @@ if (what is "soak")
         return 2;
     }
 
+    if (args.Contains("--cap-arenas"))
+        Console.WriteLine(arenasCapped ? $"- malloc arenas capped at {FleetSim.Simulator.Memory.MallocArenas.Limit} (as fleetsim does)" : "- malloc arenas NOT capped (not glibc, or MALLOC_ARENA_MAX/GLIBC_TUNABLES set)");
     await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60), kind);
 }
 

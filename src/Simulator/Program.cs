@@ -2,6 +2,8 @@ using System.CommandLine;
 using FleetSim.Protocol;
 using FleetSim.Simulator;
 
+// First, while the process has few threads: fewer glibc malloc arenas keep TLS churn from growing the resident set.
+FleetSim.Simulator.Memory.MallocArenas.Apply();
 var root = Cli.Create();
 
 try

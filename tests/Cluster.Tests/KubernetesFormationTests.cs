@@ -85,7 +85,7 @@ public sealed class KubernetesFormationTests
         await using var contactPoint = await BootstrapEndpoint.StartAsync(coordinatorSystem, "127.0.0.1", 0);
 
         // What a prober reads: the coordinator itself, in Akka.Management's own types and JSON.
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) }; // generous: a loaded CI machine answers a loopback GET late
         var body = await http.GetStringAsync($"http://127.0.0.1:{contactPoint.Port}{BootstrapEndpoint.SeedNodesPath}");
         var seeds = Newtonsoft.Json.JsonConvert.DeserializeObject<HttpBootstrapJsonProtocol.SeedNodes>(body)!;
         Assert.Equal(coordinatorCluster.SelfAddress, seeds.SelfNode);

@@ -34,7 +34,7 @@ public static class FleetSimFleet
             Telemetry = new TelemetryOptions { Interval = TimeSpan.FromSeconds(1 / a.RatePerDevice), MaxSendLag = TimeSpan.FromSeconds(1) },
             OperationTimeout = TimeSpan.FromSeconds(60),
             StopDrainTimeout = TimeSpan.FromSeconds(10),
-            // As `fleetsim run` sets it (FleetPlanBuilder: the scenario's connectsInFlight, default 16 per core).
+            // As `fleetsim run` sets it (FleetPlanBuilder: the scenario's connectsInFlight, default 128 per core).
             ConnectSlots = ConnectsInFlight() is var limit and > 0 ? new ConnectSlots(limit) : null,
         };
         var metrics = new FleetMetrics();

@@ -12,8 +12,13 @@ namespace FleetSim.DeviceActors;
 /// </summary>
 public sealed class ConnectSlots
 {
-    /// <summary>Default slots per core: enough handshakes in flight to keep both ends' CPUs busy, few enough that each finishes quickly.</summary>
-    public const int DefaultPerCore = 16;
+    /// <summary>
+    /// Default slots per core. 16 per core (32 here) was measured too few on a loaded machine: handshakes then wait for
+    /// the CPU on both ends, the slots sit idle through those waits, and connects/s fell well below the unlimited
+    /// client (bench/README.md, connect slots). 128 per core keeps enough in flight to cover those waits while still
+    /// keeping a starved machine from starting thousands of handshakes that all outlive the operation timeout.
+    /// </summary>
+    public const int DefaultPerCore = 128;
 
     private readonly object _lock = new();
     private readonly Queue<Ticket> _waiting = new();

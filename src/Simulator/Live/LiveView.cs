@@ -67,7 +67,7 @@ public sealed class LiveView(FleetMetrics metrics, string scenarioName, TimeSpan
 
     /// <summary>One plain progress line, e.g. for CI logs.</summary>
     public static string FormatLine(LiveStatus s) => string.Create(CultureInfo.InvariantCulture,
-        $"[{s.Elapsed:hh\\:mm\\:ss}] devices {s.Connected}/{s.Asked} (target {s.Target}) | sent {s.MessagesPerSecond:0}/s acked {s.AckedPerSecond:0}/s | telemetry p99 {s.TelemetryP99Ms:0.0} ms | errors {s.Errors}");
+        $"[{s.Elapsed:hh\\:mm\\:ss}] devices {s.Connected}/{s.Asked} (target {s.Target}{(s.ConnectQueued > 0 ? $", {s.ConnectQueued} queued to connect" : "")}) | sent {s.MessagesPerSecond:0}/s acked {s.AckedPerSecond:0}/s | telemetry p99 {s.TelemetryP99Ms:0.0} ms | errors {s.Errors}");
 
     private long _lastSent;
     private long _lastAcked;
@@ -88,7 +88,8 @@ public sealed class LiveView(FleetMetrics metrics, string scenarioName, TimeSpan
             (sent - _lastSent) / seconds,
             (acked - _lastAcked) / seconds,
             snapshot.Operations.TryGetValue(Operations.Telemetry, out var t) ? t.Latency.P99Ms : 0,
-            SumFailures(snapshot));
+            SumFailures(snapshot),
+            snapshot.Gauges.GetValueOrDefault(FleetSim.DeviceActors.DeviceMetrics.ConnectQueuedName)?.Value ?? 0);
         (_lastSent, _lastAcked, _lastAt) = (sent, acked, now);
         return status;
     }
@@ -108,7 +109,8 @@ public sealed class LiveView(FleetMetrics metrics, string scenarioName, TimeSpan
             .AddItem("done", Math.Max(0.0001, progress), Color.Green)
             .AddItem("left", Math.Max(0.0001, 1 - progress), Color.Grey23);
         var table = new Grid().AddColumn().AddColumn();
-        table.AddRow("devices", $"{s.Connected:N0} connected / {s.Asked:N0} asked (fleet {s.Target:N0})");
+        table.AddRow("devices", $"{s.Connected:N0} connected / {s.Asked:N0} asked (fleet {s.Target:N0})"
+            + (s.ConnectQueued > 0 ? $", {s.ConnectQueued:N0} queued to connect" : ""));
         table.AddRow("telemetry", $"{s.MessagesPerSecond:N0} sent/s, {s.AckedPerSecond:N0} acked/s, p99 {s.TelemetryP99Ms:0.0} ms");
         table.AddRow("errors", s.Errors == 0 ? "0" : $"[red]{s.Errors:N0}[/]");
         table.AddRow("time", $"{s.Elapsed:hh\\:mm\\:ss} of {duration:hh\\:mm\\:ss}");
@@ -116,4 +118,6 @@ public sealed class LiveView(FleetMetrics metrics, string scenarioName, TimeSpan
     }
 }
 
-public sealed record LiveStatus(TimeSpan Elapsed, long Connected, long Asked, int Target, double MessagesPerSecond, double AckedPerSecond, double TelemetryP99Ms, long Errors);
+/// <param name="ConnectQueued">Devices waiting for a connect slot (the scenario's connectsInFlight), not failing.</param>
+public sealed record LiveStatus(TimeSpan Elapsed, long Connected, long Asked, int Target, double MessagesPerSecond, double AckedPerSecond, double TelemetryP99Ms, long Errors,
+    long ConnectQueued = 0);
