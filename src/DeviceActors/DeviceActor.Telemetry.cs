@@ -15,11 +15,23 @@ public sealed partial class DeviceActor
 {
     private static readonly Action<Task, object?> PublishContinuation = static (task, state) =>
     {
-        // The PUBACK time is taken here, where the transport completes, not after a hop through the mailbox.
+        // The PUBACK time is taken here, where the transport completes, not after a hop through the mailbox. This thread
+        // (a thread-pool worker that MQTTnet woke for the PUBACK) then runs the device's mailbox itself when the device
+        // is on SchedulerThreadDispatcher and idle, instead of waking another worker for it (InlineRun).
         var p = (PendingPublish)state!;
-        p.Device.Tell(task.IsCompletedSuccessfully
+        object message = task.IsCompletedSuccessfully
             ? new TelemetryAcked(p.Generation, p.Sequence, p.Time.GetTimestamp())
-            : new TelemetryFailed(p.Generation, p.Sequence, task.Exception?.GetBaseException() ?? new TaskCanceledException()));
+            : new TelemetryFailed(p.Generation, p.Sequence, task.Exception?.GetBaseException() ?? new TaskCanceledException());
+        var inline = InlineRun.Allow();
+        try
+        {
+            p.Device.Tell(message);
+        }
+        finally
+        {
+            if (inline)
+                InlineRun.Disallow();
+        }
     };
 
     private long _lastSequence;

@@ -9,8 +9,9 @@ namespace FleetSim.DeviceActors.Telemetry;
 /// <see cref="PreciseTelemetryScheduler"/> runs its mailbox at once on the scheduler's thread. A wake-up then costs
 /// no thread-pool hop (measured as the bulk of the generator's CPU per message and of its latency at 1 msg/s per
 /// device: each hop wakes a sleeping worker), while the actor stays the only owner of its state: the same mailbox
-/// runs, one thread at a time, whichever thread runs it. Everything else (connects, acks, other actors' messages,
-/// a device told by a device) goes to the thread pool as before.
+/// runs, one thread at a time, whichever thread runs it. Likewise a telemetry PUBACK: the thread-pool thread on which
+/// the publish completes runs the device's mailbox for the ack instead of queueing it (which would wake a second
+/// worker). Everything else (connects, other actors' messages, a device told by a device) goes to the thread pool.
 /// </summary>
 public static class SchedulerThreadDispatcher
 {
@@ -42,12 +43,12 @@ public sealed class SchedulerThreadExecutorConfigurator(Config config, IDispatch
     public override ExecutorService Produce(string id) => new SchedulerThreadExecutor(id);
 }
 
-/// <summary>Runs a mailbox inline when <see cref="PreciseTelemetryScheduler"/> is delivering a wake-up on this thread, else on the thread pool.</summary>
+/// <summary>Runs a mailbox inline when this thread allowed it (<see cref="InlineRun"/>: a wake-up or a PUBACK being told), else on the thread pool.</summary>
 internal sealed class SchedulerThreadExecutor(string id) : ExecutorService(id)
 {
     public override void Execute(IRunnable run)
     {
-        if (!PreciseTelemetryScheduler.TryEnterInline())
+        if (!InlineRun.TryEnter())
         {
             ThreadPool.UnsafeQueueUserWorkItem(static r => r.Run(), run, preferLocal: false); // as Akka's thread-pool executor does
             return;
@@ -59,7 +60,7 @@ internal sealed class SchedulerThreadExecutor(string id) : ExecutorService(id)
         }
         finally
         {
-            PreciseTelemetryScheduler.ExitInline();
+            InlineRun.Exit();
         }
     }
 

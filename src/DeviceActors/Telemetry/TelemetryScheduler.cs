@@ -81,10 +81,6 @@ public sealed class PreciseTelemetryScheduler : ITelemetryScheduler, IDisposable
     /// </summary>
     private const int InlineLimit = 4;
 
-    /// <summary>0: not delivering; 1: delivering, a mailbox may run inline; 2: a mailbox runs inline (no nesting).</summary>
-    [ThreadStatic]
-    private static int t_inline;
-
     private readonly PriorityQueue<TelemetryRegistration, long> _queue = new();
     private readonly object _lock = new(); // Monitor, not Lock: the thread waits on it
     private readonly Thread _thread;
@@ -179,7 +175,7 @@ public sealed class PreciseTelemetryScheduler : ITelemetryScheduler, IDisposable
                 }
             }
 
-            t_inline = due.Count <= InlineLimit ? 1 : 0;
+            var inline = due.Count <= InlineLimit && InlineRun.Allow();
             try
             {
                 foreach (var registration in due)
@@ -190,23 +186,13 @@ public sealed class PreciseTelemetryScheduler : ITelemetryScheduler, IDisposable
             }
             finally
             {
-                t_inline = 0;
+                if (inline)
+                    InlineRun.Disallow();
             }
 
             due.Clear();
         }
     }
-
-    /// <summary>True when this thread is a scheduler delivering a small batch and runs no mailbox yet: the caller may run one inline.</summary>
-    internal static bool TryEnterInline()
-    {
-        if (t_inline != 1)
-            return false;
-        t_inline = 2;
-        return true;
-    }
-
-    internal static void ExitInline() => t_inline = 1;
 
     private long PeekDue()
     {
