@@ -109,12 +109,14 @@ public static class SendLagBenchmark
             metrics.Sample(DateTimeOffset.UtcNow);
             using var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
+            var gcBefore = GcSnapshot.Take();
             var window = Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             process.Refresh();
             var cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
             var elapsed = window.Elapsed.TotalSeconds;
             var messages = acked.Value - ackedBefore;
+            var gc = GcSnapshot.Take().Since(gcBefore, messages, window.Elapsed);
             metrics.Sample(DateTimeOffset.UtcNow);
 
             await fleet.Ask<FleetSupervisor.AllStopped>(new FleetSupervisor.StopAll(TimeSpan.FromSeconds(60)), TimeSpan.FromSeconds(90));
@@ -128,7 +130,7 @@ public static class SendLagBenchmark
                 cpu / elapsed / n * 1000,
                 metrics.Counter(GeneratorMetrics.Skipped).Value);
             Console.WriteLine($"- {name}: {result.AckedPerSecond:0} acked msg/s, send lag p50/p99/max {result.Lag.P50Ms:0.000}/{result.Lag.P99Ms:0.000}/{result.Lag.MaxMs:0.0} ms, "
-                + $"telemetry p50/p99 {result.Telemetry.P50Ms:0.000}/{result.Telemetry.P99Ms:0.000} ms, CPU {result.CpuMsPer1000:0.0} ms per 1,000 msgs");
+                + $"telemetry p50/p99 {result.Telemetry.P50Ms:0.000}/{result.Telemetry.P99Ms:0.000} ms, CPU {result.CpuMsPer1000:0.0} ms per 1,000 msgs, {gc}");
             return result;
         }
         finally

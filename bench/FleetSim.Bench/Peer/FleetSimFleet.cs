@@ -64,11 +64,13 @@ public static class FleetSimFleet
             var sent = metrics.Counter(Counters.TelemetrySent);
             var (ackedBefore, sentBefore) = (acked.Value, sent.Value);
             metrics.Sample(DateTimeOffset.UtcNow); // closes the ramp-up interval: the next sample is the window alone
+            var gcBefore = GcSnapshot.Take();
             var window = Stopwatch.StartNew();
             if (a.Seconds > 0)
                 await Task.Delay(TimeSpan.FromSeconds(a.Seconds));
             var windowSeconds = window.Elapsed.TotalSeconds;
             var (ackedWindow, sentWindow) = (acked.Value - ackedBefore, sent.Value - sentBefore);
+            var gc = GcSnapshot.Take().Since(gcBefore, ackedWindow, window.Elapsed);
             metrics.Sample(DateTimeOffset.UtcNow);
             Console.WriteLine(GeneratorResult.WindowEndLine);
 
@@ -83,7 +85,7 @@ public static class FleetSimFleet
             var skipped = metrics.Counter(GeneratorMetrics.Skipped).Value;
             var result = new GeneratorResult(n, (int)connected.Value, connectSeconds, metrics.Counter(Counters.ConnectRetries).Value, sentWindow, ackedWindow,
                 failedWindow, windowSeconds, steady?.P50Ms, steady?.P99Ms, lag?.P50Ms, lag?.P99Ms, stormSeconds,
-                Note: $"generator.skipped {skipped}, connects in flight {options.ConnectSlots?.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}, connect queue waits {metrics.Operation(DeviceMetrics.ConnectQueueName).OkCount}");
+                Note: $"generator.skipped {skipped}, connects in flight {options.ConnectSlots?.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}, connect queue waits {metrics.Operation(DeviceMetrics.ConnectQueueName).OkCount}, {gc}");
             await fleet.Ask<FleetSupervisor.AllStopped>(new FleetSupervisor.StopAll(TimeSpan.FromSeconds(60)), TimeSpan.FromSeconds(90));
             Console.WriteLine(result.ToLine());
             return 0;
