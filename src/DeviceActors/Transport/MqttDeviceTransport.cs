@@ -86,11 +86,18 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         }
 
         _options = builder.Build();
+        // A PUBLISH goes out in one write: MQTTnet's default writes its header and its payload separately, which on
+        // TLS makes two records and two send() calls per message (and two records for the hub to decrypt). The send()
+        // system call was the largest single item of the generator's CPU per message (bench/README.md, msg-cost).
+        _options.AllowPacketFragmentation = false;
         if (target.LocalAddress is { } local && _options.ChannelOptions is MqttClientTcpOptions tcp)
             tcp.LocalEndpoint = new System.Net.IPEndPoint(local, 0);
     }
 
     public void Attach(IActorRef device) => _device = device;
+
+    /// <summary>The MQTTnet client options every connection of this device uses (tests).</summary>
+    internal MqttClientOptions ClientOptions => _options;
 
     /// <summary>
     /// ClientWebSocket's own proxy support (SocketsHttpHandler: HTTP CONNECT, or SOCKS5 for a socks5:// address).

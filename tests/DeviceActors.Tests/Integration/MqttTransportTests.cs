@@ -46,6 +46,15 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     private long Count(string name) => _metrics.Counter(name).Value;
 
     [Fact]
+    public void A_PUBLISH_is_written_whole_not_header_and_payload_apart()
+    {
+        // MQTTnet's default writes a PUBLISH's header and payload separately (two TLS records, two send() calls);
+        // the device's PUBACKs over this setting are checked by the test below and the hub tests.
+        using var transport = new Transport.MqttDeviceTransport(new MQTTnet.MqttClientFactory(), new DeviceIdentity("d1", 0, Key), Options(), new DeviceTopics("d1"));
+        Assert.False(transport.ClientOptions.AllowPacketFragmentation);
+    }
+
+    [Fact]
     public async Task Device_connects_over_TLS_with_the_IoT_Hub_CONNECT_fields_and_gets_PUBACKs()
     {
         var device = Start(Options());
