@@ -10,13 +10,15 @@ recording (profile-peer.sh makes one). Each sample goes to one bucket:
 - a sample in a helper (libc, the runtime's native code, the base class library, tasks and async machinery) goes to the
   nearest caller in one of the buckets above (its stack is walked from the leaf up), else to "other".
 """
+import bisect
 import collections
 import re
 import sys
 
 HEADER = re.compile(r"^(\S.*?)\s+(\d+)\s+(\d+)\s*$")
 FRAME = re.compile(r"^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$")
-ASSEMBLY = re.compile(r"\[([A-Za-z0-9_.]+)\]\s")
+ASSEMBLY = re.compile(r"\[([A-Za-z0-9_.]+)\] [^ ]*::")  # the method's own assembly: "... [MQTTnet] MQTTnet.MqttClient::PublishAsync(...)"
+MMAP = re.compile(r"\[0x([0-9a-f]+)\(0x([0-9a-f]+)\) @ (0x[0-9a-f]+|0) .*\]: r-x. .*doublemapper")
 POOL = re.compile(r"System\.Threading\.(PortableThreadPool|ThreadPoolWorkQueue|LowLevelLifoSemaphore|WorkerThread|ThreadPool\b|TimerQueue|ThreadInt64PersistentCounter)")
 NAMED = ("TLS", "MQTTnet", "Akka", "FleetSim", "FleetSim metrics", "sockets", "thread pool")
 
@@ -34,9 +36,12 @@ def bucket(sym, dso):
     if "libcoreclr" in base:
         return "runtime"
     m = ASSEMBLY.search(sym)
-    if m is None:
+    if m is not None:
+        asm = m.group(1)
+    elif base.endswith(".dll"):
+        asm = base[:-4]  # precompiled (ReadyToRun) framework code: perf names the image, not the method
+    else:
         return "libc" if ("libc" in base or "ld-linux" in base or "vdso" in base or "libSystem.Native" in base) else "unknown"
-    asm = m.group(1)
     if asm.startswith("System.Net.Security") or asm.startswith("System.Security.Cryptography"):
         return "TLS"
     if asm.startswith("MQTTnet"):
@@ -63,7 +68,41 @@ def owner(frames, start):
     return "other"
 
 
-def main(path):
+class JitSymbols:
+    """
+    JIT-compiled code lives in the runtime's double-mapped memfd (W^X), which perf reports as a file offset in
+    "/memfd:doublemapper" instead of resolving it with the perf map: this maps the offset back to the address through
+    the recording's executable mmap events of that memfd, and the address to a method through /tmp/perf-PID.map.
+    """
+
+    def __init__(self, mmaps_path, perfmap_path):
+        self.maps = []
+        for line in open(mmaps_path, errors="replace"):
+            m = MMAP.search(line)
+            if m:
+                self.maps.append((int(m.group(3), 16), int(m.group(2), 16), int(m.group(1), 16)))  # pgoff, len, start
+        self.starts, self.symbols = [], []
+        for line in open(perfmap_path, errors="replace"):
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) == 3:
+                self.starts.append(int(parts[0], 16))
+                self.symbols.append((int(parts[1], 16), parts[2]))
+        order = sorted(range(len(self.starts)), key=self.starts.__getitem__)
+        self.starts = [self.starts[i] for i in order]
+        self.symbols = [self.symbols[i] for i in order]
+
+    def resolve(self, offset):
+        for pgoff, length, start in self.maps:
+            if pgoff <= offset < pgoff + length:
+                address = start + offset - pgoff
+                i = bisect.bisect_right(self.starts, address) - 1
+                if i >= 0 and address < self.starts[i] + self.symbols[i][0]:
+                    return self.symbols[i][1]
+                return None
+        return None
+
+
+def main(path, jit=None):
     attributed = collections.Counter()
     kernel_by_caller = collections.Counter()
     leaf_bucket = collections.Counter()
@@ -99,7 +138,11 @@ def main(path):
             continue
         m = FRAME.match(line)
         if m and comm is not None:
-            frames.append((m.group(2), m.group(3)))
+            sym, dso = m.group(2), m.group(3)
+            if jit is not None and "doublemapper" in dso:
+                sym = jit.resolve(int(m.group(1), 16)) or sym
+                dso = "jit"
+            frames.append((sym, dso))
             continue
         h = HEADER.match(line)
         if h:
@@ -137,4 +180,5 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # perf-breakdown.py PERF_SCRIPT_TXT [MMAP_EVENTS_TXT PERF_PID_MAP]
+    main(sys.argv[1], JitSymbols(sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else None)

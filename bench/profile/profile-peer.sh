@@ -6,10 +6,11 @@
 #   bench/profile/profile-peer.sh fleetsim|raw [devices=1000] [profiled seconds=20] [out dir]
 #
 # Needs: a Release build of bench/FleetSim.Bench, perf (root), dotnet-counters on PATH or in ~/.dotnet/tools.
-# The generator runs with DOTNET_PerfMapEnabled=1 (perf names JIT-compiled methods), DOTNET_ReadyToRun=0 (so framework
-# code is JIT-compiled too, and named) and DOTNET_GCName=libclrgcexp.so (the regions GC as its own library, so perf
-# can tell GC time from the rest of the stripped runtime). Those change the code a little: the shares are what it
-# says, the absolute CPU is the peer benchmark's (run without them).
+# The generator runs with DOTNET_PerfMapEnabled=1 (perf names JIT-compiled methods; precompiled framework code is
+# named by its assembly) and DOTNET_GCName=libclrgcexp.so (the regions GC as its own library, so perf can tell GC
+# time from the rest of the stripped runtime). FLEETSIM_PROFILE_ENV adds more (e.g. "DOTNET_ReadyToRun=0" to name
+# framework methods too, at the cost of a long JIT warm-up). The shares are what this says; the absolute CPU is the
+# peer benchmark's (run without them).
 set -euo pipefail
 kind=${1:?fleetsim or raw}
 devices=${2:-1000}
@@ -26,7 +27,7 @@ match="peer-gen $kind"
 [[ $kind == raw ]] && match="peer-gen raw .*--mode aligned"
 
 echo "load average at start: $(cat /proc/loadavg)" | tee "$out/load.txt"
-DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_GCName=libclrgcexp.so \
+env DOTNET_PerfMapEnabled=1 DOTNET_GCName=libclrgcexp.so ${FLEETSIM_PROFILE_ENV:-} \
   dotnet "$dll" peer --devices "$devices" --seconds $((seconds + 20)) --only "$kind" --no-node --no-connect >"$out/peer.txt" 2>&1 &
 bench=$!
 
@@ -41,4 +42,5 @@ done
 "$here/profile-pid.sh" "$pid" "$devices" "$seconds" "$out"
 wait $bench || true
 python3 "$here/threads.py" diff "$out/threads-before.json" "$out/threads-after.json" "$seconds" "$devices" | tee "$out/threads.md"
-python3 "$here/perf-breakdown.py" "$out/perf.txt" | tee "$out/breakdown.md"
+python3 "$here/counters.py" "$out/counters.csv" "$devices" | tee "$out/counters.md"
+python3 "$here/perf-breakdown.py" "$out/perf.txt" "$out/mmaps.txt" "$out/perf.map" | tee "$out/breakdown.md"

@@ -29,3 +29,6 @@ python3 "$here/threads.py" snapshot "$pid" >"$out/threads-after.json"
 echo "load average at end of sampling: $(cat /proc/loadavg)" | tee -a "$out/load.txt"
 wait $counters_job || true
 perf script -i "$out/perf.data" -F comm,tid,period,ip,sym,dso 2>/dev/null >"$out/perf.txt"
+# JIT-compiled code is double-mapped (W^X): keep the mmap events and the perf map to name it (perf-breakdown.py)
+perf script -i "$out/perf.data" --show-mmap-events 2>/dev/null | grep 'PERF_RECORD_MMAP' >"$out/mmaps.txt" || true
+cp "/tmp/perf-$pid.map" "$out/perf.map" 2>/dev/null || true
