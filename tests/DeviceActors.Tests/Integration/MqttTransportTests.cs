@@ -50,7 +50,7 @@ public sealed class MqttTransportTests : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     {
         // MQTTnet's default writes a PUBLISH's header and payload separately (two TLS records, two send() calls);
         // the device's PUBACKs over this setting are checked by the test below and the hub tests.
-        using var transport = new Transport.MqttDeviceTransport(new MQTTnet.MqttClientFactory(), new DeviceIdentity("d1", 0, Key), Options(), new DeviceTopics("d1"));
+        using var transport = new FleetSim.DeviceActors.Transport.MqttDeviceTransport(new MQTTnet.MqttClientFactory(), new DeviceIdentity("d1", 0, Key), Options(), new DeviceTopics("d1"));
         Assert.False(transport.ClientOptions.AllowPacketFragmentation);
     }
 
