@@ -24,6 +24,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         /// <summary>When the runner began stopping the fleet (null when it never started): devices still disconnected then never came back.</summary>
         public DateTimeOffset? StoppingAt { get; init; }
+
+        /// <summary>When the runner started the scenario's clock (null when it never started): fault and phase times count from here.</summary>
+        public DateTimeOffset? StartedAt { get; init; }
     }
     public sealed record FleetStopped;
 
@@ -336,7 +339,11 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         SampleNow();
-        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak) { StoppingAt = _stoppingAt });
+        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak)
+        {
+            StoppingAt = _stoppingAt,
+            StartedAt = _startedAt == default ? null : _startedAt,
+        });
         Become(() => ReceiveAny(_ => { }));
     }
 }
