@@ -143,14 +143,19 @@ public sealed class PartitionedHubTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.All);
         var report = Report(outDir);
-        var fault = Assert.Single(report["faults"]!.AsArray())!.ToJsonString();
+        var faultNode = Assert.Single(report["faults"]!.AsArray())!;
+        var fault = faultNode.ToJsonString();
         // Each partition dropped its connected devices and the front summed the counts: every device dropped reconnected
         // (on a loaded machine some devices may not have connected yet when the fault fires, so the count is read back).
         var dropped = System.Text.RegularExpressions.Regex.Match(fault, @"dropped (\d+) connections");
         Assert.True(dropped.Success, fault);
         var count = int.Parse(dropped.Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.InRange(count, 2, 40);
-        Assert.Equal(count, L(report["latency"]!["reconnect"]!, "count"));
+        var reconnects = L(report["latency"]!["reconnect"]!, "count");
+        if (ReportFacts.ConnectedWhenApplied(report, faultNode) == 40)
+            Assert.Equal(count, reconnects);
+        else // a connection the hub had accepted but the device had not finished setting up: a connect it retries, not a reconnect
+            Assert.InRange(reconnects, 0, count);
         var telemetry = report["telemetry"]!;
         Assert.Equal(L(telemetry, "acked"), L(telemetry, "ingested"));
         Assert.Equal(0, L(telemetry, "lost"));
