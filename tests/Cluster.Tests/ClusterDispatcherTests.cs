@@ -71,8 +71,8 @@ public sealed class ClusterDispatcherTests
         var own = system0.SystemActorOf(Props.Create<WhereAmI>().WithDispatcher(ClusterDispatchers.Cluster), "where-cluster");
         Assert.False(await own.Ask<bool>(WhereAmI.Ask.Instance, TimeSpan.FromSeconds(10)), "the cluster's dispatcher ran on a thread-pool thread");
         var user = worker.ActorOf(Props.Create<WhereAmI>(), "where-user");
-        Assert.Equal(ClusterDispatchers.Work, DispatcherOf(user));
         Assert.True(await user.Ask<bool>(WhereAmI.Ask.Instance, TimeSpan.FromSeconds(10)), "a /user actor ran off the thread pool");
+        Assert.Equal(ClusterDispatchers.Work, DispatcherOf(user)); // (started by now: it answered)
     }
 
     private static string DispatcherOf(IActorRef actor) => actor is ActorRefWithCell { Underlying: ActorCell cell } ? cell.Dispatcher.Id : $"(no cell: {actor.GetType().Name})";

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
+using FleetSim.Cluster.Hosting;
 using FleetSim.Cluster.Protocol;
 using FleetSim.DeviceActors;
 using FleetSim.DeviceActors.Telemetry;
@@ -34,10 +35,10 @@ public sealed class DeviceEntity : ReceiveActor, IWithStash
 
     /// <summary>
     /// On the thread pool (a shard would otherwise create it on the default dispatcher, which in a cluster member is the
-    /// cluster's own: <see cref="Hosting.ClusterDispatchers"/>).
+    /// cluster's own: <see cref="ClusterDispatchers"/>).
     /// </summary>
     public static Props Props(string deviceId, WorkerRuntime runtime) =>
-        Akka.Actor.Props.Create<DeviceEntity>(deviceId, runtime).WithDispatcher(Hosting.ClusterDispatchers.Work);
+        Akka.Actor.Props.Create<DeviceEntity>(deviceId, runtime).WithDispatcher(ClusterDispatchers.Work);
 
     // ---- Local protocol (never leaves the node) ----
 
