@@ -30,6 +30,7 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     private readonly List<IHost> _workers = [];
     private IHost _coordinatorHost = null!;
+    private string? _workerHocon;
 
     public FleetMetrics Metrics { get; } = new();
 
@@ -49,10 +50,12 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// <summary>Telemetry positions the fake hub reports for restarted devices.</summary>
     public long ResumePosition { get; init; } = 1000;
 
-    public static async Task<InProcessCluster> StartAsync(int workers)
+    /// <param name="coordinatorHocon">Configuration the coordinator gets on top of its composition (tests: shorter timings).</param>
+    /// <param name="workerHocon">The same for every worker.</param>
+    public static async Task<InProcessCluster> StartAsync(int workers, string? coordinatorHocon = null, string? workerHocon = null)
     {
-        var cluster = new InProcessCluster();
-        await cluster.StartCoordinatorAsync();
+        var cluster = new InProcessCluster { _workerHocon = workerHocon };
+        await cluster.StartCoordinatorAsync(coordinatorHocon);
         var address = Akka.Cluster.Cluster.Get(cluster.CoordinatorSystem).SelfAddress;
         for (var i = 0; i < workers; i++)
             await cluster.StartWorkerAsync($"{address.Host}:{address.Port}");
@@ -63,7 +66,7 @@ public sealed class InProcessCluster : IAsyncDisposable
         return cluster;
     }
 
-    private async Task StartCoordinatorAsync()
+    private async Task StartCoordinatorAsync(string? hocon)
     {
         var loaded = ScenarioLoader.LoadFromText(ScenarioText, "protocol.yaml");
         var scenario = loaded.Scenario ?? throw new InvalidOperationException(string.Join("; ", loaded.Errors));
@@ -75,6 +78,8 @@ public sealed class InProcessCluster : IAsyncDisposable
         _coordinatorHost = await StartHostAsync(akka =>
         {
             akka.WithFleetSimCluster(DeviceShards.CoordinatorRole, "127.0.0.1", 0, []);
+            if (hocon is not null)
+                akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.WithDeviceShardProxy();
             akka.WithActors((system, registry) =>
             {
@@ -101,6 +106,8 @@ public sealed class InProcessCluster : IAsyncDisposable
         _workers.Add(await StartHostAsync(akka =>
         {
             akka.WithFleetSimCluster(DeviceShards.Role, "127.0.0.1", 0, [seed]);
+            if (_workerHocon is not null)
+                akka.AddHocon(_workerHocon, HoconAddMode.Prepend);
             akka.WithDeviceShards(runtime);
             akka.WithWorkerNode(runtime);
         }));

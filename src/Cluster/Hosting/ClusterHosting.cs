@@ -12,8 +12,8 @@ namespace FleetSim.Cluster.Hosting;
 /// <summary>
 /// The Akka.Hosting composition of a FleetSim cluster, in one place for the coordinator, the workers and the tests:
 /// remoting, clustering with a split brain resolver that removes a killed node quickly (keep-oldest: the coordinator
-/// starts first, so it is the oldest member), the serializer of every message that crosses processes, and the device
-/// shard region (workers) or its proxy (coordinator).
+/// starts first, so it is the oldest member), Akka's own actors on threads of their own (<see cref="ClusterDispatchers"/>),
+/// the serializer of every message that crosses processes, and the device shard region (workers) or its proxy (coordinator).
 /// </summary>
 public static class ClusterHosting
 {
@@ -58,6 +58,7 @@ public static class ClusterHosting
     public static AkkaConfigurationBuilder WithFleetSimCluster(this AkkaConfigurationBuilder akka, string role, ClusterEndpoint endpoint, IReadOnlyList<string> seeds)
     {
         akka.AddHocon(ClusterSerializer.Hocon, HoconAddMode.Prepend);
+        akka.AddHocon(ClusterDispatchers.Hocon, HoconAddMode.Prepend);
         akka.AddHocon(Timing, HoconAddMode.Prepend);
         akka.WithRemoting(new RemoteOptions
         {

@@ -1,7 +1,9 @@
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
+using FleetSim.Cluster.Hosting;
 using FleetSim.Cluster.Protocol;
 using FleetSim.DeviceActors;
+using FleetSim.DeviceActors.Telemetry;
 
 namespace FleetSim.Cluster.Worker;
 
@@ -31,7 +33,12 @@ public sealed class DeviceEntity : ReceiveActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string deviceId, WorkerRuntime runtime) => Akka.Actor.Props.Create<DeviceEntity>(deviceId, runtime);
+    /// <summary>
+    /// On the thread pool (a shard would otherwise create it on the default dispatcher, which in a cluster member is the
+    /// cluster's own: <see cref="ClusterDispatchers"/>).
+    /// </summary>
+    public static Props Props(string deviceId, WorkerRuntime runtime) =>
+        Akka.Actor.Props.Create<DeviceEntity>(deviceId, runtime).WithDispatcher(ClusterDispatchers.Work);
 
     // ---- Local protocol (never leaves the node) ----
 
@@ -110,7 +117,10 @@ public sealed class DeviceEntity : ReceiveActor, IWithStash
         if (start.Certificate is not null && groupPlan.Credentials.Certificates is { } certificates)
             certificates[start.Index] ??= X509CertificateLoader.LoadPkcs12(start.Certificate, null);
 
-        _device = Context.ActorOf(DeviceActor.Props(groupPlan.Identity(start.Index), plan.Groups[start.Group]), "device");
+        // The dispatcher and telemetry scheduler of a one-process fleet (FleetSupervisor): a device woken for telemetry runs
+        // on the scheduler's thread, with no thread-pool hop (the group's options name the shared precise scheduler).
+        var props = DeviceActor.Props(groupPlan.Identity(start.Index), plan.Groups[start.Group]).WithDispatcher(SchedulerThreadDispatcher.For(Context.System));
+        _device = Context.ActorOf(props, "device");
         Context.Watch(_device);
         // The entity's parent is its shard: the node reports which shards it hosts, so the coordinator knows what a lost node held.
         _runtime.Node.Tell(new DeviceHosted(_deviceId, start.Group, Context.Parent.Path.Name));

@@ -187,7 +187,8 @@ public sealed class ClusterFleet(int nodes, ClusterSetup? setup = null) : IAsync
     /// <summary>
     /// The run has ended (its report data is in): from here on the workers' own shutdown (they find the coordinator gone,
     /// hand their shards over, time out a shutdown phase) is expected and not shown on the console; a worker that failed
-    /// during the run was reported before this.
+    /// during the run was reported before this. Their exit codes are still checked once they are gone (disposing): a worker
+    /// that exited non-zero, or had to be killed, gets one line on stderr (<see cref="LocalWorkers"/>).
     /// </summary>
     public void RunEnded() => _workers?.Silence();
 
