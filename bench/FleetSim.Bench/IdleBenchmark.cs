@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using FleetSim.Bench.Peer;
+using FleetSim.DeviceActors;
+using FleetSim.Metrics;
 
 namespace FleetSim.Bench;
 
@@ -19,6 +22,7 @@ public static class IdleBenchmark
         var rate = 1 / intervalSeconds;
         Console.WriteLine($"## Idle benchmark: {devices} devices, one message every {intervalSeconds.ToString(CultureInfo.InvariantCulture)} s each, "
             + $"{seconds} s window, load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine(MeasureMetricsReading(devices, intervalSeconds));
         var root = PeerBenchmark.RepoRoot();
         var fleetsimDll = await PeerBenchmark.BuildFleetSimAsync(root);
         var hub = await PeerBenchmark.StartHubAsync(fleetsimDll);
@@ -58,6 +62,51 @@ public static class IdleBenchmark
         Console.WriteLine();
         Console.WriteLine(Render(runs));
         return runs.Count > 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// What reading the metrics costs `fleetsim run` each second, which the generator child here does not do: the runner
+    /// takes one time-series sample and the live view one snapshot (thresholds, an exporter take more). In this process,
+    /// over a run's operations (every one a device registers), with a second's telemetry of <paramref name="devices"/>
+    /// devices recorded between readings and their connects recorded once; the median of 40 readings after 10 of warm-up,
+    /// wall clock on this thread. Also the heap the histograms take (fixed: not per device).
+    /// </summary>
+    public static string MeasureMetricsReading(int devices, double intervalSeconds)
+    {
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var metrics = new FleetMetrics();
+        var device = new DeviceMetrics(metrics);
+        var random = new Random(13);
+        for (var i = 0; i < devices; i++)
+            device.Connect.RecordOk(TimeSpan.FromMicroseconds(20_000 + random.Next(2_000_000)));
+        var perSecond = Math.Max(1, (int)(devices / intervalSeconds));
+        var (sample, snapshot) = (new List<double>(), new List<double>());
+        var at = DateTimeOffset.UtcNow;
+        for (var round = 0; round < 50; round++)
+        {
+            for (var i = 0; i < perSecond; i++)
+            {
+                device.Telemetry.RecordOk(TimeSpan.FromMicroseconds(800 + random.Next(20_000)));
+                device.SendLag.RecordOk(TimeSpan.FromMicroseconds(20 + random.Next(400)));
+            }
+
+            var t0 = Stopwatch.GetTimestamp();
+            metrics.Sample(at = at.AddSeconds(1));
+            var t1 = Stopwatch.GetTimestamp();
+            _ = metrics.Snapshot();
+            var t2 = Stopwatch.GetTimestamp();
+            if (round < 10)
+                continue;
+            sample.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+            snapshot.Add(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+        }
+
+        var heap = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        GC.KeepAlive(metrics);
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"metrics reading, as `fleetsim run` each second ({metrics.Snapshot().Operations.Count} operations, {perSecond} telemetry latencies a second): "
+            + $"sample {Median(sample):0.000} ms, snapshot {Median(snapshot):0.000} ms (median of 40); the histograms hold {heap / 1048576.0:0.0} MB of heap");
     }
 
     /// <summary>Generator CPU per second per 1,000 connected devices over the window, in ms.</summary>
