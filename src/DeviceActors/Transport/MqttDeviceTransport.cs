@@ -39,6 +39,14 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
     private volatile string? _rejection;
     private int _generation;
 
+    /// <summary>
+    /// The initial size of each client's packet writer (MQTTnet's default: 4,096 bytes, held per connection for its
+    /// lifetime). It holds a packet's header and topic, never a PUBLISH payload (MQTTnet sends that from the caller's
+    /// buffer): IoT Hub's CONNECT (user name and SAS token) and topics are a few hundred bytes. The writer grows (and
+    /// keeps up to 64 KB) when a device needs more, as with the default.
+    /// </summary>
+    internal const int WriterBufferBytes = 512;
+
     public MqttDeviceTransport(MqttClientFactory factory, DeviceIdentity identity, DeviceOptions options, DeviceTopics topics)
     {
         _factory = factory;
@@ -86,6 +94,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         }
 
         _options = builder.Build();
+        _options.WriterBufferSize = WriterBufferBytes;
         if (target.LocalAddress is { } local && _options.ChannelOptions is MqttClientTcpOptions tcp)
             tcp.LocalEndpoint = new System.Net.IPEndPoint(local, 0);
     }
