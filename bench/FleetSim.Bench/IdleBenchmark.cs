@@ -118,6 +118,7 @@ public static class IdleBenchmark
         var sb = new StringBuilder("| | " + string.Join(" | ", runs.Select(r => r.Name)) + " |\n|---|" + string.Concat(runs.Select(_ => "---:|")) + "\n");
         void Row(string label, Func<PeerRun, string> cell) => sb.Append("| ").Append(label).Append(" | ").Append(string.Join(" | ", runs.Select(cell))).Append(" |\n");
         Row("generator CPU, ms per second per 1,000 devices", r => CpuMsPerSecondPer1000(r).ToString("0.0", CultureInfo.InvariantCulture));
+        Row("generator CPU, ms per second (whole process: with 0 devices, the fixed cost)", r => (r.CpuCores * 1000).ToString("0.0", CultureInfo.InvariantCulture));
         Row("generator CPU (cores)", r => r.CpuCores.ToString("0.000", CultureInfo.InvariantCulture));
         Row("generator RSS per device (KB, steady - baseline)", r => r.RssPerDeviceKb.ToString("0.0", CultureInfo.InvariantCulture));
         Row("generator RSS baseline / steady (MB)", r => $"{r.RssBaselineBytes / 1048576} / {r.RssSteadyBytes / 1048576}");
