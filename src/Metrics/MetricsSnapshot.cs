@@ -71,28 +71,95 @@ public sealed record LatencyStats(
             return Empty;
         }
 
+        var recorded = RecordedDistribution.Of(h);
         var curve = new PercentilePoint[CurvePercentiles.Count];
         for (var i = 0; i < curve.Length; i++)
         {
             var p = CurvePercentiles[i];
-            curve[i] = new PercentilePoint(p, Ms(h.GetValueAtPercentile(p)));
+            curve[i] = new PercentilePoint(p, Ms(recorded.ValueAtPercentile(p)));
         }
 
         return new LatencyStats(
-            h.TotalCount,
-            Ms(h.GetValueAtPercentile(50)),
-            Ms(h.GetValueAtPercentile(75)),
-            Ms(h.GetValueAtPercentile(90)),
-            Ms(h.GetValueAtPercentile(95)),
-            Ms(h.GetValueAtPercentile(99)),
-            Ms(h.GetValueAtPercentile(99.9)),
-            Ms(h.GetMaxValue()),
-            WholeMicrosToMs(h.GetMean()),
-            WholeMicrosToMs(h.GetStdDeviation()),
+            recorded.TotalCount,
+            Ms(recorded.ValueAtPercentile(50)),
+            Ms(recorded.ValueAtPercentile(75)),
+            Ms(recorded.ValueAtPercentile(90)),
+            Ms(recorded.ValueAtPercentile(95)),
+            Ms(recorded.ValueAtPercentile(99)),
+            Ms(recorded.ValueAtPercentile(99.9)),
+            Ms(recorded.MaxValue),
+            WholeMicrosToMs(recorded.Mean),
+            WholeMicrosToMs(recorded.StdDeviation()),
             curve);
     }
 
     private static double Ms(long micros) => micros / 1000.0;
 
     private static double WholeMicrosToMs(double micros) => Math.Round(micros, MidpointRounding.AwayFromZero) / 1000.0;
+}
+
+/// <summary>
+/// The recorded values of a histogram, read in one walk over its buckets. HdrHistogram's GetValueAtPercentile,
+/// GetMaxValue, GetMean and GetStdDeviation each walk the buckets from the start: a snapshot's 31 statistics were 31
+/// walks per operation, every second the live view reads one. These give the same values (the same bucket values, the
+/// same arithmetic in the same order) from one walk.
+/// </summary>
+internal sealed class RecordedDistribution
+{
+    private readonly HistogramBase _histogram;
+    private readonly List<long> _values = []; // the highest equivalent value of each non-empty bucket, ascending
+    private readonly List<long> _running = []; // values recorded up to and including that bucket
+
+    private RecordedDistribution(HistogramBase histogram) => _histogram = histogram;
+
+    public long TotalCount { get; private init; }
+
+    /// <summary>Sum of the recorded values, each counted at the middle of its bucket (as HdrHistogram's mean).</summary>
+    public long TotalValue { get; private set; }
+
+    /// <summary>The largest recorded value (its bucket's highest equivalent value, as GetMaxValue).</summary>
+    public long MaxValue => _values.Count == 0 ? 0 : _histogram.HighestEquivalentValue(_values[^1]);
+
+    public double Mean => TotalValue * 1.0 / TotalCount;
+
+    public static RecordedDistribution Of(HistogramBase histogram)
+    {
+        var d = new RecordedDistribution(histogram) { TotalCount = histogram.TotalCount };
+        foreach (var v in histogram.RecordedValues())
+        {
+            d._values.Add(v.ValueIteratedTo);
+            d._running.Add(v.TotalCountToThisValue);
+            d.TotalValue = v.TotalValueToThisValue;
+        }
+
+        return d;
+    }
+
+    /// <summary>As HdrHistogram's GetValueAtPercentile: the value of the first bucket where the running count reaches the percentile's share.</summary>
+    public long ValueAtPercentile(double percentile)
+    {
+        if (_values.Count == 0)
+            return 0;
+        var countAtPercentile = Math.Max((long)((Math.Min(percentile, 100.0) / 100.0 * TotalCount) + 0.5), 1);
+        var index = _running.BinarySearch(countAtPercentile);
+        if (index < 0)
+            index = ~index; // the first bucket whose running count is larger
+        return _values[Math.Min(index, _values.Count - 1)];
+    }
+
+    /// <summary>As HdrHistogram's GetStdDeviation.</summary>
+    public double StdDeviation()
+    {
+        var mean = Mean;
+        var total = 0.0;
+        long before = 0;
+        for (var i = 0; i < _values.Count; i++)
+        {
+            var deviation = (_histogram.MedianEquivalentValue(_values[i]) * 1.0) - mean;
+            total += deviation * deviation * (_running[i] - before);
+            before = _running[i];
+        }
+
+        return Math.Sqrt(total / TotalCount);
+    }
 }

@@ -17,8 +17,8 @@ public sealed class OperationMetrics
 
     private readonly Recorder _recorder;
     private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.Ordinal);
-    private readonly HistogramBase _cumulative;
-    private readonly HistogramBase _pending;
+    private HistogramBase? _cumulative; // these two are made at the first drain: an operation a run never uses costs no pages
+    private HistogramBase? _pending;
     private readonly HistogramBase? _exported; // drained since the last TakeInterval (a worker node's metrics only)
     private readonly Lock _absorbLock = new();
     private HistogramBase? _absorbed; // intervals from other nodes, folded in at the next drain
@@ -29,6 +29,9 @@ public sealed class OperationMetrics
     // Reader-side state (touched only under FleetMetrics' lock): totals at the previous sample.
     private long _lastOk;
     private long _lastFailed;
+    private long _okAtDrain; // OkCount read just before the last drain: unchanged means nothing new to drain
+    private LatencyStats? _stats; // of _cumulative when it held _statsCount values
+    private long _statsCount = -1;
     private readonly Dictionary<string, long> _lastFailures = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastExportedFailures = new(StringComparer.Ordinal);
 
@@ -38,8 +41,6 @@ public sealed class OperationMetrics
         // The recorder's active histogram takes writes from every device thread at once: it must be the
         // concurrent kind (a LongHistogram there loses counts under contention). The reader-side ones are not shared.
         _recorder = new Recorder(1, HighestTrackableMicros, SignificantDigits, CreateConcurrentHistogram);
-        _cumulative = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
-        _pending = new LongHistogram(1, HighestTrackableMicros, SignificantDigits);
         _exported = exportIntervals ? NewHistogram() : null;
     }
 
@@ -109,20 +110,37 @@ public sealed class OperationMetrics
         }
     }
 
+    /// <summary>
+    /// <see cref="Drain"/>, unless nothing was counted since the last one: each drain walks every bucket of three
+    /// histograms (about 24,000 each), and most operations of a run (twin, methods, uploads, reconnects) record nothing
+    /// most seconds. A value is recorded before it is counted, so a count unchanged since the count read before the last
+    /// drain means that drain took every value there is.
+    /// </summary>
+    private void DrainIfRecorded()
+    {
+        var ok = OkCount;
+        if (ok == _okAtDrain)
+            return;
+        _okAtDrain = ok;
+        Drain();
+    }
+
     /// <summary>Moves everything recorded (or absorbed) since the last drain into the cumulative, pending and exported histograms.</summary>
     private void Drain()
     {
         var interval = _recorder.GetIntervalHistogram(_recycled);
-        _cumulative.Add(interval);
-        _pending.Add(interval);
+        var cumulative = _cumulative ??= NewHistogram();
+        var pending = _pending ??= NewHistogram();
+        cumulative.Add(interval);
+        pending.Add(interval);
         _exported?.Add(interval);
         _recycled = interval;
         lock (_absorbLock)
         {
             if (_absorbed is { TotalCount: > 0 } absorbed)
             {
-                _cumulative.Add(absorbed);
-                _pending.Add(absorbed);
+                cumulative.Add(absorbed);
+                pending.Add(absorbed);
                 _exported?.Add(absorbed);
                 absorbed.Reset();
             }
@@ -134,7 +152,7 @@ public sealed class OperationMetrics
     {
         if (_exported is null)
             throw new InvalidOperationException("this FleetMetrics was not created to export intervals (FleetMetrics(exportIntervals: true))");
-        Drain();
+        DrainIfRecorded();
         var interval = new OperationInterval(Name, HistogramWire.Encode(_exported), FailuresSince(_lastExportedFailures));
         _exported.Reset();
         return interval;
@@ -161,39 +179,42 @@ public sealed class OperationMetrics
     /// <summary>One time-series point for this operation; call under the owner's lock.</summary>
     internal OperationSample TakeSample()
     {
-        Drain();
+        DrainIfRecorded();
         var ok = OkCount;
         var failed = FailedCount;
         var byReason = FailuresSince(_lastFailures);
 
-        var sample = new OperationSample(
-            ok - _lastOk,
-            failed - _lastFailed,
-            PercentileMs(_pending, 50),
-            PercentileMs(_pending, 95),
-            PercentileMs(_pending, 99),
-            byReason);
+        double? p50 = null, p95 = null, p99 = null;
+        if (_pending is { TotalCount: > 0 } pending) // an operation that recorded nothing costs no walk over its buckets
+        {
+            var recorded = RecordedDistribution.Of(pending);
+            (p50, p95, p99) = (Ms(recorded.ValueAtPercentile(50)), Ms(recorded.ValueAtPercentile(95)), Ms(recorded.ValueAtPercentile(99)));
+            pending.Reset();
+        }
+
+        var sample = new OperationSample(ok - _lastOk, failed - _lastFailed, p50, p95, p99, byReason);
         _lastOk = ok;
         _lastFailed = failed;
-        _pending.Reset();
         return sample;
     }
 
     /// <summary>Everything recorded so far; call under the owner's lock.</summary>
     internal OperationSnapshot TakeSnapshot()
     {
-        Drain();
+        DrainIfRecorded();
+        var count = _cumulative?.TotalCount ?? 0;
+        if (_stats is null || _statsCount != count) // unchanged since the last snapshot: the same statistics
+            (_stats, _statsCount) = (_cumulative is null ? LatencyStats.Empty : LatencyStats.From(_cumulative), count);
         var failures = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var (reason, counter) in _failures)
         {
             failures[reason] = counter.Value;
         }
 
-        return new OperationSnapshot(Name, OkCount, FailedCount, failures, LatencyStats.From(_cumulative));
+        return new OperationSnapshot(Name, OkCount, FailedCount, failures, _stats);
     }
 
-    private static double? PercentileMs(HistogramBase h, double percentile) =>
-        h.TotalCount == 0 ? null : h.GetValueAtPercentile(percentile) / 1000.0;
+    private static double Ms(long micros) => micros / 1000.0;
 
     private static HistogramBase CreateConcurrentHistogram(long instanceId, long lowest, long highest, int digits) =>
         new LongConcurrentHistogram(instanceId, lowest, highest, digits);

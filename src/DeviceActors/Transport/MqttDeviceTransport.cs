@@ -39,6 +39,14 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
     private volatile string? _rejection;
     private int _generation;
 
+    /// <summary>
+    /// The initial size of each client's packet writer (MQTTnet's default: 4,096 bytes, held per connection for its
+    /// lifetime). IoT Hub's CONNECT (user name and SAS token) and topics are a few hundred bytes; since a PUBLISH goes out
+    /// in one write (AllowPacketFragmentation off) the writer also holds its payload, so it grows to the device's largest
+    /// message (and keeps up to 64 KB, as with the default).
+    /// </summary>
+    internal const int WriterBufferBytes = 512;
+
     public MqttDeviceTransport(MqttClientFactory factory, DeviceIdentity identity, DeviceOptions options, DeviceTopics topics)
     {
         _factory = factory;
@@ -90,6 +98,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         // TLS makes two records and two send() calls per message (and two records for the hub to decrypt). The send()
         // system call was the largest single item of the generator's CPU per message (bench/README.md, msg-cost).
         _options.AllowPacketFragmentation = false;
+        _options.WriterBufferSize = WriterBufferBytes;
         if (target.LocalAddress is { } local && _options.ChannelOptions is MqttClientTcpOptions tcp)
             tcp.LocalEndpoint = new System.Net.IPEndPoint(local, 0);
     }

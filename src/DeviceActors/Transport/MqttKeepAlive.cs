@@ -11,8 +11,9 @@ namespace FleetSim.DeviceActors.Transport;
 /// One device's MQTT keep-alive, without MQTTnet's keep-alive task: MQTTnet 5 checks every connected client's
 /// keep-alive every 250 ms (a Task.Delay loop per client, 4 wake-ups per second per device even when nothing is due),
 /// which was most of an idle fleet's CPU. Here the client is connected with MQTTnet's keep-alive off, the CONNECT on
-/// the wire still carries the device's keep-alive (the channel adapter puts it back), and one timer per connection
-/// fires when the connection may have been silent for a whole period: a PINGREQ goes out only when nothing was sent
+/// the wire still carries the device's keep-alive (the channel adapter puts it back), and the connection is checked
+/// when it may have been silent for a whole period, on the clock's <see cref="KeepAliveWheel"/> (one timer for every
+/// connection, at most one <see cref="KeepAliveWheel.Tick"/> late): a PINGREQ goes out only when nothing was sent
 /// for the keep-alive period (as MQTTnet and the SDKs do), and a PINGRESP missing after half the period ends the
 /// connection (as MQTTnet does), recorded as a timeout.
 /// </summary>
@@ -23,9 +24,9 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
     private readonly long _periodTicks;
     private readonly ushort _periodSeconds;
     private readonly TimeProvider _time;
+    private readonly KeepAliveWheel _wheel;
     private readonly object _lock = new();
     private long _lastSent;
-    private ITimer? _timer;
     private IMqttClient? _client;
     private int _generation;
     private int _failedGeneration;
@@ -37,7 +38,11 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
         _time = time;
         _periodSeconds = (ushort)Math.Clamp(period.TotalSeconds, 0, ushort.MaxValue);
         _periodTicks = (long)(period.TotalSeconds * time.TimestampFrequency);
+        _wheel = KeepAliveWheel.For(time);
     }
+
+    /// <summary>When the wheel is to check this connection next (a timestamp; 0: not scheduled). Guarded by the wheel's lock.</summary>
+    internal long WheelDue { get; set; }
 
     /// <summary>The keep-alive MQTTnet is given: none (this class keeps the connection alive instead).</summary>
     public static TimeSpan ClientKeepAlive => TimeSpan.Zero;
@@ -58,22 +63,18 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
             return;
         lock (_lock)
         {
-            _timer?.Dispose();
             _client = client;
             _generation = generation;
-            Volatile.Write(ref _lastSent, _time.GetTimestamp());
-            _timer = _time.CreateTimer(static s => ((MqttKeepAlive)s!).Due(), this, _period, Timeout.InfiniteTimeSpan);
+            var now = _time.GetTimestamp();
+            Volatile.Write(ref _lastSent, now);
+            _wheel.Schedule(this, now + _periodTicks);
         }
     }
 
     public void Stop()
     {
         lock (_lock)
-        {
-            _timer?.Dispose();
-            _timer = null;
-            _client = null;
-        }
+            _client = null; // its wheel entry finds nothing to do when its time comes
     }
 
     /// <summary>The connection of <paramref name="generation"/> is down (a later one keeps its keep-alive).</summary>
@@ -83,8 +84,6 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
         {
             if (_generation != generation)
                 return;
-            _timer?.Dispose();
-            _timer = null;
             _client = null;
         }
     }
@@ -100,28 +99,29 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
 
     internal void Sent() => Volatile.Write(ref _lastSent, _time.GetTimestamp());
 
-    private void Due()
+    /// <summary>The wheel's check: a PINGREQ if the connection was silent a whole period, else a check when it may be.</summary>
+    internal void Due()
     {
         IMqttClient client;
         int generation;
-        TimeSpan wait;
         lock (_lock)
         {
-            if (_client is null || _timer is null)
+            if (_client is null)
                 return;
             client = _client;
             generation = _generation;
-            var silent = _time.GetTimestamp() - Volatile.Read(ref _lastSent);
-            if (silent < _periodTicks)
+            var lastSent = Volatile.Read(ref _lastSent);
+            var now = _time.GetTimestamp();
+            if (now - lastSent < _periodTicks)
             {
-                _timer.Change(TimeSpan.FromSeconds((double)(_periodTicks - silent) / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                _wheel.Schedule(this, lastSent + _periodTicks);
                 return;
             }
 
-            wait = _period;
+            Volatile.Write(ref _lastSent, now); // the PINGREQ about to go out is a send (the adapter notes it too)
         }
 
-        _ = PingAsync(client, generation, wait);
+        _ = PingAsync(client, generation, _period);
     }
 
     private async Task PingAsync(IMqttClient client, int generation, TimeSpan period)
@@ -133,7 +133,7 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
             lock (_lock)
             {
                 if (_client == client && _generation == generation)
-                    _timer?.Change(period, Timeout.InfiniteTimeSpan); // the PINGREQ was a send: next check one period later
+                    _wheel.Schedule(this, Volatile.Read(ref _lastSent) + _periodTicks); // the PINGREQ was a send: next check a period after it
             }
         }
         catch (Exception e)
@@ -143,8 +143,6 @@ internal sealed class MqttKeepAlive : IMqttClientAdapterFactory, IDisposable
                 if (_client != client || _generation != generation)
                     return; // that connection is over already
                 (_failedGeneration, _failure) = (generation, e is OperationCanceledException ? new TimeoutException("no PINGRESP within half the keep-alive period", e) : e);
-                _timer?.Dispose();
-                _timer = null;
                 _client = null;
             }
 

@@ -95,4 +95,105 @@ public sealed class MqttKeepAliveTests : IDisposable
         _time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(0, _pings);
     }
+
+    [Fact]
+    public void Connections_started_at_different_times_are_each_pinged_a_period_after_their_own_silence_began_at_most_one_tick_late()
+    {
+        var starts = new[] { TimeSpan.Zero, TimeSpan.FromSeconds(10.3), TimeSpan.FromSeconds(20.7) };
+        var pinged = new TimeSpan?[starts.Length];
+        var keepAlives = new MqttKeepAlive[starts.Length];
+        var clients = new IMqttClient[starts.Length];
+        var began = _time.GetUtcNow();
+        for (var i = 0; i < starts.Length; i++)
+        {
+            var index = i;
+            clients[i] = new MqttClientFactory().CreateMqttClient();
+            keepAlives[i] = new MqttKeepAlive(Period, _time)
+            {
+                Ping = (_, _) =>
+                {
+                    pinged[index] ??= _time.GetUtcNow() - began;
+                    return Task.CompletedTask;
+                },
+            };
+        }
+
+        try
+        {
+            for (var step = TimeSpan.Zero; step <= TimeSpan.FromSeconds(90); step += TimeSpan.FromMilliseconds(100))
+            {
+                for (var i = 0; i < starts.Length; i++)
+                {
+                    if (starts[i] == step)
+                        keepAlives[i].Start(clients[i], 1);
+                }
+
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+
+            for (var i = 0; i < starts.Length; i++)
+            {
+                Assert.NotNull(pinged[i]);
+                var silent = pinged[i]!.Value - starts[i];
+                Assert.InRange(silent, Period, Period + KeepAliveWheel.Tick);
+            }
+        }
+        finally
+        {
+            foreach (var keepAlive in keepAlives)
+                keepAlive.Dispose();
+            foreach (var client in clients)
+                client.Dispose();
+        }
+    }
+
+    [Fact]
+    public void A_restarted_connection_is_pinged_once_per_period_and_stopped_ones_leave_the_wheel()
+    {
+        using var keepAlive = KeepAlive();
+        keepAlive.Start(_client, 1);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        keepAlive.Stop(1);
+        keepAlive.Start(_client, 2); // a reconnect 30 s in: its silence begins now, the old check finds nothing to do
+
+        _time.Advance(TimeSpan.FromSeconds(31)); // 61 s: the first connection's time
+        Assert.Equal(0, _pings);
+        _time.Advance(TimeSpan.FromSeconds(30)); // 91 s: the second's
+        Assert.Equal(1, _pings);
+
+        keepAlive.Stop(2);
+        _time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(1, _pings);
+        Assert.Equal(0, KeepAliveWheel.For(_time).Count);
+    }
+
+    [Fact]
+    public void Thousands_of_connections_share_the_wheel_and_each_is_pinged_once_per_silent_period()
+    {
+        const int Connections = 2000;
+        var pings = 0;
+        var keepAlives = new List<MqttKeepAlive>();
+        try
+        {
+            for (var i = 0; i < Connections; i++)
+            {
+                var keepAlive = new MqttKeepAlive(Period, _time) { Ping = (_, _) => Task.FromResult(Interlocked.Increment(ref pings)) };
+                keepAlive.Start(_client, 1);
+                keepAlives.Add(keepAlive);
+                if (i % 100 == 99)
+                    _time.Advance(TimeSpan.FromSeconds(1)); // connected over 20 s
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(61));
+            Assert.Equal(Connections, pings);
+            _time.Advance(TimeSpan.FromSeconds(60));
+            Assert.Equal(2 * Connections, pings);
+            Assert.Equal(Connections, KeepAliveWheel.For(_time).Count); // one pending check each, no duplicates
+        }
+        finally
+        {
+            foreach (var keepAlive in keepAlives)
+                keepAlive.Dispose();
+        }
+    }
 }
