@@ -195,6 +195,14 @@ public static partial class PeerBenchmark
         start.UseShellExecute = false;
         if (kind == "fleetsim") // what fleetsim's own runtimeconfig sets (src/Simulator/FleetSim.Simulator.csproj); the raw client keeps the defaults
             start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        if (kind != "node" && Environment.GetEnvironmentVariable("FLEETSIM_BENCH_TRACE_DIR") is { Length: > 0 } traces)
+        {
+            // CPU samples of each .NET generator (not of the hub, nor of this process): where its connect time goes.
+            // `dotnet-trace convert --format speedscope` reads the files.
+            start.Environment["DOTNET_EnableEventPipe"] = "1";
+            start.Environment["DOTNET_EventPipeOutputPath"] = Path.Combine(traces, $"{name.Replace(' ', '-').Replace(",", "")}.nettrace");
+            start.Environment["DOTNET_EventPipeConfig"] = "Microsoft-DotNETCore-SampleProfiler:0:5,Microsoft-Windows-DotNETRuntime:0x4c14fccbd:5";
+        }
 
         Console.Write($"- {name}: ");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
