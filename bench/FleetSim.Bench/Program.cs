@@ -4,8 +4,12 @@ using FleetSim.Bench;
 //        dotnet run -c Release --project bench/FleetSim.Bench -- peer [--devices N] [--seconds S] [--rate msgs/s per device] [--connect-rate C] [--no-node] [--no-connect] [--only fleetsim,raw,node]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- soak [--devices N] [--minutes M] [--churn F] [--churn-every S] [--sample-every S] [--churn-kind both|drop|restart] [--cap-arenas]
 //        dotnet run -c Release --project bench/FleetSim.Bench -- idle [--devices N] [--seconds S] [--interval seconds between messages] [--only fleetsim,raw,raw-no-keepalive]
-// First, before the thread pool grows: what fleetsim's Main does (soak --cap-arenas compares it with glibc's default).
-var arenasCapped = args.Contains("--cap-arenas") && FleetSim.Simulator.Memory.MallocArenas.Apply();
+// First, before the thread pool grows: what fleetsim's Main does (restart with MALLOC_ARENA_MAX=2). soak --cap-arenas
+// compares it with glibc's default; the peer and idle benchmarks' FleetSim generator runs as fleetsim does.
+if (args.Contains("--cap-arenas") || args is ["peer-gen", "fleetsim", ..])
+    FleetSim.Simulator.Memory.MallocArenas.Apply();
+var arenaSetting = Environment.GetEnvironmentVariable(FleetSim.Simulator.Memory.MallocArenas.Variable);
+var arenasCapped = arenaSetting is not null;
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 int Arg(string name, int fallback)
 {
@@ -46,7 +50,7 @@ if (what is "soak")
     }
 
     if (args.Contains("--cap-arenas"))
-        Console.WriteLine(arenasCapped ? $"- malloc arenas capped at {FleetSim.Simulator.Memory.MallocArenas.Limit} (as fleetsim does)" : "- malloc arenas NOT capped (not glibc, or MALLOC_ARENA_MAX/GLIBC_TUNABLES set)");
+        Console.WriteLine(arenasCapped ? $"- malloc arenas capped: MALLOC_ARENA_MAX={arenaSetting} (as fleetsim runs)" : "- malloc arenas NOT capped (not glibc, or GLIBC_TUNABLES set)");
     await SoakBenchmark.RunAsync(Arg("--devices", 2000), Arg("--minutes", 30), Fraction("--churn", 0.05), Arg("--churn-every", 20), Arg("--sample-every", 60), kind);
 }
 

@@ -2,7 +2,8 @@ using System.CommandLine;
 using FleetSim.Protocol;
 using FleetSim.Simulator;
 
-// First, while the process has few threads: fewer glibc malloc arenas keep TLS churn from growing the resident set.
+// First: on Linux with glibc, restart this process (same PID and arguments) with MALLOC_ARENA_MAX=2 unless the user
+// chose a setting; fewer malloc arenas keep TLS churn from growing the resident set (bench/README.md, soak).
 FleetSim.Simulator.Memory.MallocArenas.Apply();
 var root = Cli.Create();
 

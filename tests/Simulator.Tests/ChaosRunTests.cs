@@ -47,19 +47,42 @@ public sealed class ChaosRunTests : IDisposable
 
             var drop = faults[0]!;
             Assert.Equal("drop", drop["kind"]!.GetValue<string>());
-            Assert.Equal(3, drop["affected"]!.GetValue<int>()); // half of the six tunnels, chosen by the proxy
             var dropRecovery = drop["recovery"]!;
-            Assert.Equal(3, dropRecovery["devicesAffected"]!.GetValue<int>()); // the devices themselves saw their connection go
-            Assert.Equal(3, dropRecovery["devicesRecovered"]!.GetValue<int>());
+            var cut = drop["affected"]!.GetValue<int>();
+            var lost = dropRecovery["devicesAffected"]!.GetValue<int>();
+            Assert.Equal(lost, dropRecovery["devicesRecovered"]!.GetValue<int>());
             Assert.Equal(0, dropRecovery["neverReconnected"]!.GetValue<int>());
+            if (ReportFacts.ConnectedWhenApplied(report, drop) == 6)
+            {
+                Assert.Equal(3, cut); // half of the six tunnels, chosen by the proxy
+                Assert.Equal(3, lost); // the devices themselves saw their connection go
+            }
+            else
+            {
+                // A loaded machine: some devices were still connecting at the planned 3 s. The proxy cut half of the tunnels
+                // open then; one cut before its CONNACK is a connect failure that device retries, not a loss it records.
+                Assert.InRange(cut, 0, 3);
+                Assert.InRange(lost, 0, cut);
+            }
 
             var restart = faults[1]!;
             Assert.Equal("hub-restart", restart["kind"]!.GetValue<string>());
-            Assert.Equal(6, restart["affected"]!.GetValue<int>());
             var restartRecovery = restart["recovery"]!;
-            Assert.Equal(6, restartRecovery["devicesRecovered"]!.GetValue<int>());
+            var recovered = restartRecovery["devicesRecovered"]!.GetValue<int>();
+            Assert.Equal(restartRecovery["devicesAffected"]!.GetValue<int>(), recovered);
+            if (ReportFacts.ConnectedWhenApplied(report, restart) == 6)
+            {
+                Assert.Equal(6, restart["affected"]!.GetValue<int>());
+                Assert.Equal(6, recovered);
+            }
+            else
+            {
+                Assert.InRange(recovered, 0, restart["affected"]!.GetValue<int>()); // as for the drop: cut while connecting
+            }
+
             // Nobody reconnects while the listener is down: the median recovery took at least most of the 2 s outage (ms).
-            Assert.True(restartRecovery["p50"]!.GetValue<double>() >= 1500, restartRecovery.ToJsonString());
+            if (recovered > 0)
+                Assert.True(restartRecovery["p50"]!.GetValue<double>() >= 1500, restartRecovery.ToJsonString());
         }
         finally
         {

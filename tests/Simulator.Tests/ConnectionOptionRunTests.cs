@@ -47,7 +47,7 @@ public sealed class ConnectionOptionRunTests : IDisposable
                 connectionStrings: devices.txt
                 telemetry: {interval: 500ms}
                 debugDevices: [existing-1]
-            duration: 4s
+            duration: 8s
             thresholds:
               telemetry: ["lost == 0"]
             """);
@@ -62,7 +62,7 @@ public sealed class ConnectionOptionRunTests : IDisposable
         Assert.Equal(3, Latency(report, "connect")["count"]!.GetValue<long>());
         Assert.Equal(3, hub.Registry.Count); // nothing was registered: the devices existed
         var sent = report["telemetry"]!["sent"]!.GetValue<long>();
-        Assert.True(sent >= 3 * 4, $"only {sent} messages sent");
+        Assert.True(sent >= 3 * 4, $"only {sent} messages sent"); // 8 s at 2/s each: room for slow connects on a loaded machine
         Assert.Equal(sent, hub.Stats().Ingested);
 
         // Only the listed debug device logged, to debug.log next to the report, and no secret went with it.

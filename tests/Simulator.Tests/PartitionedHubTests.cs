@@ -121,7 +121,7 @@ public sealed class PartitionedHubTests : IDisposable
         AssertEveryMessageAccountedFor(report, 120, result.All);
         Assert.Equal("embedded", report["run"]!["hubKind"]!.GetValue<string>());
         Assert.Equal(2, report["cluster"]!["nodes"]!.AsArray().Count);
-        AssertNoPartitionLeft();
+        await AssertNoPartitionLeftAsync();
     }
 
     [Fact]
@@ -143,18 +143,23 @@ public sealed class PartitionedHubTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.All);
         var report = Report(outDir);
-        var fault = Assert.Single(report["faults"]!.AsArray())!.ToJsonString();
+        var faultNode = Assert.Single(report["faults"]!.AsArray())!;
+        var fault = faultNode.ToJsonString();
         // Each partition dropped its connected devices and the front summed the counts: every device dropped reconnected
         // (on a loaded machine some devices may not have connected yet when the fault fires, so the count is read back).
         var dropped = System.Text.RegularExpressions.Regex.Match(fault, @"dropped (\d+) connections");
         Assert.True(dropped.Success, fault);
         var count = int.Parse(dropped.Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.InRange(count, 2, 40);
-        Assert.Equal(count, L(report["latency"]!["reconnect"]!, "count"));
+        var reconnects = L(report["latency"]!["reconnect"]!, "count");
+        if (ReportFacts.ConnectedWhenApplied(report, faultNode) == 40)
+            Assert.Equal(count, reconnects);
+        else // a connection the hub had accepted but the device had not finished setting up: a connect it retries, not a reconnect
+            Assert.InRange(reconnects, 0, count);
         var telemetry = report["telemetry"]!;
         Assert.Equal(L(telemetry, "acked"), L(telemetry, "ingested"));
         Assert.Equal(0, L(telemetry, "lost"));
-        AssertNoPartitionLeft();
+        await AssertNoPartitionLeftAsync();
     }
 
     [Fact]
@@ -185,7 +190,7 @@ public sealed class PartitionedHubTests : IDisposable
         Assert.DoesNotContain(warnings, w => w.StartsWith("hub partition 0", StringComparison.Ordinal));
         Assert.Contains("warning: hub partition 1 exited during the run", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.All, StringComparison.Ordinal);
-        AssertNoPartitionLeft();
+        await AssertNoPartitionLeftAsync();
     }
 
     private int PartitionStateFiles()
@@ -321,11 +326,19 @@ public sealed class PartitionedHubTests : IDisposable
     }
 
     /// <summary>A run stops the partitions it started before it exits (their folders are under this test's, see <see cref="TempHere"/>).</summary>
-    private void AssertNoPartitionLeft()
+    /// <summary>
+    /// The run's partitions are gone. A partition that did not stop within the run's grace is killed, and a killed process
+    /// takes a moment to disappear on a busy machine: polled with a deadline rather than looked at once.
+    /// </summary>
+    private async Task AssertNoPartitionLeftAsync()
     {
-        using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", "--", "hub-partition .*" + _dir]) { RedirectStandardOutput = true })!;
-        var found = pgrep.StandardOutput.ReadToEnd();
-        pgrep.WaitForExit();
-        Assert.True(found.Trim().Length == 0, $"partition processes still running: {found}");
+        var found = "";
+        await Poll.UntilAsync(() =>
+        {
+            using var pgrep = Process.Start(new ProcessStartInfo("pgrep", ["-f", "--", "hub-partition .*" + _dir]) { RedirectStandardOutput = true })!;
+            found = pgrep.StandardOutput.ReadToEnd().Trim();
+            pgrep.WaitForExit();
+            return found.Length == 0;
+        }, "partition processes gone", TimeSpan.FromSeconds(30), detail: () => "still running: " + found);
     }
 }

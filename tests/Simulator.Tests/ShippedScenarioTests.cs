@@ -34,6 +34,41 @@ public sealed class ShippedScenarioTests : IDisposable
         Assert.Equal("passed", report["run"]!["verdict"]!.GetValue<string>());
         Assert.Equal(0, report["telemetry"]!["lost"]!.GetValue<long>());
         Assert.True(report["latency"]!["connect"]!["count"]!.GetValue<long>() > 0);
+        AssertPercentilesJudgedOnlyOnEnoughSamples(report);
+    }
+
+    /// <summary>
+    /// At 5 % a scenario measures few operations: a percentile rule over fewer samples than it needs (p99: 100) is reported
+    /// as not evaluated rather than decided by the slowest sample (docs/scenarios.md, "Percentiles need enough samples");
+    /// every rule with enough samples was judged and held.
+    /// </summary>
+    private static void AssertPercentilesJudgedOnlyOnEnoughSamples(JsonNode report)
+    {
+        foreach (var threshold in report["thresholds"]!.AsArray())
+        {
+            var expression = threshold!["expression"]!.GetValue<string>();
+            var status = threshold["status"]!.GetValue<string>();
+            var minimum = expression.TrimStart() switch
+            {
+                var e when e.StartsWith("p50", StringComparison.Ordinal) => 2,
+                var e when e.StartsWith("p75", StringComparison.Ordinal) => 4,
+                var e when e.StartsWith("p90", StringComparison.Ordinal) => 10,
+                var e when e.StartsWith("p95", StringComparison.Ordinal) => 20,
+                var e when e.StartsWith("p99", StringComparison.Ordinal) => 100,
+                _ => 0,
+            };
+            var name = threshold["name"]!.GetValue<string>();
+            var samples = name == "recovery" ? report["recovery"]?["devicesRecovered"]?.GetValue<long>() : report["latency"]?[name]?["count"]?.GetValue<long>();
+            if (minimum > 0 && samples is { } n && n > 0 && n < minimum)
+            {
+                Assert.True(status == "notEvaluated", threshold.ToJsonString());
+                Assert.Equal($"not enough samples ({n} < {minimum})", threshold["note"]!.GetValue<string>());
+            }
+            else
+            {
+                Assert.True(status == "passed", threshold.ToJsonString());
+            }
+        }
     }
 
     // The soak scenarios at 5% for a few seconds: their full-size fault timelines (and token lifetimes) compressed with
@@ -61,6 +96,7 @@ public sealed class ShippedScenarioTests : IDisposable
         Assert.True(result.ExitCode == 0, result.All);
         var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
         Assert.Equal("passed", report["run"]!["verdict"]!.GetValue<string>());
+        AssertPercentilesJudgedOnlyOnEnoughSamples(report);
         var faults = report["faults"]!.AsArray();
         Assert.All(faults, f => Assert.True(f!["applied"]!.GetValue<bool>(), f.ToJsonString()));
         if (file == "sas-renewal-soak.yaml")

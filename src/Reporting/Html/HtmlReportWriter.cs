@@ -131,8 +131,9 @@ public static class HtmlReportWriter
             Row(html, "generator-limited (messages too late to make)", g.Limited ? "yes: " + N(g.Skipped) : "no");
         }
 
-        var failedThresholds = report.Thresholds.Count(static r => !r.Passed);
-        Row(html, "thresholds failed", $"{failedThresholds} of {report.Thresholds.Count}");
+        var failedThresholds = report.Thresholds.Count(static r => r.Failed);
+        var notEvaluated = report.Thresholds.Count(static r => !r.Evaluated);
+        Row(html, "thresholds failed", $"{failedThresholds} of {report.Thresholds.Count}" + (notEvaluated > 0 ? $" ({notEvaluated} not evaluated: too few samples)" : ""));
         html.Append("</table>\n");
     }
 
@@ -226,11 +227,15 @@ public static class HtmlReportWriter
         html.Append("<h2>Faults injected</h2>\n<table><tr><th>at (s)</th><th class=\"l\">result</th><th class=\"l\">what happened</th></tr>\n");
         foreach (var f in report.Faults)
         {
-            html.Append("<tr><td>").Append(F(f.AtSeconds)).Append("</td><td class=\"l ")
+            html.Append("<tr><td>").Append(F(f.AtSeconds));
+            if (f.AppliedLate)
+                html.Append(" (applied at ").Append(F(f.EffectiveSeconds)).Append(')');
+            html.Append("</td><td class=\"l ")
                 .Append(f.Applied ? "good\">applied" : "bad\">failed").Append("</td><td class=\"l\">").Append(E(f.Description)).Append("</td></tr>\n");
         }
 
-        html.Append("</table>\n<p class=\"meta\">Each fault is also marked on the charts above (\"fault injected\").</p>\n");
+        html.Append("</table>\n<p class=\"meta\">Each fault is also marked on the charts above (\"fault injected\"), when it took effect; "
+            + "a fault applied later than planned (a late tick on a loaded machine) shows both moments, and its recovery counts from the later one.</p>\n");
     }
 
     /// <summary>Per-node table and node events of a multi-process run.</summary>
@@ -286,7 +291,12 @@ public static class HtmlReportWriter
         {
             html.Append("<tr><td class=\"l\">").Append(E(t.Name)).Append("</td><td class=\"l\">").Append(E(t.Expression))
                 .Append("</td><td>").Append(t.Actual is { } a ? F(a) : "n/a").Append("</td><td class=\"l ")
-                .Append(t.Passed ? "good\">passed" : "bad\">failed").Append("</td></tr>\n");
+                .Append(t.Status switch
+                {
+                    ThresholdStatuses.Passed => "good\">passed",
+                    ThresholdStatuses.Failed => "bad\">failed" + (t.Note is { } why ? ": " + E(why) : ""),
+                    _ => "\">" + E(ThresholdStatuses.Describe(t)),
+                }).Append("</td></tr>\n");
         }
 
         html.Append("</table>\n");

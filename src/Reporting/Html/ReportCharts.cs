@@ -27,9 +27,10 @@ internal static class ReportCharts
             x[i] = series[i].Seconds;
         }
 
-        // Faults count on the scenario's clock, the time series from the run's start (which includes registration).
+        // Faults count on the scenario's clock, the time series from the run's start (which includes registration); each is
+        // drawn when it took effect, which on a loaded machine is later than planned.
         var faultOffset = report.Run.ScenarioStartSeconds ?? 0;
-        var faults = faultOffset == 0 ? report.Faults : [.. report.Faults.Select(f => f with { AtSeconds = f.AtSeconds + faultOffset })];
+        IReadOnlyList<FaultRecord> faults = [.. report.Faults.Select(f => f with { AtSeconds = f.EffectiveSeconds + faultOffset, AppliedAtSeconds = null })];
         var charts = new List<ChartFragment>
         {
             TimeChart(faults, "Connected devices", "devices", x, Downsampling.Mean, ConnectedLines(report)),

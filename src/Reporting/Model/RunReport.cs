@@ -54,19 +54,41 @@ public sealed record LatencyBrief(long Count, double P50, double P99, double Max
 
 /// <summary>
 /// A fault event of the run (one per firing of a scenario fault: <c>hub.embedded.faults</c> or <c>hub.chaos.faults</c>):
-/// when it was due, in seconds from the start, what it did (or why it failed) and whether it was applied; its kind,
-/// when its period ends (null for instant faults such as drops), and the devices whose connections it dropped or
-/// silenced (the starting set for recovery metrics).
+/// when it was due (<see cref="AtSeconds"/>, the planned moment, in seconds on the scenario's clock), what it did (or why
+/// it failed) and whether it was applied; when it took effect, its kind, when its period ends (null for instant faults
+/// such as drops), and the devices whose connections it dropped or silenced (the starting set for recovery metrics).
 /// </summary>
 public sealed record FaultRecord(double AtSeconds, string Description, bool Applied)
 {
+    /// <summary>
+    /// When the fault took effect, on the same clock as <see cref="AtSeconds"/>: later than planned when the run's tick
+    /// came late (a loaded machine) or the hub took time to apply it. Recovery is attributed to the fault and measured
+    /// from this moment, and the charts draw it here. Null when it was not applied, and in older reports.
+    /// </summary>
+    public double? AppliedAtSeconds { get; init; }
+
+    /// <summary>Seconds the fault took effect after its planned moment (0 in older reports).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double LateSeconds => AppliedAtSeconds is { } applied ? Math.Max(0, applied - AtSeconds) : 0;
+
+    /// <summary>
+    /// True when the fault took effect noticeably later than planned (by more than the runner's 50 ms tick can explain):
+    /// the summaries then show both moments. report.json always has both.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool AppliedLate => LateSeconds >= 0.1;
+
+    /// <summary>Where the charts and the recovery windows place the fault: when it took effect, else when it was due.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double EffectiveSeconds => AppliedAtSeconds ?? AtSeconds;
+
     /// <summary>The fault kind as named on the hub's REST API (drop, hub-restart, blackhole, expire-tokens, latency, ...); null in older reports.</summary>
     public string? Kind { get; init; }
 
     /// <summary>Where it was injected: <c>emulator</c> or <c>chaos</c> (the proxy in front of the hub); null in older reports.</summary>
     public string? Source { get; init; }
 
-    /// <summary>When the fault's period ends, in seconds from the start of the run; null for instant faults.</summary>
+    /// <summary>When the fault's period ends (from when it took effect), in seconds on the scenario's clock; null for instant faults.</summary>
     public double? EndSeconds { get; init; }
 
     /// <summary>How many device connections the fault dropped or silenced (the chaos proxy knows each tunnel's device too).</summary>
@@ -118,7 +140,7 @@ public sealed record RunSection(
     /// <summary>
     /// Seconds from <see cref="Start"/> to the start of the scenario's clock (the runner's start, after hub setup and
     /// registration), on which <see cref="FaultRecord.AtSeconds"/> and the load phases count; the time series count from
-    /// <see cref="Start"/>, so a fault is drawn at <c>AtSeconds + ScenarioStartSeconds</c>. Null when the runner never
+    /// <see cref="Start"/>, so a fault is drawn at <c>AppliedAtSeconds + ScenarioStartSeconds</c>. Null when the runner never
     /// started, and in older reports.
     /// </summary>
     public double? ScenarioStartSeconds { get; init; }
@@ -145,7 +167,8 @@ public static class Verdicts
 
     /// <summary>
     /// <see cref="Passed"/> when the run completed and every threshold held, <see cref="Failed"/> when it completed
-    /// but a threshold failed, <see cref="Error"/> otherwise (cancelled or failed).
+    /// but a threshold failed, <see cref="Error"/> otherwise (cancelled or failed). A threshold that was not evaluated
+    /// (too few samples for its percentile) counts neither way.
     /// </summary>
     public static string Decide(string exitReason, IReadOnlyList<ThresholdResult> thresholds)
     {
@@ -156,7 +179,7 @@ public static class Verdicts
 
         foreach (var threshold in thresholds)
         {
-            if (!threshold.Passed)
+            if (threshold.Failed)
             {
                 return Failed;
             }
@@ -256,8 +279,43 @@ public sealed record TimePoint(
 /// <summary>One operation in one second: counts and that second's latency percentiles (ms, null when idle).</summary>
 public sealed record OperationPoint(long Ok, long Failed, double? P50, double? P95, double? P99);
 
-/// <summary>One evaluated threshold, e.g. name "telemetry p99", expression "p99 &lt; 200ms", actual 123.4.</summary>
-public sealed record ThresholdResult(string Name, string Expression, double? Actual, bool Passed);
+/// <summary>
+/// One threshold of the run, e.g. name "telemetry p99", expression "p99 &lt; 200ms", actual 123.4. A threshold that could
+/// not be judged (a percentile over fewer samples than it needs: p99 of 25 calls is the slowest call) is not
+/// <see cref="Evaluated"/>: it neither passed nor failed, does not decide the verdict, and says why in <see cref="Note"/>.
+/// </summary>
+public sealed record ThresholdResult(string Name, string Expression, double? Actual, bool Passed)
+{
+    /// <summary>False when the threshold was measured but not judged; <see cref="Passed"/> is then false. True in older reports.</summary>
+    public bool Evaluated { get; init; } = true;
+
+    /// <summary>Why it failed without a value, or was not evaluated, e.g. "not enough samples (25 &lt; 100)"; null otherwise.</summary>
+    public string? Note { get; init; }
+
+    /// <summary><c>passed</c>, <c>failed</c> or <c>notEvaluated</c>.</summary>
+    public string Status => !Evaluated ? ThresholdStatuses.NotEvaluated : Passed ? ThresholdStatuses.Passed : ThresholdStatuses.Failed;
+
+    /// <summary>True when this threshold fails the run: evaluated and not passed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Failed => Evaluated && !Passed;
+}
+
+/// <summary>Values of <see cref="ThresholdResult.Status"/>.</summary>
+public static class ThresholdStatuses
+{
+    public const string Passed = "passed";
+    public const string Failed = "failed";
+
+    /// <summary>Measured but not judged (too few samples for the percentile): neither passes nor fails the run.</summary>
+    public const string NotEvaluated = "notEvaluated";
+
+    /// <summary>How the summaries say it: "passed", "failed", or "not evaluated: " and the reason.</summary>
+    public static string Describe(ThresholdResult threshold) => threshold.Status switch
+    {
+        NotEvaluated => "not evaluated: " + (threshold.Note ?? "no reason given"),
+        var status => status,
+    };
+}
 
 /// <summary>Where the load was generated; <see cref="Warnings"/> say when numbers deserve doubt.</summary>
 public sealed record EnvironmentSection(

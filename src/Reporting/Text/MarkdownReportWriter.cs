@@ -60,7 +60,8 @@ public static class MarkdownReportWriter
             md.Append("\n| fault at (s) | result | what happened |\n|---:|---|---|\n");
             foreach (var f in report.Faults)
             {
-                md.Append("| ").Append(F(f.AtSeconds)).Append(" | ").Append(f.Applied ? "applied" : "**failed**").Append(" | ").Append(Cell(f.Description)).Append(" |\n");
+                md.Append("| ").Append(F(f.AtSeconds)).Append(f.AppliedLate ? $" (applied at {F(f.EffectiveSeconds)})" : "")
+                    .Append(" | ").Append(f.Applied ? "applied" : "**failed**").Append(" | ").Append(Cell(f.Description)).Append(" |\n");
             }
         }
 
@@ -89,7 +90,7 @@ public static class MarkdownReportWriter
             foreach (var th in report.Thresholds)
             {
                 md.Append("| ").Append(Cell(th.Name)).Append(" | ").Append(Cell(th.Expression)).Append(" | ")
-                    .Append(th.Actual is { } a ? F(a) : "n/a").Append(" | ").Append(th.Passed ? "passed" : "**failed**").Append(" |\n");
+                    .Append(th.Actual is { } a ? F(a) : "n/a").Append(" | ").Append(th.Failed ? "**failed**" : Cell(ThresholdStatuses.Describe(th))).Append(" |\n");
             }
         }
 

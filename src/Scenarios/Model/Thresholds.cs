@@ -39,6 +39,24 @@ public sealed record ThresholdRule(string Operation, ThresholdMetric Metric, Com
     public bool IsLatency => Metric is ThresholdMetric.P50 or ThresholdMetric.P75 or ThresholdMetric.P90
         or ThresholdMetric.P95 or ThresholdMetric.P99 or ThresholdMetric.Max or ThresholdMetric.Mean;
 
+    /// <summary>True for the percentile metrics (p50 to p99), which need <see cref="MinSamples"/> samples to mean anything.</summary>
+    public bool IsPercentile => Metric is ThresholdMetric.P50 or ThresholdMetric.P75 or ThresholdMetric.P90 or ThresholdMetric.P95 or ThresholdMetric.P99;
+
+    /// <summary>
+    /// The fewest samples on which this rule is evaluated. A pN over fewer than 1/(1 - N/100) samples is the slowest sample
+    /// (p99 of 25 calls is the slowest call), not a percentile: p50 needs 2, p75 4, p90 10, p95 20, p99 100. Other metrics
+    /// (max, mean, counts, rates) need none beyond what they already require.
+    /// </summary>
+    public long MinSamples => Metric switch
+    {
+        ThresholdMetric.P50 => 2,
+        ThresholdMetric.P75 => 4,
+        ThresholdMetric.P90 => 10,
+        ThresholdMetric.P95 => 20,
+        ThresholdMetric.P99 => 100,
+        _ => 0,
+    };
+
     /// <summary>True when <paramref name="actual"/> (in this rule's unit) satisfies the rule.</summary>
     public bool IsMet(double actual) => Comparison switch
     {

@@ -8,6 +8,13 @@ public sealed record AppliedFault(string Kind, string Description, TimeSpan? For
 {
     /// <summary>Connections affected; by default one per device named.</summary>
     public int Affected { get; init; } = AffectedDeviceIds.Count;
+
+    /// <summary>
+    /// When the fault took effect, on the clock devices record their connection events with, when the injection knows it
+    /// (the emulator's fault event says when it began: after a REST call to a partitioned hub that is later than the call);
+    /// null: the moment the schedule called <see cref="IFaultInjection.ApplyAsync"/>.
+    /// </summary>
+    public DateTimeOffset? At { get; init; }
 }
 
 /// <summary>What the hub (or the chaos proxy in front of it) must offer for scheduled faults.</summary>
@@ -27,11 +34,15 @@ public interface IFaultInjection
 /// The scenario's faults in time order, fired by the runner's tick when their moment comes. A repeating fault
 /// (<c>every</c>, <c>until</c>) fires once per occurrence; each firing is a fault event kept for the report and for
 /// recovery metrics (kind, start, end, devices affected).
+/// A fault is applied when a tick finds it due, which on a loaded machine is later than planned (a late tick, a slow REST
+/// call to a partitioned hub): each firing keeps both moments, the planned one (<see cref="FaultRecord.AtSeconds"/>) and
+/// the one it took effect (<see cref="FaultRecord.AppliedAtSeconds"/>), and its window (what recovery is attributed to and
+/// measured from) starts at the latter.
 /// </summary>
 public sealed class FaultSchedule
 {
     private readonly PriorityQueue<FaultSpec, (TimeSpan At, int Order)> _due = new();
-    private readonly List<(TimeSpan At, DateTimeOffset AppliedAt, FaultSpec Fault, Task<AppliedFault> Applied)> _applied = [];
+    private readonly List<Firing> _applied = [];
     private readonly IFaultInjection _injection;
     private readonly Func<string, IReadOnlyList<string>?> _groupIds;
     private int _order;
@@ -57,7 +68,7 @@ public sealed class FaultSchedule
         while (_due.TryPeek(out var fault, out var when) && when.At <= elapsed)
         {
             _due.Dequeue();
-            _applied.Add((when.At, now, fault, Apply(fault)));
+            _applied.Add(new Firing(when.At, elapsed, now, fault, Apply(fault)));
             if (fault.Every is { } every && every > TimeSpan.Zero && (fault.Until is not { } until || when.At + every <= until))
                 _due.Enqueue(fault, (when.At + every, _order++));
         }
@@ -73,11 +84,12 @@ public sealed class FaultSchedule
         var windows = new FleetSim.Reporting.FaultWindow?[_applied.Count];
         for (var i = 0; i < windows.Length; i++)
         {
-            var (_, appliedAt, fault, applied) = _applied[i];
-            if (applied.IsCompletedSuccessfully)
+            var firing = _applied[i];
+            if (firing.Applied.IsCompletedSuccessfully)
             {
-                var done = applied.Result;
-                windows[i] = new(appliedAt, appliedAt + fault.Lasts) { Kind = done.Kind, Devices = DevicesHit(fault, done) };
+                var done = firing.Applied.Result;
+                var start = firing.TookEffect(done);
+                windows[i] = new(start, start + firing.Fault.Lasts) { Kind = done.Kind, Devices = DevicesHit(firing.Fault, done) };
             }
         }
 
@@ -136,27 +148,40 @@ public sealed class FaultSchedule
     public async Task<IReadOnlyList<FaultRecord>> DescribeAsync()
     {
         var records = new List<FaultRecord>(_applied.Count);
-        foreach (var (at, _, fault, applied) in _applied)
+        foreach (var firing in _applied)
         {
+            var at = firing.Planned;
             try
             {
-                var done = await applied;
+                var done = await firing.Applied;
+                var applied = firing.Called + (firing.TookEffect(done) - firing.CalledAt);
                 records.Add(new FaultRecord(at.TotalSeconds, done.Description, true)
                 {
                     Kind = done.Kind,
                     Source = _injection.Source,
-                    EndSeconds = done.For is { } period ? (at + period).TotalSeconds : null,
+                    AppliedAtSeconds = Math.Round(applied.TotalSeconds, 3),
+                    EndSeconds = done.For is { } period ? Math.Round((applied + period).TotalSeconds, 3) : null,
                     Affected = done.Affected,
                     AffectedDeviceIds = done.AffectedDeviceIds,
                 });
             }
             catch (Exception e)
             {
-                records.Add(new FaultRecord(at.TotalSeconds, "failed: " + e.Message, false) { Kind = KindOf(fault), Source = _injection.Source });
+                records.Add(new FaultRecord(at.TotalSeconds, "failed: " + e.Message, false) { Kind = KindOf(firing.Fault), Source = _injection.Source });
             }
         }
 
         return records;
+    }
+
+    /// <summary>
+    /// One firing: when it was planned and when it was called on the scenario's clock (<see cref="Called"/>, the tick that
+    /// found it due) and on the devices' clock (<see cref="CalledAt"/>), and the application under way.
+    /// </summary>
+    private sealed record Firing(TimeSpan Planned, TimeSpan Called, DateTimeOffset CalledAt, FaultSpec Fault, Task<AppliedFault> Applied)
+    {
+        /// <summary>When the fault took effect: the injection's own moment when it gave one (never before the call), else the call.</summary>
+        public DateTimeOffset TookEffect(AppliedFault done) => done.At is { } at && at > CalledAt ? at : CalledAt;
     }
 
     /// <summary>The REST name of a fault kind (the same names the emulator's fault events carry).</summary>

@@ -14,6 +14,8 @@ namespace FleetSim.Scenarios.Running;
 /// scenario aborts on a breach, and at the end stops the fleet and tells whoever started it how the run ended.
 /// With a <see cref="LoadPacing"/> (a hub tier's limits) it follows the paced phases, so devices start no faster than the
 /// hub's connect limit allows, and sets every telemetry interval that much longer that the fleet stays under its send limit.
+/// A tick that comes late (a busy machine) does not start the devices that fell due meanwhile all at once when connects are
+/// paced: the hub's connect bucket holds about one second of them, so they start at the paced rate (the ramp ends later).
 /// States: Idle -> Running -> Stopping -> (stopped).
 /// </summary>
 public sealed class ScenarioRunner : ReceiveActor, IWithTimers
@@ -24,6 +26,9 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         /// <summary>When the runner began stopping the fleet (null when it never started): devices still disconnected then never came back.</summary>
         public DateTimeOffset? StoppingAt { get; init; }
+
+        /// <summary>When the runner started the scenario's clock (null when it never started): fault and phase times count from here.</summary>
+        public DateTimeOffset? StartedAt { get; init; }
     }
     public sealed record FleetStopped;
 
@@ -65,6 +70,8 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     private readonly Gauge _askedRate;
     private readonly Gauge? _pacedRate;
     private readonly LoadPacing _pacing;
+    private readonly TimeSpan _startSpacing; // paced connects: the least time between starts on average (zero: not paced)
+    private DateTimeOffset _nextStartAt;     // paced connects: when the next start is due at that rate
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _abortedBeforeStart;
     private DateTimeOffset _startedAt;
@@ -85,6 +92,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         FaultSchedule? faults = null, LoadPacing? pacing = null)
     {
         _pacing = pacing ?? LoadPacing.None(scenario);
+        _startSpacing = _pacing is { ConnectsPaced: true, ConnectRate: double rate and > 0 } ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
         _scenario = scenario;
         _service = service;
         _faults = faults;
@@ -187,7 +195,7 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         var target = Math.Min(_schedule.TargetAt(elapsed), _order.Count);
         _lastTick = elapsed;
         _asked.Set(target);
-        while (_active < peak)
+        while (_active < peak && MayStartNow(now))
         {
             var due = _startedAt + _schedule.DueAt(_active + 1, _lastStopAt - _startedAt);
             var (group, index) = _order[_active];
@@ -212,6 +220,22 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
         _pacedRate?.Set((long)Math.Round(asked / _pacing.TelemetryFactor));
         _service?.Tick(_startedAt, elapsed, _activeInGroup, _paused);
         _faults?.Tick(elapsed, now);
+    }
+
+    /// <summary>
+    /// True when one more device may start now. Unpaced, always. Paced, at most the paced connect rate on average with a
+    /// burst of two (a tick's granularity): starts on schedule always pass, but the devices that fell due during a stall
+    /// follow at the paced rate instead of all at once, which would empty the hub's connect bucket (CONNACK 3).
+    /// </summary>
+    private bool MayStartNow(DateTimeOffset now)
+    {
+        if (_startSpacing == TimeSpan.Zero)
+            return true;
+        var next = _nextStartAt > now ? _nextStartAt : now;
+        if (next - _startSpacing > now)
+            return false;
+        _nextStartAt = next + _startSpacing;
+        return true;
     }
 
     private void ApplyPhase(TimeSpan elapsed)
@@ -336,7 +360,11 @@ public sealed class ScenarioRunner : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         SampleNow();
-        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak) { StoppingAt = _stoppingAt });
+        _requester.Tell(new Finished(outcome, completed, breach, _started, _peak)
+        {
+            StoppingAt = _stoppingAt,
+            StartedAt = _startedAt == default ? null : _startedAt,
+        });
         Become(() => ReceiveAny(_ => { }));
     }
 }

@@ -4,8 +4,23 @@ using FleetSim.Scenarios.Model;
 
 namespace FleetSim.Scenarios.Running;
 
-/// <summary>One rule checked against a run: the value it saw (null when not measurable) and whether it passed.</summary>
-public sealed record ThresholdOutcome(ThresholdRule Rule, double? Actual, bool Passed, string? Note);
+/// <summary>
+/// One rule checked against a run: the value it saw (null when not measurable), whether it passed, and why not when a note
+/// says so. A rule that was not <see cref="Evaluated"/> (a percentile over too few samples) neither passed nor failed: it
+/// does not decide the verdict, and the reports list it as not evaluated with its <see cref="Note"/>.
+/// </summary>
+public sealed record ThresholdOutcome(ThresholdRule Rule, double? Actual, bool Passed, string? Note)
+{
+    /// <summary>False when the rule could not be judged (its <see cref="Note"/> says why); <see cref="Passed"/> is then false too.</summary>
+    public bool Evaluated { get; init; } = true;
+
+    /// <summary>True when this outcome fails the run: evaluated and not passed.</summary>
+    public bool Failed => Evaluated && !Passed;
+
+    /// <summary>A percentile rule over fewer samples than it needs (<see cref="ThresholdRule.MinSamples"/>): measured, not judged.</summary>
+    public static ThresholdOutcome NotEnoughSamples(ThresholdRule rule, double? actual, long samples) =>
+        new(rule, actual, false, $"not enough samples ({samples} < {rule.MinSamples})") { Evaluated = false };
+}
 
 /// <summary>Hub-side message accounting, when the hub can report it (the embedded emulator can, a real hub cannot).</summary>
 public sealed record IngestTotals(long Ingested, long Lost, long Duplicated, long OutOfOrder);
@@ -57,6 +72,8 @@ public static class ThresholdEvaluator
 
             if (rule.IsLatency && (op is null || op.Latency.Count == 0))
                 outcomes.Add(new ThresholdOutcome(rule, null, false, $"no successful '{rule.Operation}' operation was measured"));
+            else if (rule.IsPercentile && op!.Latency.Count < rule.MinSamples)
+                outcomes.Add(ThresholdOutcome.NotEnoughSamples(rule, actual, op.Latency.Count));
             else if (actual is null)
                 outcomes.Add(new ThresholdOutcome(rule, null, false, "this hub does not report message accounting (only the embedded emulator does)"));
             else
@@ -79,8 +96,11 @@ public static class ThresholdEvaluator
             ThresholdMetric.NeverReconnected => recovery.NeverReconnected,
             _ => null,
         };
-        return actual is null
-            ? new ThresholdOutcome(rule, null, false, "no device reconnected after a fault, so there is no recovery time to check")
+        if (actual is null)
+            return new ThresholdOutcome(rule, null, false, "no device reconnected after a fault, so there is no recovery time to check");
+        // Recovery percentiles are over the devices that came back, one recovery time each.
+        return rule.IsPercentile && recovery.DevicesRecovered < rule.MinSamples
+            ? ThresholdOutcome.NotEnoughSamples(rule, actual, recovery.DevicesRecovered)
             : new ThresholdOutcome(rule, actual, rule.IsMet(actual.Value), null);
     }
 
@@ -94,13 +114,14 @@ public static class ThresholdEvaluator
 
     /// <summary>
     /// During a run only rules that can no longer recover are a breach: latency and error rules already broken by
-    /// what was measured, and count rules with an upper bound (lost, failed) already exceeded.
+    /// what was measured, and count rules with an upper bound (lost, failed) already exceeded. A percentile over too few
+    /// samples so far is no breach: more samples may bring it under its bound.
     /// </summary>
     public static ThresholdOutcome? FirstBreach(IReadOnlyList<ThresholdRule> rules, MetricsSnapshot snapshot, IngestTotals? ingest)
     {
         foreach (var outcome in Evaluate(rules, snapshot, ingest))
         {
-            if (outcome.Passed || outcome.Actual is null)
+            if (!outcome.Failed || outcome.Actual is null)
                 continue;
             var upperBound = outcome.Rule.Comparison is Comparison.Less or Comparison.LessOrEqual;
             if (outcome.Rule.IsLatency || outcome.Rule.Metric == ThresholdMetric.ErrorRate || upperBound && outcome.Rule.Metric is ThresholdMetric.Lost or ThresholdMetric.Duplicated or ThresholdMetric.Dropped or ThresholdMetric.Failed)

@@ -182,7 +182,8 @@ public static class RunCommand
             }
 
             foreach (var th in r.Thresholds)
-                o.WriteLine($"  threshold  {(th.Passed ? "ok  " : "FAIL")} {th.Name}: {th.Expression} (actual {th.Actual?.ToString("0.###", CultureInfo.InvariantCulture) ?? "n/a"})");
+                o.WriteLine($"  threshold  {(th.Passed ? "ok  " : th.Evaluated ? "FAIL" : "SKIP")} {th.Name}: {th.Expression} (actual {th.Actual?.ToString("0.###", CultureInfo.InvariantCulture) ?? "n/a"})"
+                    + (th.Evaluated ? "" : $": not evaluated, {th.Note}"));
         }
 
         if (result.Files is not null)

@@ -11,7 +11,10 @@ public sealed class EmulatorFaults(FaultInjector faults) : IFaultInjection
     {
         var only = target is null ? null : FaultTarget.Of(target);
         AppliedFault Event(FaultOutcome outcome) =>
-            new(outcome.Kind, FaultDescriptions.Of(fault, outcome.Affected, only is not null), outcome.End - outcome.Start, outcome.AffectedDeviceIds);
+            new(outcome.Kind, FaultDescriptions.Of(fault, outcome.Affected, only is not null), outcome.End - outcome.Start, outcome.AffectedDeviceIds)
+            {
+                At = outcome.Start,
+            };
 
         switch (fault)
         {

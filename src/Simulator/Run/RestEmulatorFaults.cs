@@ -42,14 +42,20 @@ public sealed class RestEmulatorFaults(HubServiceClient service) : IFaultInjecti
         };
         var e = await PostAsync(kind, body);
         var targeted = target is not null && fault is not DropConnectionsFault { DeviceId: not null };
-        return new(kind, FaultDescriptions.Of(fault, e.Affected, targeted), fault is DropConnectionsFault or ExpireTokensFault ? null : fault.Lasts, e.Ids) { Affected = e.Affected };
+        return new(kind, FaultDescriptions.Of(fault, e.Affected, targeted), fault is DropConnectionsFault or ExpireTokensFault ? null : fault.Lasts, e.Ids)
+        {
+            Affected = e.Affected,
+            At = e.Start,
+        };
     }
 
-    private async Task<(int Affected, IReadOnlyList<string> Ids)> PostAsync(string fault, JsonObject body)
+    private async Task<(int Affected, IReadOnlyList<string> Ids, DateTimeOffset? Start)> PostAsync(string fault, JsonObject body)
     {
         var answer = await service.PostJsonAsync("fleetsim/faults/" + fault, body, CancellationToken.None);
         var ids = answer?["deviceIds"] is JsonArray list ? list.Select(static n => n!.GetValue<string>()).ToList() : [];
         var affected = answer?["affected"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : ids.Count;
-        return (affected, ids);
+        // The fault event's start (the partition that answered first, when the front fanned the fault out): when it took effect.
+        var start = answer?["start"] is JsonValue s && s.TryGetValue<DateTimeOffset>(out var at) ? at : (DateTimeOffset?)null;
+        return (affected, ids, start);
     }
 }

@@ -141,7 +141,7 @@ public static partial class RunSession
 
         var convergence = ConvergenceBuilder.Build(metrics.Twin.Latest());
         var thresholds = ThresholdEvaluator.Evaluate(scenario.Thresholds.Rules, snapshot, ingest, recovery, convergence);
-        var thresholdsFailed = thresholds.Any(t => !t.Passed);
+        var thresholdsFailed = thresholds.Any(static t => t.Failed); // one not evaluated (too few samples) fails nothing
         if (exitCode == ExitCodes.Ok && thresholdsFailed)
             exitCode = ExitCodes.ThresholdsFailed;
 
@@ -159,12 +159,13 @@ public static partial class RunSession
                 Id = request.RunId,
                 CommandLine = request.CommandLine,
                 EffectiveScenario = EffectiveScenario.Describe(scenario),
-                ScenarioStartSeconds = scenarioStart is { } s ? Math.Round(Math.Max(0, (s - start).TotalSeconds), 3) : null,
+                // The runner's own start when it reported one: the Start message may reach it late on a loaded machine.
+                ScenarioStartSeconds = (finished?.StartedAt ?? scenarioStart) is { } s ? Math.Round(Math.Max(0, (s - start).TotalSeconds), 3) : null,
             },
             DeviceTarget = scenario.TotalDevices,
             GroupTargets = scenario.DeviceGroups.Select(g => new KeyValuePair<string, long>(g.Name, g.Count)).ToList(),
             Ingest = ingest is null ? null : new IngestAccounting(ingest.Ingested, ingest.Lost, ingest.Duplicated, ingest.OutOfOrder),
-            Thresholds = thresholds.Select(t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed)).ToList(),
+            Thresholds = thresholds.Select(static t => new ThresholdResult(t.Rule.Operation, t.Rule.Text, t.Actual, t.Passed) { Evaluated = t.Evaluated, Note = t.Note }).ToList(),
             Warnings = warnings,
             Faults = injected,
             Recovery = recovery,

@@ -38,12 +38,10 @@ public sealed class TransitionTests : DeviceTestKit
     public void Subscribing_to_Backoff_when_the_connection_drops()
     {
         var device = StartedDevice(Options() with { C2d = new() });
-        var connect = Io.ExpectMsg<ConnectCall>();
-        connect.Succeed();
+        var connect = Connect(device);
         Io.ExpectMsg<SubscribeCall>();
 
-        connect.Transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, connect.Transport);
     }
 
     [Fact]
@@ -55,8 +53,7 @@ public sealed class TransitionTests : DeviceTestKit
         Io.ExpectMsg<PublishCall>(); // GET
         Assert.Equal(DeviceState.SyncingTwin, Status(device).State);
 
-        connect.Transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, connect.Transport);
         Assert.Equal(1, Metrics.Operation(Operations.TwinGet).FailedCount);
         Advance(device, TimeSpan.FromSeconds(5)); // the GET's timer went with the connection
         Assert.Equal(1, Metrics.Operation(Operations.TwinGet).FailedCount);
@@ -89,14 +86,12 @@ public sealed class TransitionTests : DeviceTestKit
             OperationTimeout = TimeSpan.FromMinutes(2), // the PUBACK may wait that long before the device gives up
         };
         var device = StartedDevice(options);
-        var connect = Io.ExpectMsg<ConnectCall>();
-        connect.Succeed();
+        var connect = Connect(device);
         Io.ExpectMsg<PublishCall>(); // in flight: renewal waits for it
         Advance(device, TimeSpan.FromSeconds(50.1));
         AwaitState(device, DeviceState.Renewing);
 
-        connect.Transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, connect.Transport);
         Advance(device, TimeSpan.FromMilliseconds(100));
         Io.ExpectMsg<ConnectCall>().Succeed();
         Assert.Equal(1, Io.ExpectMsg<PublishCall>().Sequence);
@@ -108,11 +103,9 @@ public sealed class TransitionTests : DeviceTestKit
     public void Stopping_to_Stopped_when_the_connection_drops_during_the_drain()
     {
         var device = StartedDevice(Options(new TelemetryOptions()));
-        var connect = Io.ExpectMsg<ConnectCall>();
-        connect.Succeed();
+        var connect = Connect(device);
         Io.ExpectMsg<PublishCall>();
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
+        BeginStop(device);
 
         connect.Transport.DropConnection();
         Assert.Equal("stopped", ExpectMsg<DeviceActor.DeviceStopped>().Reason);

@@ -107,4 +107,30 @@ public abstract class DeviceTestKit : Akka.TestKit.Xunit2.TestKit
         AwaitAssert(() => Assert.Equal(state, Status(device).State), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(10));
 
     protected long Count(string counter) => Metrics.Counter(counter).Value;
+
+    /// <summary>Asks the device to stop and waits until it drains what it has in flight (Stopping).</summary>
+    protected void BeginStop(IActorRef device)
+    {
+        device.Tell(DeviceActor.Stop.Instance, TestActor);
+        AwaitState(device, DeviceState.Stopping);
+    }
+
+    /// <summary>
+    /// Stops a device whose messages stay unacknowledged: it drains until <paramref name="drainTimeout"/> (virtual time),
+    /// gives up, disconnects and tells TestActor it stopped.
+    /// </summary>
+    protected DeviceActor.DeviceStopped StopAtDrainDeadline(IActorRef device, TimeSpan drainTimeout)
+    {
+        BeginStop(device);
+        Advance(device, drainTimeout);
+        Io.ExpectMsg<DisconnectCall>();
+        return ExpectMsg<DeviceActor.DeviceStopped>();
+    }
+
+    /// <summary>The connection goes (the fake hub drops it) and the device waits in Backoff to reconnect.</summary>
+    protected void LoseConnection(IActorRef device, FakeTransport transport)
+    {
+        transport.DropConnection();
+        AwaitState(device, DeviceState.Backoff);
+    }
 }

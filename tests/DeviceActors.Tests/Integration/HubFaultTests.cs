@@ -1,7 +1,5 @@
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using Akka.Actor;
-using FleetSim.DeviceActors.Fleet;
 using FleetSim.DeviceActors.Telemetry;
 using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Faults;
@@ -15,65 +13,19 @@ namespace FleetSim.DeviceActors.Tests.Integration;
 /// The emulator's fault kinds against real device actors over MQTT/TLS on loopback. The hub runs on a fake clock,
 /// so a fault's period ends when the test says so (devices keep real time: their timeouts are MQTTnet's).
 /// </summary>
-public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class HubFaultTests() : EmulatorTestKit(new FakeTimeProvider(DateTimeOffset.UtcNow))
 {
-    private readonly FleetMetrics _metrics = new();
-    private readonly FakeTimeProvider _hubTime = new(DateTimeOffset.UtcNow);
-    private IoTHubEmulator _hub = null!;
-    private X509Certificate2 _ca = null!;
-
-    public HubFaultTests() : base("akka.loglevel = WARNING")
+    private DeviceOptions Options(TimeSpan interval) => DeviceOptions(interval) with
     {
-    }
-
-    public async Task InitializeAsync()
-    {
-        _hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0, TimeProvider = _hubTime });
-        _ca = X509Certificate2.CreateFromPem(_hub.CaCertificatePem);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _hub.Faults.Clear();
-        await _hub.DisposeAsync();
-        _ca.Dispose();
-    }
-
-    private DeviceOptions Options(TimeSpan interval) => new()
-    {
-        HostName = _hub.HostName,
-        EndpointPort = _hub.MqttPort,
-        TrustedCa = _ca,
-        Telemetry = new TelemetryOptions { Interval = interval },
-        StopDrainTimeout = TimeSpan.FromSeconds(5),
         Retry = RetryPolicy.Exponential with { Base = TimeSpan.FromMilliseconds(100), Cap = TimeSpan.FromMilliseconds(500) },
     };
 
-    private IReadOnlyList<DeviceIdentity> Register(int n, string prefix) =>
-        Enumerable.Range(0, n).Select(i => new DeviceIdentity($"{prefix}-{i}", i, _hub.Registry.Add($"{prefix}-{i}").PrimaryKey)).ToArray();
-
-    private long Count(string name) => _metrics.Counter(name).Value;
-
-    private long Connected => _metrics.Gauge(Gauges.DevicesConnected).Value;
+    private long Connected => Metrics.Gauge(Gauges.DevicesConnected).Value;
 
     private string Diagnose() =>
         $"connected {Connected}, lost {Count(Counters.ConnectionLost)}, connect failures " +
-        string.Join(", ", _metrics.Snapshot().Operations[Operations.Connect].FailuresByReason) + ", counters " +
-        string.Join(", ", _metrics.Snapshot().Counters.Where(c => c.Value > 0 && !c.Key.StartsWith("telemetry", StringComparison.Ordinal)));
-
-    private IActorRef StartFleet(IReadOnlyList<DeviceIdentity> devices, DeviceOptions options, FleetMetrics? metrics = null)
-    {
-        var fleet = Sys.ActorOf(FleetSupervisor.Props(metrics ?? _metrics));
-        fleet.Tell(new FleetSupervisor.StartDevices(devices, options, 0), TestActor);
-        ExpectMsg<FleetSupervisor.DevicesCreated>(TimeSpan.FromSeconds(10));
-        return fleet;
-    }
-
-    private void StopFleet(IActorRef fleet)
-    {
-        fleet.Tell(new FleetSupervisor.StopAll(TimeSpan.FromSeconds(20)), TestActor);
-        FishForMessage<FleetSupervisor.AllStopped>(_ => true, TimeSpan.FromSeconds(30));
-    }
+        string.Join(", ", Metrics.Snapshot().Operations[Operations.Connect].FailuresByReason) + ", counters " +
+        string.Join(", ", Metrics.Snapshot().Counters.Where(c => c.Value > 0 && !c.Key.StartsWith("telemetry", StringComparison.Ordinal)));
 
     [Fact]
     public async Task A_hub_restart_drops_everyone_refuses_connections_while_down_and_keeps_state_for_the_return()
@@ -82,32 +34,32 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var fleet = StartFleet(Register(n, "restart"), Options(TimeSpan.FromMilliseconds(200)));
         AwaitCondition(() => Connected == n && Count(Counters.TelemetryAcked) >= n * 2, TimeSpan.FromSeconds(30));
 
-        var restart = await _hub.Faults.RestartAsync(TimeSpan.FromSeconds(30));
+        var restart = await Hub.Faults.RestartAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal("hub-restart", restart.Kind);
         Assert.Equal(n, restart.Affected);
         Assert.Equal(restart.Start + TimeSpan.FromSeconds(30), restart.End);
-        AwaitCondition(() => Connected == 0 && _metrics.Operation(Operations.Connect).FailedCount >= n, TimeSpan.FromSeconds(20));
+        AwaitCondition(() => Connected == 0 && Metrics.Operation(Operations.Connect).FailedCount >= n, TimeSpan.FromSeconds(20));
         using (var probe = new TcpClient())
         {
-            var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync("127.0.0.1", _hub.MqttPort));
+            var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync("127.0.0.1", Hub.MqttPort));
             Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode); // the OS refuses: no listener, no CONNACK
         }
 
-        var failures = _metrics.Snapshot().Operations[Operations.Connect].FailuresByReason;
+        var failures = Metrics.Snapshot().Operations[Operations.Connect].FailuresByReason;
         Assert.True(failures.GetValueOrDefault("network") >= n, string.Join(", ", failures));
         Assert.False(failures.ContainsKey("throttled")); // not CONNACK 3
-        Assert.Equal(n, _hub.Registry.Count);
+        Assert.Equal(n, Hub.Registry.Count);
 
-        _hubTime.Advance(TimeSpan.FromSeconds(30)); // the hub is back
+        HubTime.Advance(TimeSpan.FromSeconds(30)); // the hub is back
         AwaitCondition(() => Connected == n, TimeSpan.FromSeconds(30));
         var acked = Count(Counters.TelemetryAcked);
         AwaitCondition(() => Count(Counters.TelemetryAcked) >= acked + n * 2, TimeSpan.FromSeconds(30));
         StopFleet(fleet);
 
-        Assert.Equal(n, _metrics.Operation(Operations.Reconnect).OkCount);
-        Assert.Equal(0, _hub.Ingest.Totals.Lost);
-        Assert.Equal(1, _hub.Faults.Restarts);
+        Assert.Equal(n, Metrics.Operation(Operations.Reconnect).OkCount);
+        Assert.Equal(0, Hub.Ingest.Totals.Lost);
+        Assert.Equal(1, Hub.Faults.Restarts);
     }
 
     [Fact]
@@ -118,7 +70,7 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var fleet = StartFleet(Register(n, "hole"), options);
         AwaitCondition(() => Connected == n && Count(Counters.TelemetryAcked) >= n * 2, TimeSpan.FromSeconds(30));
 
-        var blackhole = await _hub.Faults.BlackholeAsync(0.5, TimeSpan.FromMinutes(10), null);
+        var blackhole = await Hub.Faults.BlackholeAsync(0.5, TimeSpan.FromMinutes(10), null);
 
         Assert.Equal(5, blackhole.Affected);
         AwaitCondition(() => Count(Counters.ConnectionLost) >= 5, TimeSpan.FromSeconds(20));
@@ -140,7 +92,7 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var fleet = StartFleet(Register(2, "idle"), options);
         AwaitCondition(() => Connected == 2, TimeSpan.FromSeconds(30));
 
-        var blackhole = await _hub.Faults.BlackholeAsync(1.0, TimeSpan.FromMinutes(10), FaultTarget.Of(["idle-1"]));
+        var blackhole = await Hub.Faults.BlackholeAsync(1.0, TimeSpan.FromMinutes(10), FaultTarget.Of(["idle-1"]));
 
         Assert.Equal(["idle-1"], blackhole.AffectedDeviceIds);
         AwaitCondition(() => Count(DeviceMetrics.ConnectionLostPrefix + "timeout") == 1, TimeSpan.FromSeconds(15)); // no PINGRESP
@@ -156,12 +108,12 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var fleet = StartFleet(Register(n, "expire"), Options(TimeSpan.FromMilliseconds(200)));
         AwaitCondition(() => Connected == n, TimeSpan.FromSeconds(30));
 
-        var expired = await _hub.Faults.ExpireTokensAsync(0.5, null);
+        var expired = await Hub.Faults.ExpireTokensAsync(0.5, null);
 
         Assert.Equal(5, expired.Affected);
         AwaitCondition(() => Count(Counters.ConnectionLost) == 5 && Connected == n, TimeSpan.FromSeconds(20));
-        Assert.Equal(5, _hub.Stats().DisconnectsByReason["sasTokenExpired"]);
-        Assert.Equal(0, _metrics.Operation(Operations.Connect).FailedCount); // each renewed before it reconnected
+        Assert.Equal(5, Hub.Stats().DisconnectsByReason["sasTokenExpired"]);
+        Assert.Equal(0, Metrics.Operation(Operations.Connect).FailedCount); // each renewed before it reconnected
         StopFleet(fleet);
         Assert.Equal(0, Count(DeviceMetrics.StoppedPrefix + "unauthorized"));
     }
@@ -184,8 +136,8 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         IReadOnlyList<DeviceIdentity> Devices(string prefix) =>
             Enumerable.Range(0, 5).Select(i => new DeviceIdentity($"{prefix}-{i}", i, realHub.Registry.Add($"{prefix}-{i}").PrimaryKey)).ToArray();
 
-        var slowFleet = StartFleet(Devices("slow"), options, slow);
-        var fastFleet = StartFleet(Devices("fast"), options, fast);
+        var slowFleet = StartFleet(Devices("slow"), options, metrics: slow);
+        var fastFleet = StartFleet(Devices("fast"), options, metrics: fast);
         AwaitCondition(() => slow.Counter(Counters.TelemetryAcked).Value >= 20 && fast.Counter(Counters.TelemetryAcked).Value >= 20, TimeSpan.FromSeconds(30));
         StopFleet(slowFleet);
         StopFleet(fastFleet);
@@ -204,7 +156,7 @@ public sealed class HubFaultTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
             Options(TimeSpan.FromSeconds(1)));
         AwaitCondition(() => Connected == 8, TimeSpan.FromSeconds(30));
 
-        var dropped = await _hub.Faults.DropAsync(1.0, FaultTarget.Of(["eu-*"]));
+        var dropped = await Hub.Faults.DropAsync(1.0, FaultTarget.Of(["eu-*"]));
 
         Assert.Equal(4, dropped.Affected);
         Assert.All(dropped.AffectedDeviceIds, id => Assert.StartsWith("eu-", id));

@@ -1,12 +1,9 @@
-using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using FleetSim.DeviceActors.Fleet;
 using FleetSim.DeviceActors.Telemetry;
-using FleetSim.HubEmulator;
 using FleetSim.HubEmulator.Faults;
 using FleetSim.Metrics;
 using Microsoft.Extensions.Time.Testing;
-using DeviceIdentity = FleetSim.DeviceActors.DeviceIdentity;
 
 namespace FleetSim.DeviceActors.Tests.Integration;
 
@@ -18,34 +15,10 @@ namespace FleetSim.DeviceActors.Tests.Integration;
 /// blackholed connection carried when that connection closes, so here the re-sends arrive as duplicates; when a hub
 /// drops a connection with a message unread (the soak's churn), the re-send is what fills the gap.
 /// </summary>
-public sealed class StopAccountingIntegrationTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class StopAccountingIntegrationTests() : EmulatorTestKit(new FakeTimeProvider(DateTimeOffset.UtcNow))
 {
-    private readonly FleetMetrics _metrics = new();
-    private readonly FakeTimeProvider _hubTime = new(DateTimeOffset.UtcNow);
-    private IoTHubEmulator _hub = null!;
-    private X509Certificate2 _ca = null!;
-
-    public StopAccountingIntegrationTests() : base("akka.loglevel = WARNING")
-    {
-    }
-
-    public async Task InitializeAsync()
-    {
-        _hub = await IoTHubEmulator.StartAsync(new HubEmulatorOptions { MqttPort = 0, HttpsPort = 0, TimeProvider = _hubTime });
-        _ca = X509Certificate2.CreateFromPem(_hub.CaCertificatePem);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _hub.Faults.Clear();
-        await _hub.DisposeAsync();
-        _ca.Dispose();
-    }
-
-    private long Count(string name) => _metrics.Counter(name).Value;
-
     private string Diagnose(string id) =>
-        $"hub {_hub.Ingest.ForDevice(id)}; device: sent {Count(Counters.TelemetrySent)}, acked {Count(Counters.TelemetryAcked)}, " +
+        $"hub {Hub.Ingest.ForDevice(id)}; device: sent {Count(Counters.TelemetrySent)}, acked {Count(Counters.TelemetryAcked)}, " +
         $"resent {Count(DeviceMetrics.TelemetryResent)}, unackedAtStop {Count(DeviceMetrics.TelemetryUnacked)}, lost connections {Count(Counters.ConnectionLost)}";
 
     /// <summary>Polls with a generous deadline (a loaded 2-core machine) and says what it saw when the condition never came.</summary>
@@ -56,23 +29,20 @@ public sealed class StopAccountingIntegrationTests : Akka.TestKit.Xunit2.TestKit
     public async Task A_device_stopped_with_telemetry_undelivered_and_started_again_leaves_no_gap_at_the_hub()
     {
         const string id = "churn-0";
-        var identity = new DeviceIdentity(id, 0, _hub.Registry.Add(id).PrimaryKey);
-        var options = new DeviceOptions
+        var identity = Register(id);
+        var options = DeviceOptions(telemetryInterval: null) with
         {
-            HostName = _hub.HostName,
-            EndpointPort = _hub.MqttPort,
-            TrustedCa = _ca,
             Telemetry = new TelemetryOptions { Interval = TimeSpan.FromMilliseconds(200), InFlightWindow = 4 },
             OperationTimeout = TimeSpan.FromSeconds(60), // no PUBACK timeout before the stop
             StopDrainTimeout = TimeSpan.FromSeconds(1),
         };
-        var fleet = Sys.ActorOf(FleetSupervisor.Props(_metrics));
+        var fleet = Sys.ActorOf(FleetSupervisor.Props(Metrics));
         fleet.Tell(new FleetSupervisor.RegisterGroup(0, options));
         fleet.Tell(new FleetSupervisor.StartDevice(0, identity, options.Time.GetTimestamp()));
         Await(() => Count(Counters.TelemetryAcked) >= 3, "connected and sending", id);
 
         // The hub stops reading this connection: the next messages get no PUBACK.
-        await _hub.Faults.BlackholeAsync(1.0, TimeSpan.FromHours(1), FaultTarget.Of([id]));
+        await Hub.Faults.BlackholeAsync(1.0, TimeSpan.FromHours(1), FaultTarget.Of([id]));
         var ackedBefore = Count(Counters.TelemetryAcked);
         Await(() => Count(Counters.TelemetrySent) > ackedBefore + 1, "a message in flight that the hub does not read", id);
 
@@ -84,10 +54,9 @@ public sealed class StopAccountingIntegrationTests : Akka.TestKit.Xunit2.TestKit
         fleet.Tell(new FleetSupervisor.StartDevice(0, identity, options.Time.GetTimestamp()));
         var acked = Count(Counters.TelemetryAcked);
         Await(() => Count(Counters.TelemetryAcked) >= acked + undelivered + 3, "started again and delivered what it held", id);
-        fleet.Tell(new FleetSupervisor.StopAll(TimeSpan.FromSeconds(10)), TestActor);
-        FishForMessage<FleetSupervisor.AllStopped>(_ => true, TimeSpan.FromSeconds(20));
+        StopFleet(fleet, TimeSpan.FromSeconds(10));
 
-        var hub = _hub.Ingest.ForDevice(id)!;
+        var hub = Hub.Ingest.ForDevice(id)!;
         Assert.True(hub.Lost == 0, Diagnose(id));
         Assert.Equal(hub.HighestSequence, hub.Ingested - hub.Duplicated); // every number from 1 up arrived
         Assert.True(Count(DeviceMetrics.TelemetryResent) >= undelivered, Diagnose(id)); // held, then re-sent after the restart

@@ -27,11 +27,9 @@ public sealed class StopAccountingTests : DeviceTestKit
     public void A_device_stopped_while_reconnecting_resends_what_was_in_flight_and_queued_when_started_again()
     {
         var device = StartedDevice(Options());
-        var transport = Io.ExpectMsg<ConnectCall>();
-        transport.Succeed();
+        var transport = Connect(device);
         var first = Io.ExpectMsg<PublishCall>(); // seq 1: the connection goes before its PUBACK
-        transport.Transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport.Transport);
         Advance(device, Interval); // seq 2 waits in the offline queue
         AwaitAssert(() => Assert.Equal(1, Status(device).Queued));
 
@@ -59,11 +57,7 @@ public sealed class StopAccountingTests : DeviceTestKit
         Io.ExpectMsg<ConnectCall>().Succeed();
         Io.ExpectMsg<PublishCall>(); // seq 1: no PUBACK before the deadline
 
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
-        Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectMsg<DisconnectCall>();
-        ExpectMsg<DeviceActor.DeviceStopped>();
+        StopAtDrainDeadline(device, TimeSpan.FromSeconds(5));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryUnacked));
 
         Restart(device);
@@ -80,11 +74,9 @@ public sealed class StopAccountingTests : DeviceTestKit
     public void A_connection_lost_during_the_drain_keeps_the_message_for_the_restart()
     {
         var device = StartedDevice(Options());
-        var connect = Io.ExpectMsg<ConnectCall>();
-        connect.Succeed();
+        var connect = Connect(device);
         Io.ExpectMsg<PublishCall>();
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
+        BeginStop(device);
 
         connect.Transport.DropConnection();
         ExpectMsg<DeviceActor.DeviceStopped>();
@@ -98,11 +90,7 @@ public sealed class StopAccountingTests : DeviceTestKit
         var device = StartedDevice(Options());
         Io.ExpectMsg<ConnectCall>().Succeed();
         var first = Io.ExpectMsg<PublishCall>();
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
-        Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectMsg<DisconnectCall>();
-        ExpectMsg<DeviceActor.DeviceStopped>();
+        StopAtDrainDeadline(device, TimeSpan.FromSeconds(5));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryUnacked));
 
         first.Ack(); // the PUBACK was on its way
@@ -124,10 +112,7 @@ public sealed class StopAccountingTests : DeviceTestKit
         Io.ExpectMsg<PublishCall>(); // seq 2 never acknowledged
         AwaitAssert(() => Assert.Equal(1, Count(Counters.TelemetryAcked)));
 
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
-        Advance(device, TimeSpan.FromSeconds(5));
-        ExpectMsg<DeviceActor.DeviceStopped>();
+        StopAtDrainDeadline(device, TimeSpan.FromSeconds(5));
 
         Assert.Equal(Count(Counters.TelemetrySent), Count(Counters.TelemetryAcked) + Count(DeviceMetrics.TelemetryUnacked));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryUnacked));
@@ -139,8 +124,7 @@ public sealed class StopAccountingTests : DeviceTestKit
         var device = StartedDevice(Options());
         Io.ExpectMsg<ConnectCall>().Succeed();
         var first = Io.ExpectMsg<PublishCall>();
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
+        BeginStop(device);
 
         device.Tell(new DeviceActor.Start(0), TestActor); // a ramp-up right after a ramp-down
         first.Ack();
@@ -154,11 +138,9 @@ public sealed class StopAccountingTests : DeviceTestKit
     public void A_device_stopped_for_good_counts_what_waited_in_its_queue_as_dropped()
     {
         var device = StartedDevice(Options() with { GroupName = "g" });
-        var connect = Io.ExpectMsg<ConnectCall>();
-        connect.Succeed();
+        var connect = Connect(device);
         Io.ExpectMsg<PublishCall>(); // seq 1 in flight when the connection goes
-        connect.Transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, connect.Transport);
         Advance(device, Interval);
         Advance(device, Interval);
         AwaitAssert(() => Assert.Equal(2, Status(device).Queued));

@@ -14,8 +14,7 @@ public sealed class TelemetryTests : DeviceTestKit
 
     private FakeTransport Run(Akka.Actor.IActorRef device)
     {
-        var call = Io.ExpectMsg<ConnectCall>();
-        call.Succeed();
+        var call = Connect(device);
         return call.Transport;
     }
 
@@ -159,8 +158,7 @@ public sealed class TelemetryTests : DeviceTestKit
         var device = StartedDevice(Options(Telemetry()));
         var transport = Run(device);
         var first = Io.ExpectMsg<PublishCall>();
-        transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport);
         first.Ack(); // PUBACK raced the disconnect
         AwaitAssert(() => Assert.Equal(1, Count(Counters.TelemetryAcked)));
 
@@ -178,8 +176,7 @@ public sealed class TelemetryTests : DeviceTestKit
         var device = StartedDevice(options);
         var transport = Run(device);
         Io.ExpectMsg<PublishCall>().Ack();
-        transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport);
 
         Advance(device, Interval);
         Advance(device, Interval);
@@ -200,8 +197,7 @@ public sealed class TelemetryTests : DeviceTestKit
         var device = StartedDevice(options);
         var transport = Run(device);
         Io.ExpectMsg<PublishCall>().Ack();
-        transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport);
 
         Advance(device, Interval);
         Advance(device, Interval);
@@ -221,8 +217,7 @@ public sealed class TelemetryTests : DeviceTestKit
         var device = StartedDevice(options);
         var transport = Run(device);
         Io.ExpectMsg<PublishCall>().Ack();
-        transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport);
 
         for (var i = 0; i < 5; i++)
             Advance(device, Interval);
@@ -269,8 +264,7 @@ public sealed class TelemetryTests : DeviceTestKit
         var second = Io.ExpectMsg<PublishCall>();
         Assert.EndsWith("&site=north&n=2", second.Topic);
 
-        transport.DropConnection();
-        AwaitState(device, DeviceState.Backoff);
+        LoseConnection(device, transport);
         Advance(device, TimeSpan.FromMilliseconds(100));
         Io.ExpectMsg<ConnectCall>().Succeed();
         var resent = Io.ExpectMsg<PublishCall>();
@@ -323,8 +317,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
         var first = Io.ExpectMsg<PublishCall>();
 
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
+        BeginStop(device);
         ExpectNoIo(device);
         first.Ack();
         Io.ExpectMsg<DisconnectCall>();
@@ -341,11 +334,7 @@ public sealed class TelemetryTests : DeviceTestKit
         Run(device);
         Io.ExpectMsg<PublishCall>();
 
-        device.Tell(DeviceActor.Stop.Instance, TestActor);
-        AwaitState(device, DeviceState.Stopping);
-        Advance(device, TimeSpan.FromSeconds(5));
-        Io.ExpectMsg<DisconnectCall>();
-        ExpectMsg<DeviceActor.DeviceStopped>();
+        StopAtDrainDeadline(device, TimeSpan.FromSeconds(5));
         Assert.Equal(1, Count(DeviceMetrics.TelemetryUnacked));
     }
 

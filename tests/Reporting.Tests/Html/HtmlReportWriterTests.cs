@@ -131,6 +131,61 @@ public sealed partial class HtmlReportWriterTests : IDisposable
     }
 
     [Fact]
+    public void A_fault_applied_late_is_drawn_when_it_took_effect_and_listed_with_both_moments()
+    {
+        var inputs = SampleReports.Inputs();
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), inputs with
+        {
+            Run = inputs.Run with { ScenarioStartSeconds = 8.5 },
+            Faults =
+            [
+                new FaultRecord(4, "dropped 3 connections", true) { AppliedAtSeconds = 6.25 }, // the tick came 2.25 s late
+                new FaultRecord(7, "dropped 1 connection", true) { AppliedAtSeconds = 7.0625 }, // within a tick: not worth a mention
+            ],
+        });
+
+        var html = HtmlReportWriter.Render(report);
+        var json = System.Text.Json.JsonDocument.Parse(ReportJson.Serialize(report)).RootElement;
+        var md = MarkdownReportWriter.Render(report);
+
+        Assert.All(FaultMarkers().Matches(html), m => Assert.Equal("14.75,15.5625", m.Groups[1].Value));
+        Assert.Contains("<tr><td>4 (applied at 6.25)</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>7</td>", html, StringComparison.Ordinal);
+        Assert.Contains("| 4 (applied at 6.25) | applied | dropped 3 connections |", md, StringComparison.Ordinal);
+        Assert.Contains("| 7 | applied | dropped 1 connection |", md, StringComparison.Ordinal);
+        Assert.Equal(4, json.GetProperty("faults")[0].GetProperty("atSeconds").GetDouble());
+        Assert.Equal(6.25, json.GetProperty("faults")[0].GetProperty("appliedAtSeconds").GetDouble());
+    }
+
+    [Fact]
+    public void A_threshold_not_evaluated_is_shown_as_such_with_its_reason_and_counted_apart_from_failures()
+    {
+        var report = ReportBuilder.Build(SampleReports.KnownMetrics(), SampleReports.Inputs() with
+        {
+            Thresholds =
+            [
+                new ThresholdResult("methodRoundTrip", "p99 < 300ms", 412, false) { Evaluated = false, Note = "not enough samples (25 < 100)" },
+                new ThresholdResult("methodRoundTrip", "errorRate < 1%", 0, true),
+            ],
+        });
+
+        var html = HtmlReportWriter.Render(report);
+        var md = MarkdownReportWriter.Render(report);
+        var json = System.Text.Json.JsonDocument.Parse(ReportJson.Serialize(report)).RootElement.GetProperty("thresholds");
+
+        Assert.Contains("not evaluated: not enough samples (25 &lt; 100)", html, StringComparison.Ordinal);
+        Assert.Contains("0 of 2 (1 not evaluated: too few samples)", html, StringComparison.Ordinal);
+        Assert.Contains("| methodRoundTrip | p99 &lt; 300ms | 412 | not evaluated: not enough samples (25 &lt; 100) |", md, StringComparison.Ordinal);
+        Assert.Equal("notEvaluated", json[0].GetProperty("status").GetString());
+        Assert.False(json[0].GetProperty("evaluated").GetBoolean());
+        Assert.Equal("not enough samples (25 < 100)", json[0].GetProperty("note").GetString());
+        Assert.Equal("passed", json[1].GetProperty("status").GetString());
+        var back = ReportJson.Parse(ReportJson.Serialize(report));
+        Assert.False(back.Thresholds[0].Evaluated); // fleetsim report re-renders it the same way
+        Assert.Equal("not enough samples (25 < 100)", back.Thresholds[0].Note);
+    }
+
+    [Fact]
     public void Long_series_are_downsampled_to_2000_points()
     {
         var report = SampleReports.Known(seconds: 3);

@@ -143,6 +143,20 @@ public sealed class VerdictTests
         Assert.Equal(expected, Verdicts.Decide(exitReason, thresholds));
     }
 
+    [Theory]
+    [InlineData(true, "passed")]
+    [InlineData(false, "failed")]
+    public void A_threshold_not_evaluated_decides_nothing_the_others_decide(bool otherPassed, string expected)
+    {
+        ThresholdResult[] thresholds =
+        [
+            new("methodRoundTrip", "p99 < 300ms", 412, false) { Evaluated = false, Note = "not enough samples (25 < 100)" },
+            new("methodRoundTrip", "errorRate < 1%", 0, otherPassed),
+        ];
+
+        Assert.Equal(expected, Verdicts.Decide("completed", thresholds));
+    }
+
     [Fact]
     public void Failed_exit_reason_carries_the_cause() =>
         Assert.Equal("failed: boom", ExitReasons.Failed("boom"));

@@ -70,6 +70,47 @@ public sealed class FaultWindowTests
         Assert.Null(windows[2]!.Devices);
     }
 
+    [Fact]
+    public async Task A_fault_ticked_late_keeps_its_planned_moment_and_counts_its_window_from_when_it_was_applied()
+    {
+        var injection = new Injection(fault => new AppliedFault(FaultSchedule.KindOf(fault), "refused", 5 * Second, []));
+        var schedule = new FaultSchedule([new RefuseConnectsFault(TimeSpan.FromSeconds(3), 5 * Second)], injection);
+
+        // The machine was busy: the first tick after the planned 3 s came at 7.5 s.
+        schedule.Tick(TimeSpan.FromSeconds(2.95), DateTimeOffset.UnixEpoch.AddSeconds(102.95));
+        schedule.Tick(TimeSpan.FromSeconds(7.5), DateTimeOffset.UnixEpoch.AddSeconds(107.5));
+        var record = Assert.Single(await schedule.DescribeAsync());
+        var window = Assert.Single(schedule.Windows())!;
+
+        Assert.Equal(3, record.AtSeconds);
+        Assert.Equal(7.5, record.AppliedAtSeconds);
+        Assert.Equal(12.5, record.EndSeconds);
+        Assert.True(record.AppliedLate);
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(107.5), window.Start);
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddSeconds(112.5), window.End);
+    }
+
+    [Fact]
+    public async Task A_fault_the_hub_applied_after_the_call_counts_from_the_hubs_moment_never_before_the_call()
+    {
+        var tick = DateTimeOffset.UnixEpoch.AddSeconds(100);
+        var injection = new Injection(fault => fault is DropConnectionsFault
+            ? new AppliedFault("drop", "dropped 1", null, ["d0"]) { At = tick.AddMilliseconds(800) } // a slow REST call to the hub
+            : new AppliedFault("latency", "slow", 5 * Second, []) { At = tick.AddSeconds(-1) });   // a clock a little behind
+        var schedule = new FaultSchedule([new DropConnectionsFault(TimeSpan.FromSeconds(3), 1, null),
+            new LatencyFault(TimeSpan.FromSeconds(3), Second, TimeSpan.Zero, 5 * Second)], injection);
+
+        schedule.Tick(TimeSpan.FromSeconds(3), tick);
+        var records = await schedule.DescribeAsync();
+        var windows = schedule.Windows();
+
+        Assert.Equal(3.8, records[0].AppliedAtSeconds);
+        Assert.Equal(tick.AddMilliseconds(800), windows[0]!.Start);
+        Assert.Equal(3, records[1].AppliedAtSeconds);
+        Assert.False(records[1].AppliedLate);
+        Assert.Equal(tick, windows[1]!.Start);
+    }
+
     private sealed class Injection(Func<FaultSpec, AppliedFault> apply) : IFaultInjection
     {
         public Task<AppliedFault> ApplyAsync(FaultSpec fault, IReadOnlyList<string>? target) => Task.FromResult(apply(fault));

@@ -13,7 +13,8 @@ public sealed class RecoveryThresholdTests
     private static ThresholdRule Rule(string section, ThresholdMetric metric, Comparison comparison, double value) =>
         new(section, metric, comparison, value, $"{metric} {comparison} {value}");
 
-    private static RecoverySummary Recovery(double? p99, int never) => new(1, 10, 10 - never, 1000, p99, p99, never, [], 0);
+    // 200 devices: enough recovery times for a p99 to be evaluated (100 at least).
+    private static RecoverySummary Recovery(double? p99, int never) => new(1, 200, 200 - never, 1000, p99, p99, never, [], 0);
 
     [Fact]
     public void Recovery_rules_check_the_recovery_over_all_faults()

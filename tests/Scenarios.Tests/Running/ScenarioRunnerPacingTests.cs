@@ -50,6 +50,34 @@ public class ScenarioRunnerPacingTests : RunnerTestKit
     }
 
     [Fact]
+    public void After_a_stall_the_devices_that_fell_due_start_at_the_paced_rate_not_all_at_once()
+    {
+        var scenario = Parse("""
+            name: stalled
+            devices: {count: 100, idPrefix: d-}
+            duration: 5s
+            """);
+        var (fleet, _) = StartRunner(scenario, new PacingLimits(10, null, "test")); // 9 connects/s
+        Advance(TimeSpan.FromSeconds(1));
+        var beforeStall = fleet.Starts.Count;
+
+        // The machine stalls for 2 s: the next tick comes that late (the 18 devices due meanwhile are overdue).
+        var probe = CreateTestProbe();
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        Runner.Tell(new Identify(0), probe.Ref);
+        probe.ExpectMsg<ActorIdentity>();
+        var afterStall = fleet.Starts.Count;
+        Advance(TimeSpan.FromSeconds(1));
+        var secondAfter = fleet.Starts.Count;
+
+        Assert.InRange(beforeStall, 8, 10);
+        Assert.InRange(afterStall - beforeStall, 1, 2); // not 18 at once: the hub's bucket holds about one second of connects
+        Assert.InRange(secondAfter - afterStall, 8, 10); // then the paced rate again
+        Advance(TimeSpan.FromSeconds(12));
+        Assert.Equal(100, fleet.Starts.Count); // every device still starts, later than planned
+    }
+
+    [Fact]
     public void Without_pacing_the_same_devices_start_at_once()
     {
         var scenario = Parse("""
