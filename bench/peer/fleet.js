@@ -12,7 +12,8 @@
 //
 // The SDK always connects to port 8883 of HostName. When the hub listens elsewhere (--port), tls.connect calls for
 // {host}:8883 are sent to that port (a local port forward inside this process; the SDK code, the TLS server name
-// and the certificate checks are unchanged), as tests/Conformance/node/lib/port-map.js does.
+// and the certificate checks are unchanged), as tests/Conformance/node/lib/port-map.js does. The same wrapper notes
+// when each connection was dialled, connected and secured (RESULT's note: where the connect time goes).
 
 const fs = require('fs');
 const tls = require('tls');
@@ -40,17 +41,36 @@ const rate = Number(arg('--rate', '1'));
 const connectRate = Number(arg('--connect-rate', '0'));
 const aligned = arg('--mode', 'spread') === 'aligned';
 
-if (port !== 8883) {
-  const originalConnect = tls.connect;
-  tls.connect = function connectWithPortMap(...args) {
-    if (args[0] !== null && typeof args[0] === 'object') {
-      const o = args[0];
-      if (String(o.host || o.hostname || '').toLowerCase() === hostName.toLowerCase() && Number(o.port) === 8883) {
-        args[0] = Object.assign({}, o, { port });
-      }
+// Where the connect time goes: when each TLS connection was dialled, had its TCP connection, finished its handshake
+// (ms from the start of the connects), and when each open() resolved (after the CONNACK). Reported in RESULT's note.
+const phases = { dial: [], tcp: [], tls: [], open: [] };
+let connectStart = null;
+const originalConnect = tls.connect;
+tls.connect = function connectWithPortMap(...args) {
+  if (port !== 8883 && args[0] !== null && typeof args[0] === 'object') {
+    const o = args[0];
+    if (String(o.host || o.hostname || '').toLowerCase() === hostName.toLowerCase() && Number(o.port) === 8883) {
+      args[0] = Object.assign({}, o, { port });
     }
-    return originalConnect.apply(this, args);
+  }
+  const socket = originalConnect.apply(this, args);
+  if (connectStart !== null) {
+    const since = () => performance.now() - connectStart;
+    phases.dial.push(since());
+    socket.once('connect', () => phases.tcp.push(since()));
+    socket.once('secureConnect', () => phases.tls.push(since()));
+  }
+  return socket;
+};
+
+function phaseNote() {
+  const s = (values, p) => {
+    const v = percentile(values, p);
+    return v === null ? 'n/a' : (v / 1000).toFixed(2);
   };
+  return Object.entries(phases)
+    .map(([name, values]) => `${name} p50/p100 ${s(values, 50)}/${s(values, 100)} s (${values.length})`)
+    .join(', ');
 }
 
 const { Client, Message } = require('azure-iot-device');
@@ -80,6 +100,7 @@ async function main() {
   const clients = devices.map(([id, key]) => Client.fromConnectionString(`HostName=${hostName};DeviceId=${id};SharedAccessKey=${key}`, Mqtt));
   process.stdout.write(`STARTING ${rss()}\n`);
   const t0 = performance.now();
+  connectStart = t0;
   let retries = 0;
   let connected = 0;
   await Promise.all(clients.map(async (client, i) => {
@@ -90,6 +111,7 @@ async function main() {
     for (let attempt = 0; ; attempt++) {
       try {
         await client.open();
+        phases.open.push(performance.now() - t0);
         connected++;
         return;
       } catch (err) {
@@ -102,6 +124,8 @@ async function main() {
     }
   }));
   const connectSeconds = (performance.now() - t0) / 1000;
+  connectStart = null;
+  const connectNote = `connect phases (from the start of the connects): ${phaseNote()}`;
   process.stdout.write('READY\n');
 
   const latencies = [];
@@ -158,7 +182,7 @@ async function main() {
     lagP50Ms: percentile(lags, 50),
     lagP99Ms: percentile(lags, 99),
     stormSeconds: null,
-    note: null,
+    note: connectNote,
   };
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);

@@ -90,19 +90,39 @@ public class PeerTableTests
     }
 
     [Fact]
-    public void Storm_ratio_is_the_raw_time_over_the_FleetSim_time()
+    public void Connect_ratios_are_rates_against_the_raw_client_and_the_storm_ratio_is_the_raw_time_over_the_generator_time()
     {
         GeneratorResult Connect(double seconds, double? storm = null) => new(1000, 1000, seconds, 0, 0, 0, 0, 0, null, null, StormSeconds: storm);
         PeerRun Of(GeneratorResult r) => new("x", r, 0, 0, 0, 0, 0);
         var table = PeerBenchmark.ConnectTable(
         [
-            ("FleetSim, all at once", Of(Connect(2))), ("FleetSim, paced 200/s", Of(Connect(5))), ("FleetSim, storm", Of(Connect(2, storm: 4))),
-            ("raw MQTTnet, all at once", Of(Connect(1))), ("raw MQTTnet, paced 200/s", Of(Connect(5))), ("raw MQTTnet, storm", null),
-        ]);
+            new("FleetSim", Of(Connect(2)), Of(Connect(5)), Of(Connect(0, storm: 4))),
+            new("raw MQTTnet", Of(Connect(1)), Of(Connect(5)), null),
+        ], "raw MQTTnet", 200);
 
+        Assert.Contains("| | FleetSim | raw MQTTnet | FleetSim / raw MQTTnet |", table);
         Assert.Contains("| all at once | 500/s (2.00 s, 0 retries) | 1000/s (1.00 s, 0 retries) | 0.50x |", table);
         Assert.Contains("| paced 200/s | 200/s (5.00 s, 0 retries) | 200/s (5.00 s, 0 retries) | 1.00x |", table);
-        Assert.Contains("| storm | all 1000 back in 4.00 s (250/s) | failed | n/a |", table);
+        Assert.Contains("| storm after dropping all | all 1000 back in 4.00 s (250/s, 0 retries) | failed | n/a |", table);
+    }
+
+    [Fact]
+    public void Connect_cpu_is_per_connected_device_for_the_generator_and_the_hub_with_the_generator_ratio()
+    {
+        var fleetsim = new PeerRun("f", new GeneratorResult(1000, 800, 2, 0, 0, 0, 0, 0, null, null), 0, 0, 0, 0, 0,
+            ConnectGeneratorCpuMs: 2_400, ConnectHubCpuMs: 1_600);
+        var raw = new PeerRun("r", new GeneratorResult(1000, 1000, 1, 0, 0, 0, 0, 0, null, null), 0, 0, 0, 0, 0,
+            ConnectGeneratorCpuMs: 1_500, ConnectHubCpuMs: 1_000);
+        var stormed = new PeerRun("s", new GeneratorResult(1000, 1000, 1, 0, 0, 0, 0, 0, null, null, StormSeconds: 2), 0, 0, 0, 0, 0,
+            StormGeneratorCpuMs: 3_000, StormHubCpuMs: 500);
+
+        Assert.Equal(3.0, fleetsim.GeneratorCpuMsPerConnect!.Value, 6); // 2,400 ms over the 800 that connected
+        Assert.Equal(2.0, fleetsim.HubCpuMsPerConnect!.Value, 6);
+        Assert.Equal(3.0, stormed.GeneratorCpuMsPerReconnect!.Value, 6); // 3,000 ms over 1,000 devices
+        Assert.Null(fleetsim.GeneratorCpuMsPerReconnect); // no storm in that run
+        var table = PeerBenchmark.ConnectTable([new("FleetSim", fleetsim, null, stormed), new("raw MQTTnet", raw, null, null)], "raw MQTTnet", 200);
+        Assert.Contains("| CPU per connect, all at once: generator / hub (ms) | 3.00 / 2.00 | 1.50 / 1.00 | 2.00x |", table);
+        Assert.Contains("| CPU per device, storm: generator / hub (ms) | 3.00 / 0.50 | n/a | n/a |", table);
     }
 
     [Fact]

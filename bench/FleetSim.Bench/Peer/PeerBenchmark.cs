@@ -22,6 +22,9 @@ public static partial class PeerBenchmark
 {
     public const string RawAligned = "raw MQTTnet, aligned";
 
+    /// <summary>The reference column of the connect table.</summary>
+    public const string RawConnect = "raw MQTTnet";
+
     internal sealed record Hub(Process Process, string HostName, int MqttPort, int HttpsPort, string CaPath, ServiceConnectionString Service, string Work);
 
     /// <param name="only">When set, only the generators whose kind (fleetsim, fleetsim-spin, raw, node) is listed run.</param>
@@ -72,18 +75,24 @@ public static partial class PeerBenchmark
 
             if (!skipConnect)
             {
-                var connects = new List<(string Name, PeerRun? Run)>();
-                foreach (var (kind, label) in new[] { ("fleetsim", "FleetSim"), ("raw", "raw MQTTnet") })
+                // FleetSim and the raw client always; FleetSim with the thread pool's spinning on when --only names it.
+                var connectPlan = new List<(string Kind, string Label)> { ("fleetsim", "FleetSim") };
+                if (only?.Contains("fleetsim-spin") == true)
+                    connectPlan.Add(("fleetsim-spin", "FleetSim, spinning on"));
+                connectPlan.Add(("raw", RawConnect));
+                var connects = new List<ConnectRuns>();
+                foreach (var (kind, label) in connectPlan)
                 {
-                    connects.Add(($"{label}, all at once", await RunGeneratorAsync($"{label} connect, all at once", kind, hub, http, sampling, devices, 0, rate, 0, "spread", false, nodeDir)));
-                    connects.Add(($"{label}, paced {connectRate.ToString(CultureInfo.InvariantCulture)}/s", await RunGeneratorAsync($"{label} connect, paced", kind, hub, http, sampling, devices, 0, rate, connectRate, "spread", false, nodeDir)));
-                    connects.Add(($"{label}, storm", await RunGeneratorAsync($"{label} storm", kind, hub, http, sampling, devices, 0, rate, 0, "spread", true, nodeDir)));
+                    var all = await RunGeneratorAsync($"{label} connect, all at once", kind, hub, http, sampling, devices, 0, rate, 0, "spread", false, nodeDir);
+                    var paced = await RunGeneratorAsync($"{label} connect, paced", kind, hub, http, sampling, devices, 0, rate, connectRate, "spread", false, nodeDir);
+                    var storm = await RunGeneratorAsync($"{label} storm", kind, hub, http, sampling, devices, 0, rate, 0, "spread", true, nodeDir);
+                    connects.Add(new ConnectRuns(label, all, paced, storm));
                 }
 
                 Console.WriteLine();
-                Console.WriteLine($"### Connect rate, {devices} devices (TLS + MQTT CONNECT; ratios FleetSim / raw)");
+                Console.WriteLine($"### Connect rate, {devices} devices (TLS + MQTT CONNECT, no telemetry during the connects; ratios to {RawConnect})");
                 Console.WriteLine();
-                Console.WriteLine(ConnectTable(connects));
+                Console.WriteLine(ConnectTable(connects, RawConnect, connectRate));
             }
         }
         finally
@@ -95,26 +104,58 @@ public static partial class PeerBenchmark
         return 0;
     }
 
-    public static string ConnectTable(IReadOnlyList<(string Name, PeerRun? Run)> connects)
+    /// <summary>One generator's three connect runs: all at once, paced, and the storm after the hub dropped every connection.</summary>
+    public sealed record ConnectRuns(string Label, PeerRun? AllAtOnce, PeerRun? Paced, PeerRun? Storm);
+
+    /// <summary>
+    /// The connect table: one column per generator and one ratio column per generator against the reference (as rates:
+    /// for the storm the reference's time over the generator's), then the CPU each connect cost the generator and the hub
+    /// (ratio: the generator's CPU against the reference generator's).
+    /// </summary>
+    public static string ConnectTable(IReadOnlyList<ConnectRuns> generators, string referenceLabel, double connectRate)
     {
-        string Value(PeerRun? r, bool storm) => r is null
+        static string Rate(PeerRun? r) => r is null ? "failed" : $"{r.ConnectsPerSecond:0}/s ({r.Result.ConnectSeconds:0.00} s, {r.Result.ConnectRetries} retries)";
+        static string Storm(PeerRun? r) => r is null
             ? "failed"
-            : storm
-                ? r.Result.StormSeconds is { } s ? $"all {r.Result.Devices} back in {s:0.00} s ({r.Result.Devices / s:0}/s)" : "not measured (no drop seen or no recovery in 5 min)"
-                : $"{r.ConnectsPerSecond:0}/s ({r.Result.ConnectSeconds:0.00} s, {r.Result.ConnectRetries} retries)";
-        var sb = new StringBuilder("| | FleetSim | raw MQTTnet | ratio |\n|---|---:|---:|---:|\n");
-        for (var i = 0; i < 3; i++)
+            : r.Result.StormSeconds is { } s
+                ? $"all {r.Result.Devices} back in {s:0.00} s ({r.Result.Devices / s:0}/s, {r.Result.ConnectRetries} retries)"
+                : "not measured (no drop seen or no recovery in 5 min)";
+        static string Cpu(double? generator, double? hub) =>
+            generator is null && hub is null ? "n/a" : $"{Ms(generator)} / {Ms(hub)}";
+        static string Ms(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+        static string X(double? ratio) => ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
+
+        var reference = generators.FirstOrDefault(g => g.Label == referenceLabel);
+        var others = generators.Where(g => !ReferenceEquals(g, reference)).ToList();
+        var sb = new StringBuilder("| |");
+        foreach (var g in generators)
+            sb.Append(' ').Append(g.Label).Append(" |");
+        foreach (var g in others)
+            sb.Append(' ').Append(g.Label).Append(" / ").Append(referenceLabel).Append(" |");
+        sb.Append("\n|---|");
+        for (var i = 0; i < generators.Count + others.Count; i++)
+            sb.Append("---:|");
+        sb.Append('\n');
+
+        void Line(string label, Func<ConnectRuns, string> cell, Func<ConnectRuns, ConnectRuns?, double?> ratio)
         {
-            var fs = connects[i].Run;
-            var raw = connects[i + 3].Run;
-            var storm = i == 2;
-            var label = connects[i].Name["FleetSim, ".Length..];
-            var ratio = storm
-                ? PeerTable.Ratio(raw?.Result.StormSeconds, fs?.Result.StormSeconds) // rate ratio = inverse time ratio
-                : PeerTable.Ratio(fs?.ConnectsPerSecond, raw?.ConnectsPerSecond);
-            sb.Append($"| {label} | {Value(fs, storm)} | {Value(raw, storm)} | {(ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a")} |\n");
+            sb.Append("| ").Append(label).Append(" |");
+            foreach (var g in generators)
+                sb.Append(' ').Append(cell(g)).Append(" |");
+            foreach (var g in others)
+                sb.Append(' ').Append(X(ratio(g, reference))).Append(" |");
+            sb.Append('\n');
         }
 
+        Line("all at once", g => Rate(g.AllAtOnce), (g, r) => PeerTable.Ratio(g.AllAtOnce?.ConnectsPerSecond, r?.AllAtOnce?.ConnectsPerSecond));
+        Line($"paced {connectRate.ToString(CultureInfo.InvariantCulture)}/s", g => Rate(g.Paced), (g, r) => PeerTable.Ratio(g.Paced?.ConnectsPerSecond, r?.Paced?.ConnectsPerSecond));
+        Line("storm after dropping all", g => Storm(g.Storm), (g, r) => PeerTable.Ratio(r?.Storm?.Result.StormSeconds, g.Storm?.Result.StormSeconds)); // rate = inverse time
+        Line("CPU per connect, all at once: generator / hub (ms)", g => Cpu(g.AllAtOnce?.GeneratorCpuMsPerConnect, g.AllAtOnce?.HubCpuMsPerConnect),
+            (g, r) => PeerTable.Ratio(g.AllAtOnce?.GeneratorCpuMsPerConnect, r?.AllAtOnce?.GeneratorCpuMsPerConnect));
+        Line("CPU per connect, paced: generator / hub (ms)", g => Cpu(g.Paced?.GeneratorCpuMsPerConnect, g.Paced?.HubCpuMsPerConnect),
+            (g, r) => PeerTable.Ratio(g.Paced?.GeneratorCpuMsPerConnect, r?.Paced?.GeneratorCpuMsPerConnect));
+        Line("CPU per device, storm: generator / hub (ms)", g => Cpu(g.Storm?.GeneratorCpuMsPerReconnect, g.Storm?.HubCpuMsPerReconnect),
+            (g, r) => PeerTable.Ratio(g.Storm?.GeneratorCpuMsPerReconnect, r?.Storm?.GeneratorCpuMsPerReconnect));
         return sb.ToString();
     }
 
@@ -154,6 +195,14 @@ public static partial class PeerBenchmark
         start.UseShellExecute = false;
         if (kind == "fleetsim") // what fleetsim's own runtimeconfig sets (src/Simulator/FleetSim.Simulator.csproj); the raw client keeps the defaults
             start.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        if (kind != "node" && Environment.GetEnvironmentVariable("FLEETSIM_BENCH_TRACE_DIR") is { Length: > 0 } traces)
+        {
+            // CPU samples of each .NET generator (not of the hub, nor of this process): where its connect time goes.
+            // `dotnet-trace convert --format speedscope` reads the files.
+            start.Environment["DOTNET_EnableEventPipe"] = "1";
+            start.Environment["DOTNET_EventPipeOutputPath"] = Path.Combine(traces, $"{name.Replace(' ', '-').Replace(",", "")}.nettrace");
+            start.Environment["DOTNET_EventPipeConfig"] = "Microsoft-DotNETCore-SampleProfiler:0:5,Microsoft-Windows-DotNETRuntime:0x4c14fccbd:5";
+        }
 
         Console.Write($"- {name}: ");
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
@@ -167,7 +216,7 @@ public static partial class PeerBenchmark
         process.BeginErrorReadLine();
         sampling.Watch(name, process.Id);
         long baseline = 0;
-        ProcSample? genReady = null, hubReady = null, genEnd = null, hubEnd = null;
+        ProcSample? genStart = null, hubStart = null, genReady = null, hubReady = null, genEnd = null, hubEnd = null, genStorm = null, hubStorm = null;
         DateTime readyAt = default, endAt = default;
         GeneratorResult? result = null;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 600));
@@ -176,7 +225,10 @@ public static partial class PeerBenchmark
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
                 if (line.StartsWith(GeneratorResult.StartingLine, StringComparison.Ordinal))
+                {
+                    (genStart, hubStart) = (ProcSampler.TryRead(process.Id), ProcSampler.TryRead(hub.Process.Id));
                     baseline = long.Parse(line[GeneratorResult.StartingLine.Length..].Trim(), CultureInfo.InvariantCulture);
+                }
                 else if (line == GeneratorResult.ReadyLine)
                 {
                     (genReady, hubReady, readyAt) = (ProcSampler.TryRead(process.Id), ProcSampler.TryRead(hub.Process.Id), DateTime.UtcNow);
@@ -187,6 +239,8 @@ public static partial class PeerBenchmark
                     if (storm)
                         await PostAsync(http, hub, "/fleetsim/faults/drop", "{}");
                 }
+                else if (line == GeneratorResult.StormEndLine)
+                    (genStorm, hubStorm) = (ProcSampler.TryRead(process.Id), ProcSampler.TryRead(hub.Process.Id));
                 else if (line.StartsWith(GeneratorResult.ResultPrefix, StringComparison.Ordinal))
                     result = GeneratorResult.Parse(line);
             }
@@ -219,14 +273,17 @@ public static partial class PeerBenchmark
         var hubSamples = sampling.Between("hub", readyAt, endAt);
         var steadyRss = windowSamples.Count > 0 ? Median(windowSamples.Select(s => s.RssBytes)) : genEnd.Value.RssBytes;
         var hubRss = hubSamples.Count > 0 ? Median(hubSamples.Select(s => s.RssBytes)) : hubEnd.Value.RssBytes;
+        static double? Cpu(ProcSample? from, ProcSample? to) => from is { } f && to is { } t ? ProcSampler.TicksToMs(t.CpuTicks - f.CpuTicks) : null;
         var run = new PeerRun(name, result, ProcSampler.TicksToMs(genEnd.Value.CpuTicks - genReady.Value.CpuTicks),
-            ProcSampler.TicksToMs(hubEnd.Value.CpuTicks - hubReady.Value.CpuTicks), baseline, steadyRss, hubRss);
+            ProcSampler.TicksToMs(hubEnd.Value.CpuTicks - hubReady.Value.CpuTicks), baseline, steadyRss, hubRss,
+            Cpu(genStart, genReady), Cpu(hubStart, hubReady), Cpu(genEnd, genStorm), Cpu(hubEnd, hubStorm));
         Console.WriteLine($"{result.Connected}/{n} connected in {result.ConnectSeconds:0.00} s ({result.ConnectRetries} retries)"
             + (seconds > 0
                 ? $", {run.MessagesPerSecond:0} msg/s, p50/p99 {result.P50Ms:0.00}/{result.P99Ms:0.00} ms, CPU {run.CpuMsPer1000:0.0} ms/1000 msgs, "
                   + $"RSS {run.RssPerDeviceKb:0.0} KB/device, hub CPU {run.HubCpuCores:0.00} cores"
                 : "")
-            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss" : "")
+            + (run.GeneratorCpuMsPerConnect is { } gc ? $", CPU per connect: generator {gc:0.00} ms, hub {run.HubCpuMsPerConnect:0.00} ms" : "")
+            + (result.StormSeconds is { } s ? $", storm: all back {s:0.00} s after the first loss (CPU per device: generator {run.GeneratorCpuMsPerReconnect:0.00} ms, hub {run.HubCpuMsPerReconnect:0.00} ms)" : "")
             + (result.Note is { } note ? $", {note}" : ""));
         return run;
     }

@@ -18,6 +18,9 @@ public sealed record GeneratorResult(
     public const string StartingLine = "STARTING";
     public const string ReadyLine = "READY";
     public const string WindowEndLine = "WINDOW_END";
+
+    /// <summary>Printed by a storm run once every device is connected again (the benchmark reads the CPU there).</summary>
+    public const string StormEndLine = "STORM_END";
     public const string ResultPrefix = "RESULT ";
 
     public string ToLine() => ResultPrefix + JsonSerializer.Serialize(this, Json);
@@ -27,9 +30,14 @@ public sealed record GeneratorResult(
         ?? throw new FormatException("empty RESULT line");
 }
 
-/// <summary>One generator's run as the benchmark measured it from outside (its /proc) plus its own result.</summary>
+/// <summary>
+/// One generator's run as the benchmark measured it from outside (its /proc) plus its own result. CPU figures in ms:
+/// over the window (READY to WINDOW_END), over the connect phase (STARTING to READY) and over the storm (WINDOW_END,
+/// when the hub drops every connection, to STORM_END), each for the generator and for the hub.
+/// </summary>
 public sealed record PeerRun(
-    string Name, GeneratorResult Result, double GeneratorCpuMs, double HubCpuMs, long RssBaselineBytes, long RssSteadyBytes, long HubRssBytes)
+    string Name, GeneratorResult Result, double GeneratorCpuMs, double HubCpuMs, long RssBaselineBytes, long RssSteadyBytes, long HubRssBytes,
+    double? ConnectGeneratorCpuMs = null, double? ConnectHubCpuMs = null, double? StormGeneratorCpuMs = null, double? StormHubCpuMs = null)
 {
     public double MessagesPerSecond => Result.WindowSeconds > 0 ? Result.Acked / Result.WindowSeconds : 0;
 
@@ -47,6 +55,18 @@ public sealed record PeerRun(
     public double RssPerDeviceKb => Result.Devices > 0 ? (RssSteadyBytes - RssBaselineBytes) / 1024.0 / Result.Devices : 0;
 
     public double? ConnectsPerSecond => Result.ConnectSeconds > 0 ? Result.Connected / Result.ConnectSeconds : null;
+
+    /// <summary>Generator CPU per connected device over the connect phase (ms).</summary>
+    public double? GeneratorCpuMsPerConnect => PerDevice(ConnectGeneratorCpuMs, Result.Connected);
+
+    public double? HubCpuMsPerConnect => PerDevice(ConnectHubCpuMs, Result.Connected);
+
+    /// <summary>Generator CPU per device over the storm (ms): each device reconnected once, or more after failures.</summary>
+    public double? GeneratorCpuMsPerReconnect => Result.StormSeconds is null ? null : PerDevice(StormGeneratorCpuMs, Result.Devices);
+
+    public double? HubCpuMsPerReconnect => Result.StormSeconds is null ? null : PerDevice(StormHubCpuMs, Result.Devices);
+
+    private static double? PerDevice(double? ms, int devices) => ms is { } v && devices > 0 ? v / devices : null;
 }
 
 /// <summary>The one table the peer benchmark prints: every generator side by side, each cell with its ratio to the reference run.</summary>

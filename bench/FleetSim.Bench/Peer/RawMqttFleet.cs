@@ -36,6 +36,9 @@ public static class RawMqttFleet
         var messages = new MqttApplicationMessage[n];
         var connected = 0;
         long firstDrop = 0;
+        // Intended start (or loss) to CONNACK, as FleetSim's connect and reconnect latencies.
+        var connectLatency = new LongHistogram(TimeStamp.Minutes(10), 3);
+        var reconnectLatency = new LongHistogram(TimeStamp.Minutes(10), 3);
         long retries = 0;
         for (var i = 0; i < n; i++)
         {
@@ -66,7 +69,7 @@ public static class RawMqttFleet
                     Interlocked.Decrement(ref connected);
                     Interlocked.CompareExchange(ref firstDrop, Stopwatch.GetTimestamp(), 0);
                     if (a.Storm)
-                        _ = ReconnectAsync(index);
+                        _ = ReconnectAsync(index, Stopwatch.GetTimestamp());
                 }
 
                 return Task.CompletedTask;
@@ -84,6 +87,8 @@ public static class RawMqttFleet
                 {
                     await clients[i].ConnectAsync(options[i]).ConfigureAwait(false);
                     Interlocked.Increment(ref connected);
+                    lock (connectLatency)
+                        connectLatency.RecordValue(Math.Max(0, Stopwatch.GetTimestamp() - startAt));
                     return;
                 }
                 catch (Exception) when (attempt < 30)
@@ -94,7 +99,7 @@ public static class RawMqttFleet
             }
         }
 
-        async Task ReconnectAsync(int i)
+        async Task ReconnectAsync(int i, long lostAt)
         {
             for (var attempt = 0; attempt < 120; attempt++)
             {
@@ -102,6 +107,8 @@ public static class RawMqttFleet
                 {
                     await clients[i].ConnectAsync(options[i]).ConfigureAwait(false);
                     Interlocked.Increment(ref connected);
+                    lock (reconnectLatency)
+                        reconnectLatency.RecordValue(Stopwatch.GetTimestamp() - lostAt);
                     return;
                 }
                 catch (Exception)
@@ -195,10 +202,14 @@ public static class RawMqttFleet
 
         double? stormSeconds = null;
         if (a.Storm)
+        {
             stormSeconds = await StormAsync(() => Volatile.Read(ref connected), () => Interlocked.Read(ref firstDrop), n).ConfigureAwait(false);
+            Console.WriteLine(GeneratorResult.StormEndLine);
+        }
 
         var result = new GeneratorResult(n, Volatile.Read(ref connected), connectSeconds, Interlocked.Read(ref retries), sent, Interlocked.Read(ref acked),
-            Interlocked.Read(ref failed), windowSeconds, Ms(latency, 50), Ms(latency, 99), Ms(lag, 50), Ms(lag, 99), stormSeconds);
+            Interlocked.Read(ref failed), windowSeconds, Ms(latency, 50), Ms(latency, 99), Ms(lag, 50), Ms(lag, 99), stormSeconds,
+            Note: Latency("connect", connectLatency) + (a.Storm ? ", " + Latency("reconnect", reconnectLatency) : ""));
         await Task.WhenAll(clients.Select(async c =>
         {
             try
@@ -241,6 +252,17 @@ public static class RawMqttFleet
         }
 
         return Stopwatch.GetElapsedTime(from).TotalSeconds;
+    }
+
+    /// <summary>"name p50/p99/max a/b/c ms" of a histogram of Stopwatch ticks.</summary>
+    internal static string Latency(string name, LongHistogram h)
+    {
+        lock (h)
+        {
+            return h.TotalCount == 0
+                ? $"{name} n/a"
+                : FormattableString.Invariant($"{name} p50/p99/max {Ms(h, 50):0}/{Ms(h, 99):0}/{h.GetMaxValue() * 1000.0 / Stopwatch.Frequency:0} ms");
+        }
     }
 
     internal static double? Ms(LongHistogram h, double percentile) =>

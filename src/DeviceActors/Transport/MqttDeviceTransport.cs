@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -32,6 +33,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
     private readonly DeviceTopics _topics;
     private readonly string _userName;
     private readonly ServerCertificateValidator _validator;
+    private readonly string? _dialledAddress; // set when the TLS handshake names the hub but the device dialled this address
     private readonly MqttKeepAlive _keepAlive;
     private IActorRef _device = ActorRefs.Nobody;
     private IMqttClient? _client;
@@ -55,10 +57,12 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
         _validator = ServerCertificateValidator.For(options);
         var target = ConnectionTarget.For(options, identity);
         _keepAlive = new MqttKeepAlive(options.KeepAlive, options.Time);
+        var tlsName = TlsName(options.HostName, target.Host);
+        _dialledAddress = tlsName == target.Host ? null : target.Host;
 
         var tls = new MqttClientTlsOptionsBuilder()
             .UseTls(true)
-            .WithTargetHost(target.Host)
+            .WithTargetHost(tlsName)
             .WithSslProtocols(options.TlsProtocols)
             .WithCertificateValidationHandler(ValidateServer);
         if (identity.ClientCertificate is not null)
@@ -107,6 +111,16 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
 
     /// <summary>The MQTTnet client options every connection of this device uses (tests).</summary>
     internal MqttClientOptions ClientOptions => _options;
+
+    /// <summary>
+    /// The name the TLS handshake gives (SNI, and .NET's key for reusing its TLS context): the host dialled, or the
+    /// hub's host name when the device dials an address. .NET sends no SNI for an address (RFC 6066) and then neither
+    /// reuses its OpenSSL context nor a session: every connect paid for a new context (SSL_CTX_new), most of what a
+    /// FleetSim connect cost more than a raw MQTTnet client's (bench/README.md, "connect burst"). The certificate is
+    /// still checked against the address dialled (<see cref="ServerCertificateValidator.Check"/>).
+    /// </summary>
+    internal static string TlsName(string hubHostName, string dialledHost) =>
+        IPAddress.TryParse(dialledHost, out _) && !IPAddress.TryParse(hubHostName, out _) ? hubHostName : dialledHost;
 
     /// <summary>
     /// ClientWebSocket's own proxy support (SocketsHttpHandler: HTTP CONNECT, or SOCKS5 for a socks5:// address).
@@ -213,7 +227,7 @@ public sealed class MqttDeviceTransport : IDeviceTransport, IMqttClientCredentia
 
     private bool ValidateServer(MqttClientCertificateValidationEventArgs e)
     {
-        _rejection = _validator.Check(e.Certificate, e.SslPolicyErrors);
+        _rejection = _validator.Check(e.Certificate, e.SslPolicyErrors, _dialledAddress);
         return _rejection is null;
     }
 
@@ -257,12 +271,23 @@ internal sealed class ServerCertificateValidator
     public static ServerCertificateValidator For(DeviceOptions options) =>
         options.TrustedCa is null ? SystemTrust : ByCa.GetValue(options.TrustedCa, static ca => new ServerCertificateValidator(ca));
 
-    /// <summary>Null when the certificate is acceptable, else why not.</summary>
-    public string? Check(X509Certificate? certificate, SslPolicyErrors errors)
+    /// <summary>
+    /// Null when the certificate is acceptable, else why not. <paramref name="dialledAddress"/>: the handshake named
+    /// another host (<see cref="MqttDeviceTransport.TlsName"/>), so the certificate must name this address instead.
+    /// </summary>
+    public string? Check(X509Certificate? certificate, SslPolicyErrors errors, string? dialledAddress = null)
     {
         if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
             return "no certificate";
+        if (dialledAddress is not null)
+            errors &= ~SslPolicyErrors.RemoteCertificateNameMismatch; // .NET checked the name the handshake gave
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            return "the host name does not match the certificate";
+        if (_ca is null && dialledAddress is null)
+            return errors == SslPolicyErrors.None ? null : errors.ToString();
+
+        using var leaf = new X509Certificate2(certificate);
+        if (dialledAddress is not null && !leaf.MatchesHostname(dialledAddress))
             return "the host name does not match the certificate";
         if (_ca is null)
             return errors == SslPolicyErrors.None ? null : errors.ToString();
@@ -271,7 +296,6 @@ internal sealed class ServerCertificateValidator
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(_ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf) ? null : "it does not chain to the trusted CA";
     }
 }
