@@ -266,17 +266,26 @@ public sealed class FleetMetricsTests
         op.RecordFailure("timeout");
         metrics.Sample(DateTimeOffset.UtcNow);
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++)
+        long Allocated()
         {
-            op.RecordOkTicks(i * 100L);
-            op.RecordOk(TimeSpan.FromTicks(i));
-            op.RecordFailure("timeout");
-            sent.Increment();
-            connected.Increment();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 10_000; i++)
+            {
+                op.RecordOkTicks(i * 100L);
+                op.RecordOk(TimeSpan.FromTicks(i));
+                op.RecordFailure("timeout");
+                sent.Increment();
+                connected.Increment();
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // An allocation per call would show in every round (10,000 calls: hundreds of KB); what the runtime itself
+        // charges to the thread once in a while (the loop's re-compilation, seen once as 4,624 bytes on a loaded CI
+        // machine) does not repeat in all of them.
+        var rounds = new[] { Allocated(), Allocated(), Allocated() };
+        Assert.True(rounds.Min() == 0, $"recording allocated {string.Join(" / ", rounds)} bytes in three rounds of 10,000");
     }
 
     private static void AssertClose(double expected, double actual) =>
