@@ -30,6 +30,16 @@ public sealed record DeviceGroup(
     public static readonly TimeSpan DefaultSasTtl = TimeSpan.FromHours(1);
     public static readonly TimeSpan DefaultSasRenewalMargin = TimeSpan.FromMinutes(2);
 
+    /// <summary>The device's default operation timeout (DeviceOptions.OperationTimeout).</summary>
+    public static readonly TimeSpan DefaultOperationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a device waits for the hub's answer to an operation (CONNACK, SUBACK, a PUBACK, a twin response)
+    /// before it gives up and, for a PUBACK, drops the connection and reconnects: how soon it notices a hub that went
+    /// silent while it keeps sending.
+    /// </summary>
+    public TimeSpan OperationTimeout { get; init; } = DefaultOperationTimeout;
+
     /// <summary>Connect here instead of the hub's host name (the SDKs' gateway_hostname); the SAS token still names the hub.</summary>
     public string? GatewayHostName { get; init; }
 

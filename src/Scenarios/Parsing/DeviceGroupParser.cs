@@ -7,6 +7,7 @@ namespace FleetSim.Scenarios.Parsing;
 internal static class DeviceGroupParser
 {
     private static readonly TimeSpan MaxKeepAlive = TimeSpan.FromSeconds(1177);
+    private static readonly TimeSpan MaxOperationTimeout = TimeSpan.FromMinutes(10);
 
     public static DeviceGroup? Parse(ParseContext ctx, YamlNode node, string what, HubSpec? hub)
     {
@@ -75,6 +76,7 @@ internal static class DeviceGroupParser
         }
         var transport = g.Enum("transport", "transport") == "mqtt-ws" ? TransportKind.MqttWebSockets : TransportKind.Mqtt;
         var keepAlive = g.Duration("keepAlive", TimeSpan.FromSeconds(1), MaxKeepAlive) ?? DeviceGroup.DefaultKeepAlive;
+        var operationTimeout = g.Duration("operationTimeout", TimeSpan.FromSeconds(1), MaxOperationTimeout) ?? DeviceGroup.DefaultOperationTimeout;
         var modelId = g.String("modelId");
         if (modelId is not null && !modelId.StartsWith("dtmi:", StringComparison.Ordinal))
         {
@@ -117,6 +119,7 @@ internal static class DeviceGroupParser
             telemetry, reported, methods, unknown, desired, c2d, upload)
         {
             GatewayHostName = gateway,
+            OperationTimeout = operationTimeout,
             Tls = tls,
             Proxy = proxy,
             DebugDevices = [.. debug.Select(d => d.Id).Distinct(StringComparer.Ordinal)],

@@ -92,6 +92,7 @@ public static class FleetPlanBuilder
             DebugDeviceIds = new HashSet<string>(group.DebugDevices, StringComparer.Ordinal),
             Transport = ws ? DeviceTransportKind.MqttWebSockets : DeviceTransportKind.Mqtt,
             KeepAlive = group.KeepAlive,
+            OperationTimeout = group.OperationTimeout,
             SasTtl = group.SasTtl,
             SasRenewalMargin = group.SasRenewalMargin,
             Retry = Retry(group.Retry),
